@@ -1,0 +1,58 @@
+// How invites look on the terminal and in --json output (snake_case, like the config).
+import type { Invite } from "../invites/invite.js";
+import { inviteStatus } from "../invites/invite.js";
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function inviteJson(invite: Invite, now: number): Record<string, unknown> {
+  return {
+    id: invite.id,
+    type: invite.type,
+    status: inviteStatus(invite, now),
+    username: invite.username,
+    inviter: invite.inviter,
+    source: invite.source,
+    note: invite.note,
+    created: iso(invite.createdAt),
+    expires: iso(invite.expiresAt),
+    max_uses: invite.maxUses,
+    uses: invite.uses,
+    revoked: invite.revokedAt === null ? null : iso(invite.revokedAt),
+  };
+}
+
+export function inviteTable(invites: readonly Invite[], now: number): string {
+  const header = ["ID", "TYPE", "USERNAME", "USES", "EXPIRES", "STATUS", "NOTE"];
+  const rows = invites.map((invite) => [
+    invite.id,
+    invite.type,
+    invite.username ?? "-",
+    `${invite.uses}/${invite.maxUses}`,
+    iso(invite.expiresAt),
+    inviteStatus(invite, now),
+    truncate(sanitize(invite.note ?? ""), 40),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+  return [header, ...rows]
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd())
+    .join("\n");
+}
+
+export function inviteDetails(invite: Invite, now: number): string {
+  const json = inviteJson(invite, now);
+  return Object.entries(json)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${key.padEnd(9)} ${typeof value === "string" ? sanitize(value) : String(value)}`)
+    .join("\n");
+}
+
+// Notes come from operators and users: keep control characters off the terminal.
+export function sanitize(text: string): string {
+  return text.replace(/\p{Cc}+/gu, " ");
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

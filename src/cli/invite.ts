@@ -1,0 +1,123 @@
+import { parseArgs } from "node:util";
+import { openInvites } from "../app.js";
+import { configPath, loadConfig } from "../config/load.js";
+import { parsePeriod } from "../config/period.js";
+import { systemClock } from "../invites/clock.js";
+import type { InviteService } from "../invites/service.js";
+import { inviteDetails, inviteJson, inviteTable, iso } from "./format.js";
+import { UsageError, usage } from "./usage.js";
+
+const OPTIONS = {
+  config: { type: "string" },
+  json: { type: "boolean", default: false },
+  username: { type: "string" },
+  expires: { type: "string" },
+  uses: { type: "string" },
+  note: { type: "string" },
+  all: { type: "boolean", default: false },
+} as const;
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(args: string[]) {
+  return usage(() => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }));
+}
+
+export function runInvite(args: string[]): number {
+  const [action, ...rest] = args;
+  const { values, positionals } = parse(rest);
+  const config = loadConfig(configPath(values.config));
+  const { db, invites } = openInvites(config);
+  try {
+    switch (action) {
+      case "create":
+        return create(invites, values, positionals);
+      case "list":
+        return list(invites, values, positionals);
+      case "show":
+        return show(invites, values, positionals);
+      case "revoke":
+        return revoke(invites, values, positionals);
+      case "purge":
+        return purge(invites, values, positionals);
+      default:
+        throw new UsageError(action ? `unknown invite command "${action}"` : "invite needs a command: create, list, show, revoke or purge");
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+}
+
+function onlyId(positionals: string[]): string {
+  const [id, extra] = positionals;
+  if (!id) throw new UsageError("an invite id is needed");
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  return id;
+}
+
+function create(invites: InviteService, values: Values, positionals: string[]): number {
+  noPositionals(positionals);
+  let expiresIn: number | undefined;
+  if (values.expires !== undefined) {
+    expiresIn = parsePeriod(values.expires);
+    if (expiresIn === undefined) throw new UsageError(`--expires: "${values.expires}" is not a period such as 7d, 12h or 3600`);
+  }
+  let maxUses: number | undefined;
+  if (values.uses !== undefined) {
+    maxUses = /^\d+$/.test(values.uses) ? Number(values.uses) : Number.NaN;
+    if (Number.isNaN(maxUses)) throw new UsageError(`--uses: "${values.uses}" is not a whole number`);
+  }
+  const { invite, token, uri } = invites.create({
+    type: "account",
+    username: values.username,
+    expiresIn,
+    maxUses,
+    note: values.note,
+    source: "cli",
+  });
+  if (values.json) {
+    out(JSON.stringify({ ...inviteJson(invite, systemClock.now()), token, uri }));
+  } else {
+    out(`Invite ${invite.id} created: ${invite.type}${invite.username ? ` for ${invite.username}` : ""}, ${invite.maxUses} use${invite.maxUses === 1 ? "" : "s"}, expires ${iso(invite.expiresAt)}`);
+    out(uri);
+    out("The token is shown only now; keep the link safe.");
+  }
+  return 0;
+}
+
+function list(invites: InviteService, values: Values, positionals: string[]): number {
+  noPositionals(positionals);
+  const now = systemClock.now();
+  const all = invites.list({ all: values.all });
+  if (values.json) out(JSON.stringify(all.map((invite) => inviteJson(invite, now))));
+  else out(all.length ? inviteTable(all, now) : values.all ? "No invites." : "No pending invites.");
+  return 0;
+}
+
+function show(invites: InviteService, values: Values, positionals: string[]): number {
+  const invite = invites.get(onlyId(positionals));
+  const now = systemClock.now();
+  out(values.json ? JSON.stringify(inviteJson(invite, now)) : inviteDetails(invite, now));
+  return 0;
+}
+
+function revoke(invites: InviteService, values: Values, positionals: string[]): number {
+  const invite = invites.revoke(onlyId(positionals));
+  out(values.json ? JSON.stringify(inviteJson(invite, systemClock.now())) : `Invite ${invite.id} revoked.`);
+  return 0;
+}
+
+function purge(invites: InviteService, values: Values, positionals: string[]): number {
+  noPositionals(positionals);
+  const purged = invites.purgeExpired();
+  out(values.json ? JSON.stringify({ purged }) : `${purged} expired invite${purged === 1 ? "" : "s"} deleted.`);
+  return 0;
+}

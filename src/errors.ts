@@ -1,0 +1,69 @@
+// One registry of the errors users can see, shared by every door: the XMPP edge renders an
+// entry as a stanza error (RFC 6120 §8.3), the CLI as a message and exit code, and HTTP
+// (later) as a status with a JSON body carrying the same `code`.
+import { randomBytes } from "node:crypto";
+
+export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
+export type StanzaErrorCondition =
+  | "bad-request" | "conflict" | "feature-not-implemented" | "forbidden" | "gone"
+  | "internal-server-error" | "item-not-found" | "jid-malformed" | "not-acceptable"
+  | "not-allowed" | "not-authorized" | "policy-violation" | "recipient-unavailable"
+  | "redirect" | "registration-required" | "remote-server-not-found" | "remote-server-timeout"
+  | "resource-constraint" | "service-unavailable" | "subscription-required"
+  | "undefined-condition" | "unexpected-request";
+
+export interface ErrorSpec {
+  readonly type: StanzaErrorType;
+  readonly condition: StanzaErrorCondition;
+  readonly http: number;
+  /** What the user is told; `detail` fills in the part that varies. */
+  readonly text: (detail: string) => string;
+}
+
+const fixed = (text: string) => () => text;
+
+// Texts for the registration errors are Prosody's, word for word (mod_invites_register,
+// mod_register_ibr), so clients that match on them keep working.
+export const ERRORS = {
+  "token-invalid": { type: "cancel", condition: "forbidden", http: 404, text: fixed("The invite token is invalid or expired") },
+  "invite-only": { type: "modify", condition: "not-acceptable", http: 403, text: fixed("Registration on this server is through invitation only") },
+  "registration-disabled": { type: "cancel", condition: "service-unavailable", http: 403, text: fixed("Registration is not available on this service") },
+  "username-taken": { type: "cancel", condition: "conflict", http: 409, text: fixed("The requested username already exists.") },
+  "username-invalid": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("The requested username is invalid.") },
+  "username-mismatch": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("The chosen username is not valid with this invitation") },
+  "field-missing": { type: "modify", condition: "not-acceptable", http: 422, text: (fields) => fields },
+  "password-invalid": { type: "modify", condition: "not-acceptable", http: 422, text: (why) => why },
+  "bad-request": { type: "modify", condition: "bad-request", http: 400, text: (why) => why || "The request is malformed" },
+  "remove-not-allowed": { type: "cancel", condition: "not-allowed", http: 405, text: fixed("Accounts cannot be removed through this service") },
+  "invite-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No invite with id ${id}` },
+  "invalid-argument": { type: "modify", condition: "bad-request", http: 422, text: (why) => why },
+  "account-creation-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The account could not be created; please try again later (incident ${incident})` },
+  "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  override name = "AppError" as const;
+  readonly code: ErrorCode;
+  readonly spec: ErrorSpec;
+  /** Never shown to users: logged next to the incident id. */
+  override readonly cause?: unknown;
+
+  constructor(code: ErrorCode, detail = "", cause?: unknown) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(spec.text(detail));
+    this.code = code;
+    this.spec = spec;
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** A short id that ties what a user is shown to the log line with the cause. */
+export function newIncidentId(): string {
+  return randomBytes(6).toString("hex");
+}

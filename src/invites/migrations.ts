@@ -1,0 +1,60 @@
+// Forward-only schema migrations, numbered by PRAGMA user_version.
+import type { Database } from "better-sqlite3";
+
+const MIGRATIONS: readonly string[] = [
+  // 1: invites, in-flight claims and the record of what each redemption created.
+  `
+  CREATE TABLE invites (
+    id          TEXT PRIMARY KEY,
+    token_hash  BLOB NOT NULL UNIQUE,
+    type        TEXT NOT NULL,
+    username    TEXT,
+    inviter     TEXT,
+    source      TEXT,
+    note        TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    max_uses    INTEGER NOT NULL CHECK (max_uses >= 1),
+    uses        INTEGER NOT NULL DEFAULT 0,
+    pending     INTEGER NOT NULL DEFAULT 0 CHECK (pending >= 0),
+    revoked_at  INTEGER
+  ) STRICT;
+  CREATE INDEX invites_expires ON invites (expires_at);
+  CREATE INDEX invites_created ON invites (created_at);
+
+  CREATE TABLE claims (
+    id          TEXT PRIMARY KEY,
+    invite_id   TEXT NOT NULL REFERENCES invites (id) ON DELETE CASCADE,
+    username    TEXT,
+    claimed_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX claims_invite ON claims (invite_id);
+  CREATE INDEX claims_age ON claims (claimed_at);
+
+  CREATE TABLE redemptions (
+    id          INTEGER PRIMARY KEY,
+    invite_id   TEXT,
+    jid         TEXT NOT NULL,
+    door        TEXT NOT NULL,
+    requester   TEXT,
+    at          INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX redemptions_requester ON redemptions (requester);
+  CREATE INDEX redemptions_invite ON redemptions (invite_id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`The database schema (version ${current}) is newer than this program (version ${SCHEMA_VERSION}); upgrade xmpp-invites`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? "");
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,140 @@
+// The one registration core behind every door (XEP-0077 at the component now, the web form
+// and HTTP API later): policy, username rules, the claim, the account, then the use.
+import type { Logger } from "pino";
+import type { ServerAdapter } from "../adapters/adapter.js";
+import { AppError, isAppError, newIncidentId } from "../errors.js";
+import type { Door } from "./invite.js";
+import type { Claim, InviteService } from "./service.js";
+import { normalizeUsername } from "./username.js";
+
+/** Prosody's `registration_invite_only` × `allow_registration` table (mod_invites_register). */
+export interface RegistrationPolicy {
+  readonly inviteOnly: boolean;
+  readonly allowRegistration: boolean;
+}
+
+export type RegistrationMode = "invite-only" | "open" | "closed";
+
+export function registrationMode(policy: RegistrationPolicy): RegistrationMode {
+  if (policy.inviteOnly) return "invite-only";
+  return policy.allowRegistration ? "open" : "closed";
+}
+
+export interface RegisterRequest {
+  readonly token?: string | undefined;
+  readonly username: string;
+  readonly password: string;
+  readonly door: Door;
+  /** Who asked (a bare JID at the XMPP door), recorded with the redemption. */
+  readonly requester?: string | undefined;
+}
+
+export interface Registered {
+  readonly jid: string;
+  readonly username: string;
+  readonly inviteId: string | null;
+}
+
+const MAX_PASSWORD_BYTES = 1024;
+
+export class RegistrationService {
+  readonly #invites: InviteService;
+  readonly #adapter: ServerAdapter;
+  readonly #mode: RegistrationMode;
+  readonly #log: Logger;
+
+  constructor(options: { invites: InviteService; adapter: ServerAdapter; policy: RegistrationPolicy; log: Logger }) {
+    this.#invites = options.invites;
+    this.#adapter = options.adapter;
+    this.#mode = registrationMode(options.policy);
+    this.#log = options.log;
+  }
+
+  get mode(): RegistrationMode {
+    return this.#mode;
+  }
+
+  /** Whether any registration can succeed, so doors and discovery only offer what works. */
+  get isAvailable(): boolean {
+    return this.#mode !== "closed";
+  }
+
+  /** The XEP-0401 preauth step: tells the client early whether its token is good. */
+  checkToken(token: string): void {
+    if (!this.isAvailable) throw new AppError("registration-disabled");
+    const validation = this.#invites.validate(token);
+    if (!validation.ok) {
+      this.#log.info({ reason: validation.reason }, "token refused");
+      throw new AppError("token-invalid", "", validation.reason);
+    }
+  }
+
+  registeredBy(requester: string): string | undefined {
+    return this.#invites.registeredBy(requester);
+  }
+
+  async register(request: RegisterRequest): Promise<Registered> {
+    if (!this.isAvailable) throw new AppError("registration-disabled");
+    const name = normalizeUsername(request.username);
+    if (!name.ok) throw new AppError("username-invalid");
+    const { username } = name;
+    checkPassword(request.password);
+
+    let claim: Claim | undefined;
+    if (request.token !== undefined) {
+      try {
+        claim = this.#invites.claim(request.token, username);
+      } catch (err) {
+        if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
+        throw err;
+      }
+    } else if (this.#mode === "invite-only") {
+      throw new AppError("invite-only");
+    }
+
+    const jid = `${username}@${this.#invites.domain}`;
+    const redemption = { jid, door: request.door, requester: request.requester ?? null };
+    const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
+
+    let outcome;
+    try {
+      outcome = await this.#adapter.createAccount({ username, password: request.password });
+    } catch (err) {
+      if (claim) this.#invites.release(claim);
+      const incident = newIncidentId();
+      log.error({ incident, err }, "adapter failed");
+      throw new AppError("account-creation-failed", incident, err);
+    }
+
+    if (!outcome.ok) {
+      if (claim) this.#invites.release(claim);
+      if (outcome.reason === "exists") {
+        log.info("username taken");
+        throw new AppError("username-taken");
+      }
+      const incident = newIncidentId();
+      log.error({ incident, reason: outcome.reason, detail: outcome.detail }, "account not created");
+      throw new AppError("account-creation-failed", incident);
+    }
+
+    // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
+    try {
+      if (claim) this.#invites.consume(claim, redemption);
+      else this.#invites.recordOpenRegistration(redemption);
+    } catch (err) {
+      // The account is real, so the registration stands; the log line lets an operator revoke the invite.
+      log.error({ incident: newIncidentId(), err }, "account created but the invite use was not recorded");
+    }
+    log.info("account registered");
+    return { jid, username, inviteId: claim?.invite.id ?? null };
+  }
+}
+
+function checkPassword(password: string): void {
+  if (password.length === 0) throw new AppError("field-missing", "Password: Required value missing");
+  if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
+    throw new AppError("password-invalid", `The password must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  // Control characters cannot be typed and break some server backends' storage.
+  if (/\p{Cc}/u.test(password)) throw new AppError("password-invalid", "The password contains characters that are not allowed");
+}

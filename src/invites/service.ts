@@ -1,0 +1,183 @@
+// InviteService: the invite life cycle (create, validate, claim, consume, release, revoke,
+// list, purge). Pure domain: it speaks in invites and results, never in stanzas or HTTP.
+import { AppError } from "../errors.js";
+import type { Clock } from "./clock.js";
+import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
+import type { InviteStore, ListOptions } from "./store.js";
+import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
+import { inviteUri } from "./uri.js";
+import { normalizeUsername } from "./username.js";
+
+export interface InviteServiceOptions {
+  readonly store: InviteStore;
+  readonly clock: Clock;
+  /** The XMPP domain accounts are created on. */
+  readonly domain: string;
+  /** Default lifetime in seconds (config `invite_expiry`). */
+  readonly defaultExpiry: number;
+}
+
+export interface CreateInvite {
+  readonly type?: InviteType;
+  readonly username?: string | undefined;
+  /** Lifetime in seconds; the configured default when absent. */
+  readonly expiresIn?: number | undefined;
+  readonly maxUses?: number | undefined;
+  readonly note?: string | undefined;
+  readonly inviter?: string | undefined;
+  readonly source?: string | undefined;
+}
+
+export interface CreatedInvite {
+  readonly invite: Invite;
+  /** Shown once: only its hash is stored. */
+  readonly token: string;
+  readonly uri: string;
+}
+
+export type Validation = { ok: true; invite: Invite } | { ok: false; reason: TokenRefusal };
+
+/** A reserved use of an invite: consume it once the account exists, or release it. */
+export interface Claim {
+  readonly id: string;
+  readonly invite: Invite;
+}
+
+const MAX_USES_LIMIT = 1_000_000;
+const MAX_EXPIRY_SECONDS = 10 * 365 * 24 * 3600;
+const MAX_NOTE_LENGTH = 1000;
+
+export class InviteService {
+  readonly #store: InviteStore;
+  readonly #clock: Clock;
+  readonly #domain: string;
+  readonly #defaultExpiry: number;
+
+  constructor(options: InviteServiceOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#domain = options.domain;
+    this.#defaultExpiry = options.defaultExpiry;
+  }
+
+  get domain(): string {
+    return this.#domain;
+  }
+
+  create(request: CreateInvite = {}): CreatedInvite {
+    const type = request.type ?? "account";
+    const username = request.username === undefined ? null : checkUsername(request.username);
+    const expiresIn = request.expiresIn ?? this.#defaultExpiry;
+    if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRY_SECONDS) {
+      throw new AppError("invalid-argument", "The expiry must be a whole number of seconds, more than 0 and at most 10 years");
+    }
+    const maxUses = request.maxUses ?? 1;
+    if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_USES_LIMIT) {
+      throw new AppError("invalid-argument", `The number of uses must be a whole number from 1 to ${MAX_USES_LIMIT}`);
+    }
+    if (username !== null && maxUses > 1) {
+      throw new AppError("invalid-argument", "An invite for one fixed username can be used only once");
+    }
+    const note = request.note?.trim() || null;
+    if (note !== null && note.length > MAX_NOTE_LENGTH) {
+      throw new AppError("invalid-argument", `The note must be at most ${MAX_NOTE_LENGTH} characters`);
+    }
+
+    const now = this.#clock.now();
+    const token = generateToken();
+    const fields = {
+      tokenHash: hashToken(token),
+      type,
+      username,
+      inviter: request.inviter ?? null,
+      source: request.source ?? null,
+      note,
+      createdAt: now,
+      expiresAt: now + expiresIn * 1000,
+      maxUses,
+    };
+    for (;;) {
+      const id = generateInviteId();
+      if (this.#store.insert({ id, ...fields })) {
+        const invite = this.#store.findById(id);
+        if (!invite) throw new Error(`invite ${id} vanished after insert`);
+        return { invite, token, uri: inviteUri(invite, token, this.#domain) };
+      }
+    }
+  }
+
+  /** Is this token redeemable now? (Read only; a claim re-checks atomically.) */
+  validate(token: string): Validation {
+    const invite = isWellFormedToken(token) ? this.#store.findByTokenHash(hashToken(token)) : undefined;
+    if (!invite) return { ok: false, reason: "token-unknown" };
+    const status = inviteStatus(invite, this.#clock.now());
+    if (status !== "active" || invite.uses + invite.pending >= invite.maxUses) {
+      return { ok: false, reason: status === "active" ? "token-used" : `token-${status}` };
+    }
+    return { ok: true, invite };
+  }
+
+  /**
+   * Reserves one use of the invite for `username` (already normalised). Expiry, revocation and
+   * uses are re-checked inside the claim itself, so a token validated earlier can still fail here.
+   */
+  claim(token: string, username: string): Claim {
+    const validation = this.validate(token);
+    if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
+    const { invite } = validation;
+    // Prosody 13's equivalent check never fires; here a fixed-username invite registers only that name.
+    if (invite.username !== null && invite.username !== username) throw new AppError("username-mismatch");
+    const claimId = this.#store.claim(invite.id, username, this.#clock.now());
+    if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
+    return { id: claimId, invite };
+  }
+
+  consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null }): void {
+    this.#store.consume(claim.id, claim.invite.id, redemption, this.#clock.now());
+  }
+
+  release(claim: Claim): void {
+    this.#store.release(claim.id);
+  }
+
+  /** Records a registration that used no invite (open registration). */
+  recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null }): void {
+    this.#store.recordRedemption(redemption, this.#clock.now());
+  }
+
+  /** The account a requester (bare JID) registered through this service, if any. */
+  registeredBy(requester: string): string | undefined {
+    return this.#store.lastRedemptionBy(requester)?.jid;
+  }
+
+  get(id: string): Invite {
+    const invite = this.#store.findById(id);
+    if (!invite) throw new AppError("invite-not-found", id);
+    return invite;
+  }
+
+  revoke(id: string): Invite {
+    const invite = this.get(id);
+    this.#store.revoke(id, this.#clock.now());
+    return this.get(invite.id);
+  }
+
+  list(options: ListOptions = {}): Invite[] {
+    return this.#store.list(this.#clock.now(), options);
+  }
+
+  purgeExpired(): number {
+    return this.#store.purgeExpired(this.#clock.now());
+  }
+
+  /** Frees uses claimed by registrations that never finished (a crash or a lost adapter reply). */
+  releaseStaleClaims(maxAgeMs: number): number {
+    return this.#store.releaseStaleClaims(this.#clock.now() - maxAgeMs);
+  }
+}
+
+function checkUsername(input: string): string {
+  const check = normalizeUsername(input);
+  if (!check.ok) throw new AppError("username-invalid");
+  return check.username;
+}

@@ -1,0 +1,35 @@
+// xmpp: URIs for invites as deployed clients read them (RFC 5122, XEP-0147 query actions,
+// XEP-0401/XEP-0445 `preauth`).
+import type { Invite } from "./invite.js";
+
+// RFC 5122 §2.2 leaves these unescaped in the node part; everything else is percent-encoded.
+function encodeNode(localpart: string): string {
+  return encodeURIComponent(localpart).replace(/%(21|24|2A|2B|2C|3B|3D)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+export function inviteUri(invite: Pick<Invite, "type" | "username">, token: string, domain: string): string {
+  const jid = invite.username === null ? domain : `${encodeNode(invite.username)}@${domain}`;
+  return `xmpp:${jid}?register;preauth=${token}`;
+}
+
+export interface ParsedInviteUri {
+  readonly jid: string;
+  readonly action: string;
+  readonly token: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** Reads `xmpp:JID?action;preauth=T[;k=v…]`; undefined when it is not an invite URI. */
+export function parseInviteUri(uri: string): ParsedInviteUri | undefined {
+  const match = /^xmpp:([^?#]+)\?([^#]*)$/.exec(uri.trim());
+  if (!match) return undefined;
+  const [action = "", ...pairs] = (match[2] ?? "").split(";");
+  const params = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) params.set(pair.slice(0, eq), decodeURIComponent(pair.slice(eq + 1)));
+  }
+  const token = params.get("preauth");
+  if (!token || !action) return undefined;
+  return { jid: decodeURIComponent(match[1] ?? ""), action, token, params };
+}

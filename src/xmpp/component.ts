@@ -1,0 +1,140 @@
+// ====================================================================
+// XEP-0114: Jabber Component Protocol — the connection to the XMPP server
+// Source: https://xmpp.org/extensions/xep-0114.html (v1.6)
+// Reconnects with exponential backoff when the server goes away; refuses to start on errors a
+// retry cannot fix (wrong secret, unknown component name).
+// ====================================================================
+import { type Component, component } from "@xmpp/component";
+import type { Logger } from "pino";
+import type { IqRequester } from "../adapters/xep0133.js";
+import type { Element } from "./xml.js";
+
+export interface ConnectionOptions {
+  readonly service: string;
+  readonly domain: string;
+  readonly secret: string;
+  readonly log: Logger;
+  /** First retry delay and cap, in ms. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+export interface ComponentConnection extends IqRequester {
+  readonly xmpp: Component;
+  /** Resolves once online; retries while the server is unreachable. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isOnline(): boolean;
+  request(stanza: Element, timeoutMs: number): Promise<Element>;
+}
+
+// Stream errors that mean the configuration is wrong: retrying will not help.
+const FATAL_CONDITIONS = new Set(["not-authorized", "host-unknown", "conflict", "invalid-namespace", "improper-addressing"]);
+
+export class ComponentStartError extends Error {
+  override name = "ComponentStartError" as const;
+}
+
+export function createComponentConnection(options: ConnectionOptions): ComponentConnection {
+  const { log } = options;
+  const { initialMs, maxMs } = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+  const xmpp = component({ service: options.service, domain: options.domain, password: options.secret });
+  let attempts = 0;
+  let stopping = false;
+  let wasOnline = false;
+
+  xmpp.reconnect.delay = initialMs;
+  xmpp.socket?.setNoDelay(true);
+
+  xmpp.on("connect", () => xmpp.socket?.setNoDelay(true));
+  xmpp.on("online", () => {
+    if (attempts > 0 || wasOnline) log.info({ attempts }, "reconnected to the XMPP server");
+    else log.info({ service: options.service, jid: options.domain }, "connected to the XMPP server");
+    attempts = 0;
+    wasOnline = true;
+    xmpp.reconnect.delay = initialMs;
+  });
+  xmpp.on("disconnect", () => {
+    if (stopping) return;
+    log.warn({ retryInMs: xmpp.reconnect.delay }, "lost the connection to the XMPP server; reconnecting");
+  });
+  xmpp.reconnect.on("reconnecting", () => {
+    attempts += 1;
+    // Double the wait after each failed attempt, with jitter so many components do not retry in step.
+    const next = Math.min(maxMs, initialMs * 2 ** attempts);
+    xmpp.reconnect.delay = Math.round(next * (0.75 + Math.random() * 0.5));
+    log.info({ attempt: attempts }, "reconnecting to the XMPP server");
+  });
+  // Without a listener an 'error' event would throw; every error is logged and handled here.
+  xmpp.on("error", (err: unknown) => {
+    if (stopping) return;
+    log.warn({ err: describeError(err) }, "XMPP connection error");
+  });
+
+  return {
+    xmpp,
+    isOnline: () => xmpp.status === "online",
+    request: (stanza, timeoutMs) => xmpp.iqCaller.request(stanza, timeoutMs),
+
+    async start() {
+      try {
+        await xmpp.start();
+        return;
+      } catch (err) {
+        const condition = (err as { condition?: string }).condition;
+        if (condition !== undefined && FATAL_CONDITIONS.has(condition)) {
+          xmpp.reconnect.stop();
+          await xmpp.stop().catch(() => undefined);
+          throw new ComponentStartError(explainFatal(condition, options));
+        }
+        log.warn({ err: describeError(err), retryInMs: xmpp.reconnect.delay }, "XMPP server not reachable yet; retrying");
+      }
+      // The reconnect plugin keeps trying after a failed first attempt; wait for it.
+      await new Promise<void>((resolve, reject) => {
+        const onOnline = () => { cleanup(); resolve(); };
+        const onError = (err: { condition?: string }) => {
+          if (err?.condition !== undefined && FATAL_CONDITIONS.has(err.condition)) {
+            cleanup();
+            xmpp.reconnect.stop();
+            reject(new ComponentStartError(explainFatal(err.condition, options)));
+          }
+        };
+        const cleanup = () => { xmpp.off("online", onOnline); xmpp.off("error", onError); };
+        xmpp.on("online", onOnline);
+        xmpp.on("error", onError);
+      });
+    },
+
+    async stop() {
+      stopping = true;
+      xmpp.reconnect.stop();
+      if (xmpp.status === "offline") return;
+      try {
+        await Promise.race([xmpp.stop(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      } catch {
+        // Already gone: nothing to close.
+      }
+    },
+  };
+}
+
+function explainFatal(condition: string, options: ConnectionOptions): string {
+  switch (condition) {
+    case "not-authorized":
+      return `The XMPP server at ${options.service} refused the component secret for ${options.domain} (not-authorized): check component.secret against the server's Component block`;
+    case "host-unknown":
+    case "improper-addressing":
+      return `The XMPP server at ${options.service} does not know the component ${options.domain} (${condition}): declare it in the server's config`;
+    case "conflict":
+      return `Another component is already connected as ${options.domain} (conflict)`;
+    default:
+      return `The XMPP server at ${options.service} refused the component (${condition})`;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const condition = (err as { condition?: string }).condition;
+    return condition ? `${condition}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,20 @@
+// Protocol vocabulary, grouped by specification.
+export const NS = {
+  // RFC 6120
+  STANZAS: "urn:ietf:params:xml:ns:xmpp-stanzas",
+  // XEP-0004: Data Forms
+  DATA_FORMS: "jabber:x:data",
+  // XEP-0030: Service Discovery
+  DISCO_INFO: "http://jabber.org/protocol/disco#info",
+  DISCO_ITEMS: "http://jabber.org/protocol/disco#items",
+  // XEP-0050: Ad-Hoc Commands
+  COMMANDS: "http://jabber.org/protocol/commands",
+  // XEP-0077: In-Band Registration
+  REGISTER: "jabber:iq:register",
+  // XEP-0133: Service Administration
+  ADMIN: "http://jabber.org/protocol/admin",
+  // XEP-0199: XMPP Ping
+  PING: "urn:xmpp:ping",
+  // XEP-0379 / XEP-0401 0.3.0 / XEP-0445: pre-authenticated registration and subscription
+  PARS: "urn:xmpp:pars:0",
+} as const;

@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../../src/errors.js";
+import { makeCore } from "../../helpers/invites.js";
+
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("RegistrationService", () => {
+  it("creates the account, then consumes the invite", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    const result = await registration.register({ token, username: "Alice", password: "correct horse", door: "xmpp", requester: "x@anon.example.test" });
+    expect(result).toEqual({ jid: "alice@example.test", username: "alice", inviteId: invite.id });
+    expect(adapter.accounts.get("alice")).toBe("correct horse");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+  });
+
+  it("refuses a used single-use token", async () => {
+    const { registration, invites } = makeCore();
+    const { token } = invites.create();
+    await registration.register({ token, username: "alice", password: "pw", door: "xmpp" });
+    const err = await refusal(registration.register({ token, username: "bob", password: "pw", door: "xmpp" }));
+    expect(err.code).toBe("token-invalid");
+    expect(err.spec).toMatchObject({ type: "cancel", condition: "forbidden" });
+  });
+
+  it("a taken username gets conflict and leaves the invite usable", async () => {
+    const { registration, invites, adapter } = makeCore();
+    adapter.accounts.set("alice", "old");
+    const { invite, token } = invites.create();
+    const err = await refusal(registration.register({ token, username: "alice", password: "pw", door: "xmpp" }));
+    expect(err.code).toBe("username-taken");
+    expect(err.message).toBe("The requested username already exists.");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    await registration.register({ token, username: "alice2", password: "pw", door: "xmpp" });
+    expect(invites.get(invite.id).uses).toBe(1);
+  });
+
+  it.each([
+    ["a refusal", { ok: false as const, reason: "rejected" as const, detail: "forbidden" }],
+    ["no answer", { ok: false as const, reason: "unavailable" as const, detail: "timeout" }],
+    ["an exception", new Error("socket closed")],
+  ])("a failed adapter call (%s) leaves the invite usable and logs an incident", async (_what, failure) => {
+    const { registration, invites, adapter, logs } = makeCore();
+    const { invite, token } = invites.create();
+    adapter.failWith = failure;
+    const err = await refusal(registration.register({ token, username: "alice", password: "pw", door: "xmpp" }));
+    expect(err.code).toBe("account-creation-failed");
+    const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
+    expect(incident).toBeDefined();
+    expect(logs.lines().some((line) => line["incident"] === incident && line["level"] === 50)).toBe(true);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    adapter.failWith = undefined;
+    await registration.register({ token, username: "alice", password: "pw", door: "xmpp" });
+    expect(invites.get(invite.id).uses).toBe(1);
+  });
+
+  it("a fixed-username invite registers only that username", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { token } = invites.create({ username: "zoe" });
+    const err = await refusal(registration.register({ token, username: "yann", password: "pw", door: "xmpp" }));
+    expect(err.code).toBe("username-mismatch");
+    expect(adapter.accounts.size).toBe(0);
+    await registration.register({ token, username: "Zoe", password: "pw", door: "xmpp" });
+    expect([...adapter.accounts.keys()]).toEqual(["zoe"]);
+  });
+
+  it("N concurrent redemptions of a k-use invite create exactly k accounts", async () => {
+    const { registration, invites, adapter } = makeCore();
+    adapter.delayMs = 5;
+    const { invite, token } = invites.create({ maxUses: 3 });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => registration.register({ token, username: `user${i}`, password: "pw", door: "xmpp" })),
+    );
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
+    expect(adapter.accounts.size).toBe(3);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+  });
+
+  it("refuses bad usernames and passwords before touching the invite", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    expect((await refusal(registration.register({ token, username: "a b", password: "pw", door: "xmpp" }))).code).toBe("username-invalid");
+    expect((await refusal(registration.register({ token, username: "ab", password: "", door: "xmpp" }))).message).toBe("Password: Required value missing");
+    expect((await refusal(registration.register({ token, username: "ab", password: "x\u0000y", door: "xmpp" }))).code).toBe("password-invalid");
+    expect((await refusal(registration.register({ token, username: "ab", password: "x".repeat(1025), door: "xmpp" }))).code).toBe("password-invalid");
+    expect(adapter.calls).toBe(0);
+    expect(invites.get(invite.id).pending).toBe(0);
+  });
+
+  it("never logs the password or the token", async () => {
+    const { registration, invites, adapter, logs } = makeCore();
+    const { token } = invites.create();
+    adapter.failWith = { ok: false, reason: "rejected", detail: "nope" };
+    await refusal(registration.register({ token, username: "alice", password: "s3cret-pass", door: "xmpp" }));
+    adapter.failWith = undefined;
+    await registration.register({ token, username: "alice", password: "s3cret-pass", door: "xmpp" });
+    await refusal(registration.register({ token, username: "bob", password: "s3cret-pass", door: "xmpp" }));
+    expect(logs.text()).not.toContain("s3cret-pass");
+    expect(logs.text()).not.toContain(token);
+    expect(logs.text()).toContain("alice@example.test");
+  });
+
+  // prosody-invites.md §3.4: registration_invite_only × allow_registration, row by row.
+  describe("policy table", () => {
+    it("invite-only, registration off (the default): token required, token works", async () => {
+      const { registration, invites } = makeCore({ inviteOnly: true, allowRegistration: false });
+      expect(registration.isAvailable).toBe(true);
+      const err = await refusal(registration.register({ username: "a", password: "pw", door: "xmpp" }));
+      expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
+      expect(err.message).toBe("Registration on this server is through invitation only");
+      await registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" });
+    });
+
+    it("invite-only, registration on: token still required", async () => {
+      const { registration, invites } = makeCore({ inviteOnly: true, allowRegistration: true });
+      expect((await refusal(registration.register({ username: "a", password: "pw", door: "xmpp" }))).code).toBe("invite-only");
+      await registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" });
+    });
+
+    it("open registration: no token needed, a token is still honoured", async () => {
+      const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: true });
+      await registration.register({ username: "free", password: "pw", door: "xmpp", requester: "r@anon.example.test" });
+      expect(registration.registeredBy("r@anon.example.test")).toBe("free@example.test");
+      const { invite, token } = invites.create();
+      await registration.register({ token, username: "invited", password: "pw", door: "xmpp" });
+      expect(invites.get(invite.id).uses).toBe(1);
+      expect(adapter.accounts.size).toBe(2);
+    });
+
+    it("neither: registration is unavailable, even with a valid token", async () => {
+      const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: false });
+      expect(registration.isAvailable).toBe(false);
+      const err = await refusal(registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" }));
+      expect(err.spec).toMatchObject({ type: "cancel", condition: "service-unavailable" });
+      expect(adapter.calls).toBe(0);
+    });
+  });
+});

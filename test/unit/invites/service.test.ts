@@ -1,0 +1,181 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../../src/invites/database.js";
+import { InviteService } from "../../../src/invites/service.js";
+import { InviteStore } from "../../../src/invites/store.js";
+import { FakeClock } from "../../helpers/clock.js";
+import { makeCore } from "../../helpers/invites.js";
+
+const DAY = 86400_000;
+
+describe("InviteService", () => {
+  it("creates a single-use account invite that expires after invite_expiry", () => {
+    const { invites, clock } = makeCore();
+    const { invite, token, uri } = invites.create();
+    expect(invite).toMatchObject({ type: "account", maxUses: 1, uses: 0, pending: 0, username: null, revokedAt: null });
+    expect(invite.expiresAt - clock.now()).toBe(7 * DAY);
+    expect(uri).toBe(`xmpp:example.test?register;preauth=${token}`);
+    expect(invites.validate(token)).toEqual({ ok: true, invite });
+  });
+
+  it("normalises and fixes the username, and refuses a bad one", () => {
+    const { invites } = makeCore();
+    const { invite, uri } = invites.create({ username: "Juliet" });
+    expect(invite.username).toBe("juliet");
+    expect(uri).toMatch(/^xmpp:juliet@example\.test\?register;preauth=/);
+    expect(() => invites.create({ username: "jul iet" })).toThrow("The requested username is invalid.");
+  });
+
+  it("refuses impossible options with a clear error", () => {
+    const { invites } = makeCore();
+    expect(() => invites.create({ maxUses: 0 })).toThrow(/number of uses/);
+    expect(() => invites.create({ maxUses: 2.5 })).toThrow(/number of uses/);
+    expect(() => invites.create({ expiresIn: 0 })).toThrow(/expiry/);
+    expect(() => invites.create({ username: "zoe", maxUses: 2 })).toThrow(/only once/);
+    expect(() => invites.create({ note: "x".repeat(1001) })).toThrow(/note/);
+  });
+
+  it("refuses an expired token, and re-checks expiry when claiming", () => {
+    const { invites, clock } = makeCore();
+    const { token } = invites.create({ expiresIn: 60 });
+    expect(invites.validate(token).ok).toBe(true);
+    clock.advance(60_000);
+    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-expired" });
+    expect(() => invites.claim(token, "alice")).toThrow("The invite token is invalid or expired");
+  });
+
+  it("refuses a revoked token", () => {
+    const { invites } = makeCore();
+    const { invite, token } = invites.create();
+    expect(invites.revoke(invite.id).revokedAt).not.toBeNull();
+    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-revoked" });
+    expect(() => invites.claim(token, "alice")).toThrow("The invite token is invalid or expired");
+  });
+
+  it("refuses unknown and malformed tokens alike", () => {
+    const { invites } = makeCore();
+    expect(invites.validate("A".repeat(24))).toEqual({ ok: false, reason: "token-unknown" });
+    expect(invites.validate("not a token")).toEqual({ ok: false, reason: "token-unknown" });
+  });
+
+  it("counts a use only when consumed; a released claim leaves the invite usable", () => {
+    const { invites } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = invites.claim(token, "alice");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    // While the claim is in flight nobody else can take the last use.
+    expect(() => invites.claim(token, "bob")).toThrow("The invite token is invalid or expired");
+    invites.release(claim);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    const again = invites.claim(token, "alice");
+    invites.consume(again, { jid: "alice@example.test", door: "xmpp", requester: "anon@anon.example.test" });
+    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-used" });
+    expect(invites.registeredBy("anon@anon.example.test")).toBe("alice@example.test");
+  });
+
+  it("a fixed-username invite can only be claimed for that username", () => {
+    const { invites } = makeCore();
+    const { token } = invites.create({ username: "zoe" });
+    expect(() => invites.claim(token, "yann")).toThrow("The chosen username is not valid with this invitation");
+    expect(invites.claim(token, "zoe").invite.username).toBe("zoe");
+  });
+
+  it("a k-use invite gives out exactly k claims", () => {
+    const { invites } = makeCore();
+    const { invite, token } = invites.create({ maxUses: 3 });
+    const results = Array.from({ length: 10 }, (_, i) => {
+      try {
+        return invites.claim(token, `user${i}`);
+      } catch {
+        return undefined;
+      }
+    });
+    const claims = results.filter((claim) => claim !== undefined);
+    expect(claims).toHaveLength(3);
+    for (const claim of claims) invites.consume(claim, { jid: `${claim.id}@example.test`, door: "xmpp", requester: null });
+    expect(invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+  });
+
+  it("releases claims abandoned by a crash, and only those", () => {
+    const { invites, clock } = makeCore();
+    const { invite, token } = invites.create({ maxUses: 2 });
+    invites.claim(token, "old");
+    clock.advance(11 * 60_000);
+    invites.claim(token, "fresh");
+    expect(invites.releaseStaleClaims(10 * 60_000)).toBe(1);
+    expect(invites.get(invite.id).pending).toBe(1);
+  });
+
+  it("a consume after the sweep still counts the use (the account exists)", () => {
+    const { invites, clock } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = invites.claim(token, "slow");
+    clock.advance(11 * 60_000);
+    invites.releaseStaleClaims(10 * 60_000);
+    invites.consume(claim, { jid: "slow@example.test", door: "xmpp", requester: null });
+    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+  });
+
+  it("lists pending invites newest first, or all of them", () => {
+    const { invites, clock } = makeCore();
+    const a = invites.create({ note: "a" });
+    clock.advance(1000);
+    const b = invites.create({ note: "b" });
+    clock.advance(1000);
+    const c = invites.create({ note: "c", expiresIn: 10 });
+    invites.revoke(a.invite.id);
+    clock.advance(10_000);
+    expect(invites.list().map((i) => i.note)).toEqual(["b"]);
+    expect(invites.list({ all: true }).map((i) => i.note)).toEqual(["c", "b", "a"]);
+    expect(invites.list({ all: true, limit: 1, before: { createdAt: c.invite.createdAt, id: c.invite.id } }).map((i) => i.note)).toEqual(["b"]);
+    expect(b.invite.id).not.toBe(c.invite.id);
+  });
+
+  it("purges invites past their expiry, used or not", () => {
+    const { invites, clock } = makeCore();
+    const expired = invites.create({ expiresIn: 60 });
+    const live = invites.create({ expiresIn: 3600 });
+    clock.advance(61_000);
+    expect(invites.purgeExpired()).toBe(1);
+    expect(() => invites.get(expired.invite.id)).toThrow(`No invite with id ${expired.invite.id}`);
+    expect(invites.get(live.invite.id).id).toBe(live.invite.id);
+  });
+
+  it("revoking an unknown id says so", () => {
+    const { invites } = makeCore();
+    expect(() => invites.revoke("nosuchid")).toThrow("No invite with id nosuchid");
+  });
+
+  it("never stores a usable token in the database file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-db-"));
+    try {
+      const db = openDatabase(join(dir, "sub", "invites.sqlite"));
+      const invites = new InviteService({ store: new InviteStore(db), clock: new FakeClock(), domain: "example.test", defaultExpiry: 3600 });
+      const tokens = Array.from({ length: 20 }, () => invites.create({ note: "findme" }).token);
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      db.close();
+      const bytes = readdirSync(join(dir, "sub")).map((f) => readFileSync(join(dir, "sub", f)).toString("latin1")).join("");
+      expect(bytes).toContain("findme");
+      for (const token of tokens) expect(bytes).not.toContain(token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("uses WAL and migrates an existing database only forward", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-db-"));
+    try {
+      const path = join(dir, "invites.sqlite");
+      const first = openDatabase(path);
+      expect(first.pragma("journal_mode", { simple: true })).toBe("wal");
+      first.pragma("user_version = 99");
+      first.close();
+      expect(() => openDatabase(path)).toThrow(/newer than this program/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
