@@ -92,6 +92,8 @@ declare module "@xmpp/component" {
     iqCaller: { request(stanza: Element, timeout?: number): Promise<Element> };
     iqCallee: { get(ns: string, name: string, handler: IqHandler): void; set(ns: string, name: string, handler: IqHandler): void };
     _jid(address: string): JID;
+    /** Where the parser hands over each top-level element. */
+    _onElement(element: Element): void;
   }
   export function component(options: { service: string; domain: string; password: string }): Component;
 }

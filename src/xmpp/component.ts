@@ -7,7 +7,8 @@
 import { type Component, component } from "@xmpp/component";
 import type { Logger } from "pino";
 import type { IqRequester } from "../adapters/xep0133.js";
-import type { Element } from "./xml.js";
+import { stanzaError } from "./stanza-error.js";
+import { type Element, xml } from "./xml.js";
 
 export interface ConnectionOptions {
   readonly service: string;
@@ -43,7 +44,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
   let wasOnline = false;
 
   xmpp.reconnect.delay = initialMs;
-  xmpp.socket?.setNoDelay(true);
+  shieldIncoming(xmpp, log);
 
   xmpp.on("connect", () => xmpp.socket?.setNoDelay(true));
   xmpp.on("online", () => {
@@ -114,6 +115,28 @@ export function createComponentConnection(options: ConnectionOptions): Component
         // Already gone: nothing to close.
       }
     },
+  };
+}
+
+/**
+ * @xmpp/middleware parses `from` and `to` before any handler runs and throws on a JID it cannot
+ * read; thrown from the socket's data handler that would end the process. Such a request gets
+ * jid-malformed instead, and anything else that slips through is logged.
+ */
+function shieldIncoming(xmpp: Component, log: Logger): void {
+  const deliver = xmpp._onElement.bind(xmpp);
+  xmpp._onElement = (element) => {
+    try {
+      deliver(element);
+    } catch (err) {
+      const { name, attrs } = element;
+      log.warn({ err: describeError(err), stanza: name, from: attrs.from, to: attrs.to }, "could not handle an incoming stanza");
+      if (name === "iq" && (attrs.type === "get" || attrs.type === "set")) {
+        const reply = xml("iq", { type: "error", id: attrs.id, to: attrs.from, from: xmpp.jid?.toString() },
+          stanzaError({ type: "modify", condition: "jid-malformed" }));
+        xmpp.send(reply).catch(() => undefined);
+      }
+    }
   };
 }
 

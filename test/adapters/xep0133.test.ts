@@ -1,0 +1,78 @@
+import type { Element } from "ltx";
+import { describe, expect, it } from "vitest";
+import { addUserCommand, createXep0133Adapter } from "../../src/adapters/xep0133.js";
+import { stanza } from "../helpers/xml.js";
+
+function fakeServer(answer: (request: Element) => Element | Error) {
+  const requests: Element[] = [];
+  const xmpp = {
+    online: true,
+    isOnline() {
+      return this.online;
+    },
+    async request(el: Element) {
+      requests.push(el);
+      const reply = answer(el);
+      if (reply instanceof Error) throw reply;
+      return reply;
+    },
+  };
+  return { xmpp, requests, adapter: createXep0133Adapter({ xmpp, domain: "example.test", timeoutMs: 1000 }) };
+}
+
+const completed = (note?: string) =>
+  stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" node="http://jabber.org/protocol/admin#add-user" status="completed">${note ?? ""}</command></iq>`;
+
+function stanzaErrorLike(condition: string): Error {
+  return Object.assign(new Error(condition), { condition, type: "cancel" });
+}
+
+describe("XEP-0133 adapter", () => {
+  it("§4.1: sends add-user with the form filled in, to the domain", () => {
+    const iq = addUserCommand("example.test", { username: "alice", password: "pw" });
+    expect(iq.attrs).toMatchObject({ type: "set", to: "example.test" });
+    const command = iq.getChild("command", "http://jabber.org/protocol/commands");
+    expect(command?.attrs).toMatchObject({ node: "http://jabber.org/protocol/admin#add-user", action: "complete" });
+    const values = Object.fromEntries(command?.getChild("x", "jabber:x:data")?.getChildren("field").map((f) => [f.attrs.var, f.getChildText("value")]) ?? []);
+    expect(values).toEqual({ FORM_TYPE: "http://jabber.org/protocol/admin", accountjid: "alice@example.test", password: "pw", "password-verify": "pw" });
+  });
+
+  it("a completed command without an error note is success", async () => {
+    const { adapter } = fakeServer(() => completed('<note type="info">Account successfully created</note>'));
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toEqual({ ok: true });
+  });
+
+  it("Prosody: 'Account already exists' comes as a completed command with an error note", async () => {
+    const { adapter } = fakeServer(() => completed('<note type="error">Account already exists</note>'));
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toMatchObject({ ok: false, reason: "exists" });
+  });
+
+  it("other error notes are refusals, with the server's text kept for the log", async () => {
+    const { adapter } = fakeServer(() => completed('<note type="error">Trying to add a user on anon.example.test but command was sent to example.test</note>'));
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toMatchObject({ ok: false, reason: "rejected", detail: expect.stringContaining("anon.example.test") });
+  });
+
+  it("ejabberd: an IQ conflict error means the account exists", async () => {
+    const { adapter } = fakeServer(() => stanzaErrorLike("conflict"));
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toMatchObject({ ok: false, reason: "exists" });
+  });
+
+  it("forbidden says the component lacks admin rights", async () => {
+    const { adapter } = fakeServer(() => stanzaErrorLike("forbidden"));
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toMatchObject({ ok: false, reason: "rejected", detail: expect.stringContaining("admin") });
+  });
+
+  it("a timeout or an offline component is 'unavailable', and nothing is sent while offline", async () => {
+    const timeout = fakeServer(() => Object.assign(new Error("timeout"), { name: "TimeoutError" }));
+    expect(await timeout.adapter.createAccount({ username: "a", password: "pw" })).toMatchObject({ ok: false, reason: "unavailable" });
+    const offline = fakeServer(() => completed());
+    offline.xmpp.online = false;
+    expect(await offline.adapter.createAccount({ username: "a", password: "pw" })).toMatchObject({ ok: false, reason: "unavailable" });
+    expect(offline.requests).toHaveLength(0);
+  });
+
+  it("a half-finished command is not taken for success", async () => {
+    const { adapter } = fakeServer(() => stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" status="executing" sessionid="s"/></iq>`);
+    expect(await adapter.createAccount({ username: "a", password: "pw" })).toMatchObject({ ok: false, reason: "rejected" });
+  });
+});

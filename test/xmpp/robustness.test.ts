@@ -1,0 +1,78 @@
+// Malformed or unexpected stanzas get a stanza error (or, for non-requests, nothing), never a crash.
+import { afterEach, describe, expect, it } from "vitest";
+import { xml } from "../../src/xmpp/xml.js";
+import { FakeAdapter } from "../helpers/fake-adapter.js";
+import { type Harness, COMPONENT, createHarness } from "../helpers/xmpp-harness.js";
+import { errorOf, stanza } from "../helpers/xml.js";
+
+let h: Harness;
+afterEach(() => h?.close());
+
+describe("malformed input", () => {
+  it("RFC 6120 §8.2.3: an IQ with two payloads is a bad request", async () => {
+    h = createHarness();
+    h.receive(xml("iq", { type: "get", id: "two", from: "a@b/c", to: COMPONENT }, xml("query", { xmlns: "jabber:iq:register" }), xml("ping", { xmlns: "urn:xmpp:ping" })));
+    expect(errorOf(await h.nextSent())).toMatchObject({ type: "modify", condition: "bad-request" });
+  });
+
+  it("a request from an unreadable JID gets jid-malformed instead of crashing the process", async () => {
+    h = createHarness();
+    expect(() => h.receive(stanza`<iq type="get" id="bad" from="a@" to="${COMPONENT}"><ping xmlns="urn:xmpp:ping"/></iq>`)).not.toThrow();
+    const reply = await h.nextSent();
+    expect(reply.attrs).toMatchObject({ type: "error", id: "bad", to: "a@" });
+    expect(errorOf(reply)).toMatchObject({ type: "modify", condition: "jid-malformed" });
+    expect((await h.iq("get", stanza`<ping xmlns="urn:xmpp:ping"/>`)).attrs.type).toBe("result");
+  });
+
+  it("an unknown payload is service-unavailable", async () => {
+    h = createHarness();
+    expect(errorOf(await h.iq("get", stanza`<query xmlns="urn:example:unknown"/>`)).condition).toBe("service-unavailable");
+  });
+
+  it("requests to other JIDs at the component's domain are service-unavailable", async () => {
+    h = createHarness();
+    expect(errorOf(await h.iq("get", stanza`<ping xmlns="urn:xmpp:ping"/>`, "a@b/c", `bot@${COMPONENT}`)).condition).toBe("service-unavailable");
+    expect(errorOf(await h.iq("get", stanza`<ping xmlns="urn:xmpp:ping"/>`, "a@b/c", `${COMPONENT}/res`)).condition).toBe("service-unavailable");
+  });
+
+  it("a register form that is not a submit is a bad request", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><x xmlns="jabber:x:data" type="form"/></query>`);
+    expect(errorOf(reply).condition).toBe("bad-request");
+  });
+
+  it("huge and odd field values are refused cleanly", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    const long = "x".repeat(5000);
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>${long}</username><password>pw</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
+    expect(errorOf(reply).text).toBe("The requested username is invalid.");
+  });
+
+  it("an exception deep inside becomes internal-server-error with an incident id, and the component keeps serving", async () => {
+    h = createHarness();
+    const adapter = h.adapter as FakeAdapter;
+    const { token } = h.app.invites.create();
+    // Break the database under the registration: the unexpected path, not a typed refusal.
+    const original = h.app.invites.claim.bind(h.app.invites);
+    h.app.invites.claim = () => {
+      throw new TypeError("boom");
+    };
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>a</username><password>pw</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
+    const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
+    expect(h.logs.lines().some((line) => line["incident"] === incident && String((line["err"] as { message?: string })?.message).includes("boom"))).toBe(true);
+    h.app.invites.claim = original;
+    expect((await h.iq("get", stanza`<ping xmlns="urn:xmpp:ping"/>`)).attrs.type).toBe("result");
+    expect(adapter.calls).toBe(0);
+  });
+
+  it("messages, presences and stray results get no reply", async () => {
+    h = createHarness();
+    h.receive(stanza`<message from="a@b/c" to="${COMPONENT}"><body>hi</body></message>`);
+    h.receive(stanza`<presence from="a@b/c" to="${COMPONENT}" type="subscribe"/>`);
+    h.receive(stanza`<iq type="result" id="nobody-asked" from="a@b/c" to="${COMPONENT}"/>`);
+    await expect(h.nextSent(200)).rejects.toThrow("sent nothing");
+  });
+});

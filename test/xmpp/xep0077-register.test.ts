@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeAdapter } from "../helpers/fake-adapter.js";
+import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
+import { errorOf, stanza } from "../helpers/xml.js";
+
+const ANON = "x1@anon.example.test/res";
+let h: Harness;
+afterEach(() => h?.close());
+
+function registerQuery(username: string, password: string, extra = "") {
+  return stanza`<query xmlns="jabber:iq:register"><username>${username}</username><password>${password}</password>${extra}</query>`;
+}
+const preauth = (token: string) => stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`;
+
+describe("XEP-0077 at the component", () => {
+  it("Example 1/2: a get returns instructions, username, password and a jabber:iq:register form", async () => {
+    h = createHarness();
+    const reply = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`);
+    expect(reply.attrs).toMatchObject({ type: "result", to: ANON, from: "invites.example.test" });
+    const query = reply.getChild("query", "jabber:iq:register");
+    expect(query?.getChildText("instructions")).toMatch(/invite/);
+    expect(query?.getChild("username")).toBeDefined();
+    expect(query?.getChild("password")).toBeDefined();
+    const form = query?.getChild("x", "jabber:x:data");
+    expect(form?.attrs.type).toBe("form");
+    const fields = form?.getChildren("field").map((f) => [f.attrs.var, f.attrs.type]);
+    expect(fields).toEqual([["FORM_TYPE", "hidden"], ["username", "text-single"], ["password", "text-private"], ["token", "text-single"]]);
+    expect(form?.getChildren("field")[0]?.getChildText("value")).toBe("jabber:iq:register");
+  });
+
+  it("Example 3: a requester that already registered is told so, with its username", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    await h.iq("set", registerQuery("alice", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`), "x1@anon.example.test/a");
+    const reply = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "x1@anon.example.test/other");
+    const query = reply.getChild("query", "jabber:iq:register");
+    expect(query?.getChild("registered")).toBeDefined();
+    expect(query?.getChildText("username")).toBe("alice");
+  });
+
+  it("Example 4/5: preauth then legacy fields registers the account (XEP-0401 0.3.0 §5.5 order)", async () => {
+    h = createHarness();
+    const { invite, token } = h.app.invites.create();
+    expect((await h.iq("set", preauth(token))).attrs.type).toBe("result");
+    const reply = await h.iq("set", registerQuery("alice", "secret"));
+    expect(reply.attrs.type).toBe("result");
+    expect(reply.children).toHaveLength(0);
+    expect((h.adapter as FakeAdapter).accounts.get("alice")).toBe("secret");
+    expect(h.app.invites.get(invite.id).uses).toBe(1);
+  });
+
+  it("Example 6: a taken username gets cancel/conflict and the invite stays usable", async () => {
+    h = createHarness();
+    (h.adapter as FakeAdapter).accounts.set("alice", "old");
+    const { invite, token } = h.app.invites.create();
+    await h.iq("set", preauth(token));
+    const reply = await h.iq("set", registerQuery("alice", "pw"));
+    expect(errorOf(reply)).toEqual({ type: "cancel", condition: "conflict", text: "The requested username already exists." });
+    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect((await h.iq("set", registerQuery("alice2", "pw"))).attrs.type).toBe("result");
+  });
+
+  it("Example 7: missing fields get modify/not-acceptable, one line per field (Prosody's text)", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username/></query>`);
+    expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "Username: Required value missing\nPassword: Required value missing" });
+    const noPassword = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>a</username><password></password></query>`);
+    expect(errorOf(noPassword).text).toBe("Password: Required value missing");
+  });
+
+  it("§4: the data form carries username, password and the token", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    const reply = await h.iq("set", stanza`
+      <query xmlns="jabber:iq:register">
+        <x xmlns="jabber:x:data" type="submit">
+          <field var="FORM_TYPE" type="hidden"><value>jabber:iq:register</value></field>
+          <field var="username"><value>bob</value></field>
+          <field var="password"><value>pw</value></field>
+          <field var="token"><value>${token}</value></field>
+        </x>
+      </query>`);
+    expect(reply.attrs.type).toBe("result");
+    expect((h.adapter as FakeAdapter).accounts.has("bob")).toBe(true);
+  });
+
+  it("§4: a form of another FORM_TYPE is a bad request", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", stanza`
+      <query xmlns="jabber:iq:register"><x xmlns="jabber:x:data" type="submit">
+        <field var="FORM_TYPE"><value>urn:example:other</value></field></x></query>`);
+    expect(errorOf(reply)).toMatchObject({ type: "modify", condition: "bad-request" });
+  });
+
+  it("a <preauth/> inside the query is accepted (Prosody ignores it)", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    expect((await h.iq("set", registerQuery("carol", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
+  });
+
+  it("no token while invite-only: modify/not-acceptable with Prosody's text", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", registerQuery("alice", "pw"));
+    expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "Registration on this server is through invitation only" });
+  });
+
+  it("an invalid, used or expired token: cancel/forbidden 'The invite token is invalid or expired'", async () => {
+    h = createHarness();
+    const expected = { type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired" };
+    expect(errorOf(await h.iq("set", registerQuery("a", "pw", '<preauth xmlns="urn:xmpp:pars:0" token="nosuchtoken0000000000000"/>')))).toEqual(expected);
+    const { token } = h.app.invites.create({ expiresIn: 60 });
+    h.clock.advance(61_000);
+    expect(errorOf(await h.iq("set", registerQuery("a", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)))).toEqual(expected);
+  });
+
+  it("one preauth is good for one registration, not the whole session (Prosody bug §6 #1)", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create({ maxUses: 5 });
+    await h.iq("set", preauth(token));
+    expect((await h.iq("set", registerQuery("first", "pw"))).attrs.type).toBe("result");
+    const second = await h.iq("set", registerQuery("second", "pw"));
+    expect(errorOf(second).text).toBe("Registration on this server is through invitation only");
+  });
+
+  it("a preauth is remembered per full JID and for a short time only", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    await h.iq("set", preauth(token), "x1@anon.example.test/one");
+    expect(errorOf(await h.iq("set", registerQuery("a", "pw"), "x1@anon.example.test/two")).condition).toBe("not-acceptable");
+    h.clock.advance(5 * 60_000 + 1);
+    expect(errorOf(await h.iq("set", registerQuery("a", "pw"), "x1@anon.example.test/one")).condition).toBe("not-acceptable");
+  });
+
+  it("a fixed-username invite refuses another name", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create({ username: "zoe" });
+    await h.iq("set", preauth(token));
+    const reply = await h.iq("set", registerQuery("yann", "pw"));
+    expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation" });
+    expect((await h.iq("set", registerQuery("zoe", "pw"))).attrs.type).toBe("result");
+  });
+
+  it("a bad localpart gets modify/not-acceptable 'The requested username is invalid.'", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    await h.iq("set", preauth(token));
+    for (const name of ["al ice", "a@b", "a/b", "x\u200dy"]) {
+      expect(errorOf(await h.iq("set", registerQuery(name, "pw")))).toEqual({ type: "modify", condition: "not-acceptable", text: "The requested username is invalid." });
+    }
+  });
+
+  it("§3.2: <remove/> does not remove server accounts", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><remove/></query>`);
+    expect(errorOf(reply)).toMatchObject({ type: "cancel", condition: "not-allowed" });
+  });
+
+  it("an adapter failure answers wait/internal-server-error with an incident id, logged with the cause", async () => {
+    h = createHarness();
+    (h.adapter as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
+    const { invite, token } = h.app.invites.create();
+    const reply = await h.iq("set", registerQuery("alice", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
+    const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
+    expect(h.logs.lines().find((line) => line["incident"] === incident)).toMatchObject({ detail: "remote-server-timeout" });
+    expect(h.app.invites.get(invite.id).pending).toBe(0);
+  });
+});
+
+describe("registration policy at the component (prosody-invites.md §3.4)", () => {
+  it("open registration: no token needed", async () => {
+    h = createHarness({ registration_invite_only: false, allow_registration: true });
+    expect((await h.iq("set", registerQuery("free", "pw"))).attrs.type).toBe("result");
+    const get = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "other@anon.example.test/r");
+    expect(get.getChild("query")?.getChildText("instructions")).not.toMatch(/invite/);
+  });
+
+  it("both off: service-unavailable for get, set and preauth, even with a valid token", async () => {
+    h = createHarness({ registration_invite_only: false, allow_registration: false });
+    const { token } = h.app.invites.create();
+    expect(errorOf(await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`)).condition).toBe("service-unavailable");
+    expect(errorOf(await h.iq("set", preauth(token))).condition).toBe("service-unavailable");
+    expect(errorOf(await h.iq("set", registerQuery("a", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).condition).toBe("service-unavailable");
+  });
+});
