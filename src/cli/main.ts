@@ -2,9 +2,6 @@
 // xmpp-invites: run the component and manage invites from the shell.
 import { ConfigError } from "../config/load.js";
 import { isAppError } from "../errors.js";
-import { runCheckConfig, runStart } from "./start.js";
-import { runInvite } from "./invite.js";
-import { runRedeem } from "./redeem.js";
 import { UsageError } from "./usage.js";
 
 const HELP = `Usage: xmpp-invites <command> [options]
@@ -36,14 +33,15 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command loads only what it needs: a short command should start fast.
       case "start":
-        return await runStart(rest);
+        return await (await import("./start.js")).runStart(rest);
       case "check-config":
-        return runCheckConfig(rest);
+        return (await import("./start.js")).runCheckConfig(rest);
       case "invite":
-        return runInvite(rest);
+        return (await import("./invite.js")).runInvite(rest);
       case "redeem":
-        return await runRedeem(rest);
+        return await (await import("./redeem.js")).runRedeem(rest);
       case undefined:
       case "-h":
       case "--help":

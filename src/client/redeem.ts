@@ -26,10 +26,13 @@ export class RedeemError extends Error {
   override name = "RedeemError" as const;
   readonly condition: string | undefined;
   readonly type: string | undefined;
-  constructor(message: string, condition?: string, type?: string) {
+  /** The server's or component's explanation, when it gave one. */
+  readonly text: string;
+  constructor(message: string, condition?: string, type?: string, text = "") {
     super(message);
     this.condition = condition;
     this.type = type;
+    this.text = text;
   }
 }
 
@@ -79,7 +82,7 @@ async function ask(entity: Client, stanza: Element, timeoutMs: number): Promise<
     await entity.iqCaller.request(stanza, timeoutMs);
   } catch (err) {
     const { condition, type, text } = err as { condition?: string; type?: string; text?: string };
-    if (condition) throw new RedeemError(text ? `${condition}: ${text}` : condition, condition, type);
+    if (condition) throw new RedeemError(text ? `${condition}: ${text}` : condition, condition, type, text ?? "");
     throw err;
   }
 }

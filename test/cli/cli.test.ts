@@ -1,0 +1,102 @@
+// The built CLI, run as an operator would run it, against a temporary database.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const BIN = resolve("dist/cli/main.js");
+const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-cli-"));
+const config = join(dir, "config.json");
+writeFileSync(config, JSON.stringify({
+  domain: "example.test",
+  component: { service: "xmpp://127.0.0.1:5347", domain: "invites.example.test", secret: "cli-secret" },
+  database: "./state/invites.sqlite",
+}));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, XMPP_INVITES_CONFIG: config } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("xmpp-invites CLI", () => {
+  it("invite create --json prints id, token, type, uri and expires, with a token only shown there", () => {
+    const { code, stdout } = cli("invite", "create", "--json", "--note", "for Alice");
+    expect(code).toBe(0);
+    const created = JSON.parse(stdout) as Record<string, unknown>;
+    expect(created).toMatchObject({ type: "account", max_uses: 1, uses: 0, note: "for Alice", status: "active" });
+    expect(created["token"]).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(created["uri"]).toBe(`xmpp:example.test?register;preauth=${String(created["token"])}`);
+    expect(Date.parse(String(created["expires"])) - Date.now()).toBeGreaterThan(6.9 * 86400_000);
+
+    const shown = cli("invite", "show", String(created["id"]), "--json");
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toContain(String(created["token"]));
+    expect(cli("invite", "list", "--json").stdout).not.toContain(String(created["token"]));
+  });
+
+  it("invite create with --username, --expires and --uses; list shows uses/max and expiry", () => {
+    const fixed = JSON.parse(cli("invite", "create", "--json", "--username", "Juliet", "--expires", "2d").stdout) as Record<string, unknown>;
+    expect(fixed["uri"]).toMatch(/^xmpp:juliet@example\.test\?register;preauth=/);
+    expect(Date.parse(String(fixed["expires"])) - Date.now()).toBeLessThan(2 * 86400_000 + 60_000);
+    const multi = JSON.parse(cli("invite", "create", "--json", "--uses", "5").stdout) as Record<string, unknown>;
+    expect(multi["max_uses"]).toBe(5);
+
+    const table = cli("invite", "list").stdout;
+    expect(table).toMatch(/^ID\s+TYPE\s+USERNAME\s+USES\s+EXPIRES\s+STATUS\s+NOTE/);
+    expect(table).toContain(`${String(multi["id"])}  account`);
+    expect(table).toMatch(/0\/5/);
+    expect(table).toContain("juliet");
+  });
+
+  it("human-readable create prints the URI and says the token is shown once", () => {
+    const { code, stdout } = cli("invite", "create");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Invite [a-z2-9]{8} created: account, 1 use, expires \d{4}-/);
+    expect(stdout).toMatch(/xmpp:example\.test\?register;preauth=[A-Za-z0-9]{24}/);
+    expect(stdout).toContain("shown only now");
+  });
+
+  it("invite revoke removes it from the pending list and show says revoked", () => {
+    const { id } = JSON.parse(cli("invite", "create", "--json").stdout) as { id: string };
+    expect(cli("invite", "revoke", id)).toMatchObject({ code: 0, stdout: `Invite ${id} revoked.\n` });
+    expect(cli("invite", "list").stdout).not.toContain(id);
+    expect(cli("invite", "list", "--all").stdout).toMatch(new RegExp(`${id}.*revoked`));
+    expect(JSON.parse(cli("invite", "show", id, "--json").stdout)).toMatchObject({ id, status: "revoked" });
+  });
+
+  it("errors go to stderr with a non-zero exit code", () => {
+    expect(cli("invite", "revoke", "nosuchid")).toMatchObject({ code: 1, stdout: "", stderr: "xmpp-invites: No invite with id nosuchid\n" });
+    expect(cli("invite", "create", "--uses", "0")).toMatchObject({ code: 1, stdout: "" });
+    expect(cli("invite", "create", "--username", "bad name").stderr).toContain("The requested username is invalid.");
+    expect(cli("invite", "create", "--expires", "soon")).toMatchObject({ code: 64, stderr: expect.stringContaining("--expires") });
+    expect(cli("invite", "frobnicate").code).toBe(64);
+    expect(cli("invite", "create", "--bogus").code).toBe(64);
+    expect(cli("nonsense").code).toBe(64);
+  });
+
+  it("check-config validates, and a broken config lists every problem with exit 78", () => {
+    const ok = cli("check-config");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("registration     invite-only");
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ domain: "example.test", component: { service: "nope" }, surprise: true }));
+    const result = cli("check-config", "--config", bad);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("component.service: must look like");
+    expect(result.stderr).toContain("component.secret: is required");
+    expect(result.stderr).toContain('unknown key "surprise"');
+    expect(result.stderr).not.toContain("cli-secret");
+  });
+
+  it("invite purge deletes nothing that has not expired", () => {
+    expect(cli("invite", "purge", "--json")).toMatchObject({ code: 0, stdout: '{"purged":0}\n' });
+  });
+
+  it("--help lists the commands", () => {
+    const { code, stdout } = cli("--help");
+    expect(code).toBe(0);
+    for (const command of ["start", "check-config", "invite create", "invite list", "invite show", "invite revoke", "redeem"]) expect(stdout).toContain(command);
+  });
+});

@@ -1,0 +1,38 @@
+// Real XMPP clients against a real server, for integration tests.
+import { RedeemError, connectClient, redeemOverXmpp } from "../../src/client/redeem.js";
+import type { ProsodyServer } from "../../src/demo/prosody.js";
+
+export type Outcome = { ok: true; jid: string } | { ok: false; type: string | undefined; condition: string | undefined; text: string };
+
+/** An anonymous session on the server sends preauth + register to the component. */
+export async function redeemAnonymously(server: ProsodyServer, token: string, username: string, password: string): Promise<Outcome> {
+  try {
+    const { jid } = await redeemOverXmpp({
+      service: server.c2sService(),
+      loginDomain: server.anonDomain,
+      component: server.componentDomain,
+      domain: server.domain,
+      token,
+      username,
+      password,
+    });
+    return { ok: true, jid };
+  } catch (err) {
+    if (err instanceof RedeemError) {
+      return { ok: false, type: err.type, condition: err.condition, text: err.text };
+    }
+    throw err;
+  }
+}
+
+/** True when the account exists with this password: a real c2s login. */
+export async function canLogin(server: ProsodyServer, username: string, password: string): Promise<boolean> {
+  try {
+    const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username, password, timeoutMs: 5000 });
+    await entity.stop().catch(() => undefined);
+    return true;
+  } catch (err) {
+    if (/not-authorized|authentication/i.test(String((err as Error).message ?? err)) || (err as { condition?: string }).condition === "not-authorized") return false;
+    throw err;
+  }
+}

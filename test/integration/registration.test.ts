@@ -1,0 +1,134 @@
+// Against a real Prosody 0.12 on loopback: the component connects, accounts are created through
+// XEP-0133, and the invitees log in with them.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { canLogin, redeemAnonymously } from "../helpers/clients.js";
+import { captureLog } from "../helpers/logger.js";
+
+let server: ProsodyServer;
+let app: App;
+const logs = captureLog("info");
+
+function configFor(prosody: ProsodyServer) {
+  return parseConfig({
+    domain: prosody.domain,
+    component: { service: prosody.componentService(), domain: prosody.componentDomain, secret: prosody.componentSecret },
+    database: ":memory:",
+    admins: [`admin@${prosody.domain}`],
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  server = await startProsody();
+  app = createApp(configFor(server), logs.log, { backoff: { initialMs: 200, maxMs: 1000 } });
+  await app.start();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await server?.stop();
+});
+
+describe("registration at the component, on a real Prosody", () => {
+  it("an anonymous session redeems a token and the new account logs in with its password", async () => {
+    const { invite, token } = app.invites.create();
+    const outcome = await redeemAnonymously(server, token, "alice", "alice-password-1");
+    expect(outcome).toEqual({ ok: true, jid: `alice@${server.domain}` });
+    expect(await canLogin(server, "alice", "alice-password-1")).toBe(true);
+    expect(await canLogin(server, "alice", "wrong-password")).toBe(false);
+    expect(app.invites.get(invite.id).uses).toBe(1);
+  });
+
+  it("the same single-use token is then refused with cancel/forbidden", async () => {
+    const { token } = app.invites.create();
+    expect((await redeemAnonymously(server, token, "bob", "bob-password-1")).ok).toBe(true);
+    expect(await redeemAnonymously(server, token, "bob2", "bob-password-1")).toEqual({
+      ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
+    });
+    expect(await canLogin(server, "bob2", "bob-password-1")).toBe(false);
+  });
+
+  it("a fixed-username invite refuses another name and accepts its own", async () => {
+    const { token } = app.invites.create({ username: "zoe" });
+    expect(await redeemAnonymously(server, token, "yann", "yann-password")).toEqual({
+      ok: false, type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation",
+    });
+    expect(await canLogin(server, "yann", "yann-password")).toBe(false);
+    expect((await redeemAnonymously(server, token, "zoe", "zoe-password")).ok).toBe(true);
+    expect(await canLogin(server, "zoe", "zoe-password")).toBe(true);
+  });
+
+  it("a taken username gets cancel/conflict and leaves the invite usable", async () => {
+    await server.registerUser("carol", "carol-original");
+    const { invite, token } = app.invites.create();
+    expect(await redeemAnonymously(server, token, "carol", "stolen-password")).toEqual({
+      ok: false, type: "cancel", condition: "conflict", text: "The requested username already exists.",
+    });
+    expect(await canLogin(server, "carol", "carol-original")).toBe(true);
+    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect((await redeemAnonymously(server, token, "carol2", "carol2-password")).ok).toBe(true);
+  });
+
+  it("20 parallel redemptions of one single-use token create exactly one account (Prosody creates several)", async () => {
+    const { invite, token } = app.invites.create();
+    const names = Array.from({ length: 20 }, (_, i) => `racer${i}`);
+    const outcomes = await Promise.all(names.map((name) => redeemAnonymously(server, token, name, `${name}-password`)));
+    const winners = names.filter((_, i) => outcomes[i]?.ok);
+    expect(winners).toHaveLength(1);
+    for (const outcome of outcomes.filter((o) => !o.ok)) expect(outcome).toMatchObject({ condition: "forbidden" });
+    const logins = await Promise.all(names.map((name) => canLogin(server, name, `${name}-password`)));
+    expect(names.filter((_, i) => logins[i])).toEqual(winners);
+    expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+  });
+
+  it("a k-use invite creates k accounts under concurrency", async () => {
+    const { invite, token } = app.invites.create({ maxUses: 3 });
+    const names = Array.from({ length: 8 }, (_, i) => `multi${i}`);
+    const outcomes = await Promise.all(names.map((name) => redeemAnonymously(server, token, name, `${name}-password`)));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
+    expect(app.invites.get(invite.id).uses).toBe(3);
+  });
+
+  it("the component reconnects after Prosody is restarted, and registers again", async () => {
+    await server.restart();
+    await waitFor(() => app.connection.isOnline(), 15_000, "the component to reconnect");
+    expect(logs.text()).toContain("reconnected to the XMPP server");
+    const { token } = app.invites.create();
+    expect((await redeemAnonymously(server, token, "afterrestart", "after-password")).ok).toBe(true);
+    expect(await canLogin(server, "afterrestart", "after-password")).toBe(true);
+  });
+
+  it("while Prosody is down, registration fails cleanly and the invite stays usable", async () => {
+    const { invite, token } = app.invites.create();
+    await server.stopProcess();
+    try {
+      await waitFor(() => !app.connection.isOnline(), 5000, "the component to notice");
+      await expect(app.registration.register({ token, username: "patient", password: "patient-password", door: "xmpp" }))
+        .rejects.toMatchObject({ code: "account-creation-failed" });
+      expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    } finally {
+      await server.startProcess();
+      await waitFor(() => app.connection.isOnline(), 15_000, "the component to reconnect");
+    }
+    expect((await redeemAnonymously(server, token, "patient", "patient-password")).ok).toBe(true);
+    expect(app.invites.get(invite.id).uses).toBe(1);
+  });
+
+  it("no password or token ever reaches the log", async () => {
+    const { token } = app.invites.create();
+    await redeemAnonymously(server, token, "quiet", "very-secret-password-42");
+    expect(logs.text()).not.toContain("very-secret-password-42");
+    expect(logs.text()).not.toContain(token);
+    expect(logs.text()).not.toContain(server.componentSecret);
+  });
+});
