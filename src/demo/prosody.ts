@@ -1,0 +1,277 @@
+// A throwaway Prosody (Debian package) on loopback, with its own temporary config and data:
+// used by `npm run demo` and by the integration tests. Stops exactly the process it started.
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface ProsodyOptions {
+  domain?: string;
+  anonDomain?: string;
+  componentDomain?: string;
+  componentSecret?: string;
+  /** Put the component in `admins`, so it may run XEP-0133 commands (default true). */
+  componentAdmin?: boolean;
+  /** Load mod_privilege (XEP-0356) with roster rights for the component (default true). */
+  privilege?: boolean;
+  /** Load Prosody's own invite modules on the vhost (default false). */
+  nativeInvites?: boolean;
+  admins?: string[];
+  logLevel?: "debug" | "info" | "warn" | "error";
+  dir?: string;
+  /** PBKDF2 iterations for new accounts (`default_iteration_count`). */
+  iterationCount?: number;
+}
+
+export interface ProsodyServer {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  readonly domain: string;
+  readonly anonDomain: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly host: "127.0.0.1";
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly httpPort: number;
+  readonly version: string;
+  pid(): number | undefined;
+  componentService(): string;
+  c2sService(): string;
+  prosodyctl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  registerUser(username: string, password: string): Promise<void>;
+  stopProcess(): Promise<void>;
+  startProcess(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PRIVILEGE_MODULE = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua";
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isProsodyInstalled(): boolean {
+  return onPath("prosody") && onPath("prosodyctl") && existsSync(PRIVILEGE_MODULE);
+}
+
+export async function ensureProsodyInstalled(log: (line: string) => void = () => undefined): Promise<void> {
+  if (isProsodyInstalled()) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error("Prosody is not installed. Install it with: sudo apt-get install -y prosody prosody-modules");
+  }
+  const apt = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      log(`running apt-get ${args.join(" ")}`);
+      execFile("apt-get", args, { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, maxBuffer: 64 * 1024 * 1024 }, (err) =>
+        err ? reject(err) : resolve());
+    });
+  try {
+    await apt(["install", "-y", "-qq", "prosody", "prosody-modules"]);
+  } catch {
+    await apt(["update", "-qq"]);
+    await apt(["install", "-y", "-qq", "prosody", "prosody-modules"]);
+  }
+  if (!isProsodyInstalled()) throw new Error("apt-get finished but prosody or prosody-modules is still missing");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string literal here
+
+function renderConfig(o: {
+  dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
+  c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string;
+  privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined;
+}): string {
+  const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : [])];
+  return `-- Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
+run_as_root = true -- only matters as uid 0: mod_posix refuses root otherwise
+pidfile = ${lua(join(o.dir, "prosody.pid"))}
+data_path = ${lua(join(o.dir, "data"))}
+log = { { levels = { min = ${lua(o.logLevel)} }, to = "file", filename = ${lua(join(o.dir, "prosody.log"))} } }
+
+interfaces = { "127.0.0.1" }
+c2s_ports = { ${o.c2sPort} }
+c2s_direct_tls_ports = { }
+component_ports = { ${o.componentPort} }
+component_interfaces = { "127.0.0.1" }
+http_ports = { ${o.httpPort} }
+http_interfaces = { "127.0.0.1" }
+https_ports = { }
+s2s_ports = { }
+
+c2s_require_encryption = false
+s2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iterationCount}\n`}
+admins = { ${o.admins.map(lua).join(", ")} }
+registration_watchers = { } -- else every registration messages every admin, the component included
+
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "admin_adhoc"; "admin_shell"; }
+modules_disabled = { "s2s"; "s2s_auth_certs" }
+
+VirtualHost ${lua(o.domain)}
+  authentication = "internal_hashed"
+${o.nativeInvites ? "  allow_registration = true\n  registration_invite_only = true\n" : ""}  modules_enabled = { ${vhostModules.map((m) => `${lua(m)};`).join(" ")} }
+${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}
+VirtualHost ${lua(o.anonDomain)}
+  authentication = "anonymous"
+
+Component ${lua(o.componentDomain)}
+  component_secret = ${lua(o.componentSecret)}
+${o.privilege ? '  modules_enabled = { "privilege" }\n' : ""}`;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test run that dies must not leave servers behind.
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
+export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodyServer> {
+  const domain = opts.domain ?? "example.test";
+  const anonDomain = opts.anonDomain ?? "anon.example.test";
+  const componentDomain = opts.componentDomain ?? "invites.example.test";
+  const componentSecret = opts.componentSecret ?? randomBytes(16).toString("hex");
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "xmpp-invites-prosody-"));
+  mkdirSync(join(dir, "data"), { recursive: true });
+  const [c2sPort, componentPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const admins = [...(opts.admins ?? [`admin@${domain}`]), ...(opts.componentAdmin === false ? [] : [componentDomain])];
+  const configPath = join(dir, "prosody.cfg.lua");
+  const logPath = join(dir, "prosody.log");
+  writeFileSync(configPath, renderConfig({
+    dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins,
+    logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
+    iterationCount: opts.iterationCount,
+  }));
+
+  let version = "unknown";
+  try {
+    version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "prosody"], { encoding: "utf8" }).trim() || "unknown";
+  } catch {
+    // not a Debian system: the version is only informative
+  }
+
+  let child: ChildProcess | undefined;
+  let removed = false;
+
+  const logTail = () => {
+    try {
+      return readFileSync(logPath, "utf8").split("\n").slice(-30).join("\n") + readFileSync(join(dir, "stdout.log"), "utf8").split("\n").slice(-10).join("\n");
+    } catch {
+      return "(no log)";
+    }
+  };
+
+  const startProcess = async () => {
+    const out = openSync(join(dir, "stdout.log"), "a");
+    const proc = spawn("prosody", ["-F", "--config", configPath], { stdio: ["ignore", out, out] });
+    closeSync(out);
+    child = proc;
+    killOnExit(proc);
+    let exited: string | undefined;
+    proc.once("exit", (code, signal) => { exited = `exited with ${signal ?? code}`; });
+    proc.once("error", (err) => { exited = err.message; });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (exited) throw new Error(`Prosody ${exited} during start-up:\n${logTail()}`);
+      const ready = existsSync(join(dir, "data", "prosody.sock"))
+        && (await accepts(c2sPort)) && (await accepts(componentPort));
+      if (ready) return;
+      if (Date.now() > deadline) {
+        proc.kill("SIGKILL");
+        throw new Error(`Prosody did not come up within 15 s:\n${logTail()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const stopProcess = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+    // A stale admin socket would make the next start look ready too early.
+    rmSync(join(dir, "data", "prosody.sock"), { force: true });
+  };
+
+  const prosodyctl = (args: string[], input?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const proc = execFile("prosodyctl", ["--config", configPath, ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      if (input !== undefined) proc.stdin?.end(input);
+      else proc.stdin?.end();
+    });
+
+  const server: ProsodyServer = {
+    dir, configPath, logPath, domain, anonDomain, componentDomain, componentSecret,
+    host: "127.0.0.1", c2sPort, componentPort, httpPort, version,
+    pid: () => child?.pid,
+    componentService: () => `xmpp://127.0.0.1:${componentPort}`,
+    c2sService: () => `xmpp://127.0.0.1:${c2sPort}`,
+    prosodyctl,
+    async registerUser(username, password) {
+      const result = await prosodyctl(["register", username, domain, password]);
+      if (result.code !== 0) throw new Error(`prosodyctl register ${username} failed: ${result.stderr || result.stdout}`);
+    },
+    stopProcess,
+    startProcess,
+    async restart() {
+      await stopProcess();
+      await startProcess();
+    },
+    async stop() {
+      await stopProcess();
+      if (!removed && !opts.dir) rmSync(dir, { recursive: true, force: true });
+      removed = true;
+    },
+  };
+
+  try {
+    await startProcess();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}

@@ -1,0 +1,41 @@
+// A server that does not let the component run admin commands: registration fails with a clear,
+// logged reason, and the invite stays usable for when the operator fixes the server config.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { canLogin, redeemAnonymously } from "../helpers/clients.js";
+import { captureLog } from "../helpers/logger.js";
+
+let server: ProsodyServer;
+let app: App;
+const logs = captureLog("info");
+
+beforeAll(async () => {
+  server = await startProsody({ componentAdmin: false });
+  app = createApp(parseConfig({
+    domain: server.domain,
+    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    database: ":memory:",
+  }), logs.log);
+  await app.start();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await server?.stop();
+});
+
+describe("XEP-0133 without admin rights (component not in Prosody's admins)", () => {
+  it("refuses with wait/internal-server-error and an incident id, logs why, and leaves the invite usable", async () => {
+    const { invite, token } = app.invites.create();
+    const outcome = await redeemAnonymously(server, token, "hopeful", "hopeful-password");
+    expect(outcome).toMatchObject({ ok: false, type: "wait", condition: "internal-server-error" });
+    const incident = /incident ([0-9a-f]+)/.exec(outcome.ok ? "" : outcome.text)?.[1];
+    const line = logs.lines().find((l) => l["incident"] === incident);
+    expect(line).toMatchObject({ reason: "rejected" });
+    expect(String(line?.["detail"])).toMatch(/forbidden.*admin/);
+    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await canLogin(server, "hopeful", "hopeful-password")).toBe(false);
+  });
+});
