@@ -1,0 +1,98 @@
+// Side by side with Prosody 0.12's own invites (mod_invites + mod_invites_register on c2s), on the
+// same server: where Prosody is right the component answers the same, where it is wrong it does not.
+// Reference: prosody-invites.md §2.3, §3.3 and §6 (#1, #2, #4).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { canLogin, redeemAnonymously } from "../helpers/clients.js";
+import { captureLog } from "../helpers/logger.js";
+import { openRawStream, preauthPayload, registerPayload } from "../helpers/raw-stream.js";
+
+let server: ProsodyServer;
+let app: App;
+
+async function nativeToken(username?: string): Promise<string> {
+  const target = username ? `${username}@${server.domain}` : server.domain;
+  const { stdout } = await server.prosodyctl(["shell"], `invite:create_account("${target}")\n`);
+  const token = /preauth=([A-Za-z0-9_-]+)/.exec(stdout)?.[1];
+  if (!token) throw new Error(`no token in prosodyctl output: ${stdout}`);
+  return token;
+}
+
+beforeAll(async () => {
+  server = await startProsody({ nativeInvites: true });
+  app = createApp(parseConfig({
+    domain: server.domain,
+    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    database: ":memory:",
+  }), captureLog("warn").log);
+  await app.start();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await server?.stop();
+});
+
+describe("Prosody's native invite registration vs. the component", () => {
+  it("§3.3: the same error for a bad token (cancel/forbidden, same text)", async () => {
+    const stream = await openRawStream(server.c2sPort, server.domain);
+    const native = await stream.iq("p", preauthPayload("AAAAAAAAAAAAAAAAAAAAAAAA"));
+    stream.close();
+    expect(native.type).toBe("error");
+    expect(native.xml).toMatch(/<forbidden/);
+    expect(native.xml).toContain("The invite token is invalid or expired");
+    expect(await redeemAnonymously(server, "AAAAAAAAAAAAAAAAAAAAAAAA", "x", "pw-x")).toMatchObject({
+      ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
+    });
+  });
+
+  it("§3.3: the same error without a token in invite-only mode", async () => {
+    const stream = await openRawStream(server.c2sPort, server.domain);
+    const native = await stream.iq("r", registerPayload("notoken", "pw-notoken"));
+    stream.close();
+    expect(native.xml).toMatch(/<not-acceptable/);
+    expect(native.xml).toContain("Registration on this server is through invitation only");
+  });
+
+  it("§6 #1: Prosody registers two accounts with one single-use token on one stream; the component one", async () => {
+    const token = await nativeToken();
+    const stream = await openRawStream(server.c2sPort, server.domain);
+    expect((await stream.iq("p", preauthPayload(token))).type).toBe("result");
+    expect((await stream.iq("r1", registerPayload("twice1", "pw-twice"))).type).toBe("result");
+    expect((await stream.iq("r2", registerPayload("twice2", "pw-twice"))).type).toBe("result");
+    stream.close();
+    expect(await canLogin(server, "twice2", "pw-twice")).toBe(true); // Prosody's bug, reproduced
+
+    const { token: ours } = app.invites.create();
+    expect((await redeemAnonymously(server, ours, "once1", "pw-once")).ok).toBe(true);
+    expect((await redeemAnonymously(server, ours, "once2", "pw-once")).ok).toBe(false);
+    expect(await canLogin(server, "once2", "pw-once")).toBe(false);
+  });
+
+  it("§6 #2: parallel streams spend one Prosody token several times; the component's once", async () => {
+    const token = await nativeToken();
+    const streams = await Promise.all(Array.from({ length: 5 }, () => openRawStream(server.c2sPort, server.domain)));
+    const preauths = await Promise.all(streams.map((s) => s.iq("p", preauthPayload(token))));
+    expect(preauths.every((reply) => reply.type === "result")).toBe(true);
+    const registrations = await Promise.all(streams.map((s, i) => s.iq("r", registerPayload(`nativerace${i}`, "pw-race"))));
+    for (const s of streams) s.close();
+    expect(registrations.filter((reply) => reply.type === "result").length).toBeGreaterThan(1);
+
+    const { token: ours } = app.invites.create();
+    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => redeemAnonymously(server, ours, `ourrace${i}`, "pw-race")));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+  });
+
+  it("§6 #4: a fixed-username Prosody invite registers another name; the component refuses it", async () => {
+    const token = await nativeToken("fixedzoe");
+    const stream = await openRawStream(server.c2sPort, server.domain);
+    await stream.iq("p", preauthPayload(token));
+    expect((await stream.iq("r", registerPayload("notzoe", "pw-notzoe"))).type).toBe("result");
+    stream.close();
+
+    const { token: ours } = app.invites.create({ username: "ourzoe" });
+    expect(await redeemAnonymously(server, ours, "notourzoe", "pw")).toMatchObject({ ok: false, condition: "not-acceptable" });
+  });
+});
