@@ -38,18 +38,9 @@ function toInvite(row: InviteRow): Invite {
   };
 }
 
-export interface NewInvite {
-  readonly id: string;
+export type NewInvite = Pick<Invite, "id" | "type" | "username" | "inviter" | "source" | "note" | "createdAt" | "expiresAt" | "maxUses"> & {
   readonly tokenHash: Buffer;
-  readonly type: InviteType;
-  readonly username: string | null;
-  readonly inviter: string | null;
-  readonly source: string | null;
-  readonly note: string | null;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly maxUses: number;
-}
+};
 
 export interface ListOptions {
   /** Include expired, revoked and used-up invites. */

@@ -1,30 +1,23 @@
 // A server that does not let the component run admin commands: registration fails with a clear,
 // logged reason, and the invite stays usable for when the operator fixes the server config.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import type { App } from "../../src/app.js";
+import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
-import { captureLog } from "../helpers/logger.js";
+import { type Live, startLive } from "../helpers/live.js";
+import type { CapturedLog } from "../helpers/logger.js";
 
+let live: Live;
 let server: ProsodyServer;
 let app: App;
-const logs = captureLog("info");
+let logs: CapturedLog;
 
 beforeAll(async () => {
-  server = await startProsody({ componentAdmin: false });
-  app = createApp(parseConfig({
-    domain: server.domain,
-    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
-    database: ":memory:",
-  }), logs.log);
-  await app.start();
+  live = await startLive({ componentAdmin: false });
+  ({ server, app, logs } = live);
 });
 
-afterAll(async () => {
-  await app?.stop();
-  await server?.stop();
-});
+afterAll(() => live?.stop());
 
 describe("XEP-0133 without admin rights (component not in Prosody's admins)", () => {
   it("refuses with wait/internal-server-error and an incident id, logs why, and leaves the invite usable", async () => {

@@ -2,13 +2,13 @@
 // same server: where Prosody is right the component answers the same, where it is wrong it does not.
 // Reference: prosody-invites.md §2.3, §3.3 and §6 (#1, #2, #4).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import type { App } from "../../src/app.js";
+import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
-import { captureLog } from "../helpers/logger.js";
+import { type Live, startLive } from "../helpers/live.js";
 import { openRawStream, preauthPayload, registerPayload } from "../helpers/raw-stream.js";
 
+let live: Live;
 let server: ProsodyServer;
 let app: App;
 
@@ -21,19 +21,11 @@ async function nativeToken(username?: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startProsody({ nativeInvites: true });
-  app = createApp(parseConfig({
-    domain: server.domain,
-    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
-    database: ":memory:",
-  }), captureLog("warn").log);
-  await app.start();
+  live = await startLive({ nativeInvites: true });
+  ({ server, app } = live);
 });
 
-afterAll(async () => {
-  await app?.stop();
-  await server?.stop();
-});
+afterAll(() => live?.stop());
 
 describe("Prosody's native invite registration vs. the component", () => {
   it("§3.3: the same error for a bad token (cancel/forbidden, same text)", async () => {

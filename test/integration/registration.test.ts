@@ -1,24 +1,16 @@
 // Against a real Prosody 0.12 on loopback: the component connects, accounts are created through
 // XEP-0133, and the invitees log in with them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import type { App } from "../../src/app.js";
+import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
-import { captureLog } from "../helpers/logger.js";
+import { type Live, startLive } from "../helpers/live.js";
+import type { CapturedLog } from "../helpers/logger.js";
 
+let live: Live;
 let server: ProsodyServer;
 let app: App;
-const logs = captureLog("info");
-
-function configFor(prosody: ProsodyServer) {
-  return parseConfig({
-    domain: prosody.domain,
-    component: { service: prosody.componentService(), domain: prosody.componentDomain, secret: prosody.componentSecret },
-    database: ":memory:",
-    admins: [`admin@${prosody.domain}`],
-  });
-}
+let logs: CapturedLog;
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,15 +21,11 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 }
 
 beforeAll(async () => {
-  server = await startProsody();
-  app = createApp(configFor(server), logs.log, { backoff: { initialMs: 200, maxMs: 1000 } });
-  await app.start();
+  live = await startLive();
+  ({ server, app, logs } = live);
 });
 
-afterAll(async () => {
-  await app?.stop();
-  await server?.stop();
-});
+afterAll(() => live?.stop());
 
 describe("registration at the component, on a real Prosody", () => {
   it("an anonymous session redeems a token and the new account logs in with its password", async () => {
