@@ -1,19 +1,23 @@
 // The composition root: the only place that builds things and wires them together.
 import type { Logger } from "pino";
-import type { ServerAdapter } from "./adapters/adapter.js";
+import type { RosterWriter, ServerAdapter } from "./adapters/adapter.js";
 import { createAdapter } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import { type Db, openDatabase } from "./invites/database.js";
 import { RegistrationService } from "./invites/registration.js";
+import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { InviteService } from "./invites/service.js";
 import { InviteStore } from "./invites/store.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { NS } from "./xmpp/namespaces.js";
+import { inviteCommands } from "./xmpp/commands/index.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
+import { type Requester, registerCommands } from "./xmpp/xep0050-commands.js";
 import { registerIbr } from "./xmpp/xep0077-register.js";
 import { registerPing } from "./xmpp/xep0199-ping.js";
+import { createPrivilegedRoster } from "./xmpp/xep0356-privilege.js";
 import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
 
 export const PREAUTH_TTL_MS = 5 * 60_000;
@@ -23,7 +27,9 @@ const HOUSEKEEPING_MS = 60 * 60_000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
+  readonly roster?: RosterWriter;
   readonly clock?: Clock;
+  readonly rosterRetry?: { initialMs: number; maxMs: number };
   readonly connection?: ComponentConnection;
   readonly backoff?: { initialMs: number; maxMs: number };
 }
@@ -35,6 +41,8 @@ export interface App {
   readonly registration: RegistrationService;
   readonly connection: ComponentConnection;
   readonly preauth: PreauthSessions;
+  readonly roster: RosterWriter;
+  readonly rosterTasks: RosterTaskRunner;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -57,21 +65,60 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   const adapter = overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain });
+  const roster = overrides.roster ?? createPrivilegedRoster({
+    connection,
+    domain: config.domain,
+    componentDomain: config.component.domain,
+    log: log.child({ feature: "xep0356" }),
+    timeoutMs: config.adapter.timeout * 1000,
+  });
+  const rosterTasks = new RosterTaskRunner({
+    store: invites.store,
+    roster,
+    clock,
+    log: log.child({ feature: "xep0379" }),
+    domain: config.domain,
+    ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
+  });
   const registration = new RegistrationService({
     invites,
     adapter,
     policy: { inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration },
     log: log.child({ feature: "registration" }),
+    onConsumed: () => rosterTasks.kick(),
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   const { xmpp } = connection;
+  // Queued roster steps run as soon as the server is back.
+  xmpp.on("online", () => setTimeout(() => rosterTasks.kick(), 500).unref());
+
+  const admins = new Set(config.admins.map((jid) => jid.toLowerCase()));
+  const requesterOf = (from: { toString(): string; bare(): { toString(): string }; local: string; domain: string }): Requester => {
+    const bare = from.bare().toString().toLowerCase();
+    return { jid: from.toString(), bare, isAdmin: admins.has(bare), isLocalUser: from.domain === config.domain && from.local !== "" };
+  };
 
   answerOnlyAtOwnJid(xmpp, config.component.domain);
+  const commands = registerCommands({
+    xmpp,
+    commands: inviteCommands({
+      invites,
+      domain: config.domain,
+      allowContactInvites: config.allow_contact_invites,
+      allowUserInvites: config.allow_user_invites,
+      landingUrl: () => undefined,
+    }),
+    requesterOf,
+    componentJid: config.component.domain,
+    clock,
+    log: log.child({ feature: "xep0050" }),
+  });
   registerDisco({
     xmpp,
     log: log.child({ feature: "xep0030" }),
     name: `Invites for ${config.domain}`,
     features: () => [NS.PING, ...(registration.isAvailable ? [NS.REGISTER, NS.PARS] : [])],
+    commands,
   });
   registerPing(xmpp);
   registerPreauth({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0401" }) });
@@ -85,16 +132,18 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   };
 
   return {
-    config, db, invites, registration, connection, preauth,
+    config, db, invites, registration, connection, preauth, roster, rosterTasks,
     async start() {
       housekeeping();
       timer = setInterval(housekeeping, HOUSEKEEPING_MS);
       timer.unref();
-      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, mode: registration.mode }, "starting");
+      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, mode: registration.mode }, "starting");
       await connection.start();
+      rosterTasks.start();
     },
     async stop() {
       clearInterval(timer);
+      await rosterTasks.stop();
       await connection.stop();
       db.close();
       log.info("stopped");

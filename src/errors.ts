@@ -31,6 +31,9 @@ export const ERRORS = {
   "username-taken": { type: "cancel", condition: "conflict", http: 409, text: fixed("The requested username already exists.") },
   "username-invalid": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("The requested username is invalid.") },
   "username-mismatch": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("The chosen username is not valid with this invitation") },
+  "reset-username-mismatch": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("Incorrect username for password reset") },
+  "account-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: fixed("The account whose password this invite resets does not exist") },
+  "forbidden": { type: "auth", condition: "forbidden", http: 403, text: fixed("You don't have permission to execute this command") },
   "field-missing": { type: "modify", condition: "not-acceptable", http: 422, text: (fields) => fields },
   "password-invalid": { type: "modify", condition: "not-acceptable", http: 422, text: (why) => why },
   "bad-request": { type: "modify", condition: "bad-request", http: 400, text: (why) => why || "The request is malformed" },
@@ -38,6 +41,7 @@ export const ERRORS = {
   "invite-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No invite with id ${id}` },
   "invalid-argument": { type: "modify", condition: "bad-request", http: 422, text: (why) => why },
   "account-creation-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The account could not be created; please try again later (incident ${incident})` },
+  "password-change-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The password could not be changed; please try again later (incident ${incident})` },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 

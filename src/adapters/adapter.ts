@@ -16,7 +16,30 @@ export type CreateAccountResult =
       readonly detail?: string;
     };
 
+export type ChangePasswordResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: "missing" | "rejected" | "unavailable"; readonly detail?: string };
+
 export interface ServerAdapter {
   readonly kind: string;
   createAccount(account: Account): Promise<CreateAccountResult>;
+  /** Sets a new password on an existing account; never creates one. */
+  changePassword(account: Account): Promise<ChangePasswordResult>;
+}
+
+/** A roster item the component writes: `jid` with subscription both, in these groups, no name (XEP-0379 §6). */
+export interface SubscribedItem {
+  readonly jid: string;
+  readonly groups: readonly string[];
+}
+
+export type RosterResult = { readonly ok: true } | { readonly ok: false; readonly reason: "rejected" | "unavailable"; readonly detail?: string };
+
+/** The roster capability beside account creation: what makes XEP-0379 mutual subscriptions possible. */
+export interface RosterWriter {
+  readonly kind: string;
+  /** Whether a write can succeed now (connected and granted the right). */
+  isAvailable(): boolean;
+  /** Puts `item` on the roster of `owner` (a bare JID) with subscription both. */
+  setSubscribed(owner: string, item: SubscribedItem): Promise<RosterResult>;
 }

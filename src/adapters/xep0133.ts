@@ -1,13 +1,13 @@
 // ====================================================================
-// XEP-0133: Service Administration — account creation through the server's ad-hoc commands
-// Source: https://xmpp.org/extensions/xep-0133.html (v1.3.1), §4.1 Add User
+// XEP-0133: Service Administration — accounts through the server's ad-hoc commands
+// Source: https://xmpp.org/extensions/xep-0133.html (v1.3.1), §4.1 Add User, §4.7 Change User Password
 // Sent from the component JID to the domain: Prosody allows it when the component's domain is
 // in `admins`, ejabberd when the component matches the `configure` access rule.
 // ====================================================================
 import type { Element } from "ltx";
 import { NS } from "../xmpp/namespaces.js";
 import { xml } from "../xmpp/xml.js";
-import type { Account, CreateAccountResult, ServerAdapter } from "./adapter.js";
+import type { Account, ServerAdapter } from "./adapter.js";
 
 /** What the adapter needs from the component connection. */
 export interface IqRequester {
@@ -21,70 +21,88 @@ export interface Xep0133Options {
   readonly timeoutMs: number;
 }
 
-const ADD_USER = `${NS.ADMIN}#add-user`;
+/** What a command's reply says, before each operation gives it meaning. */
+export type CommandOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly condition: string | undefined; readonly note: string | undefined; readonly detail: string };
 
-export function addUserCommand(domain: string, account: Account): Element {
+export const ADD_USER = `${NS.ADMIN}#add-user`;
+export const CHANGE_USER_PASSWORD = `${NS.ADMIN}#change-user-password`;
+
+export function adminCommand(domain: string, node: string, fields: Record<string, string>): Element {
   // One round trip: Prosody and ejabberd both take the filled-in form with the first execute.
   return xml("iq", { type: "set", to: domain },
-    xml("command", { xmlns: NS.COMMANDS, node: ADD_USER, action: "complete" },
+    xml("command", { xmlns: NS.COMMANDS, node, action: "complete" },
       xml("x", { xmlns: NS.DATA_FORMS, type: "submit" },
         xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS.ADMIN)),
-        xml("field", { var: "accountjid" }, xml("value", {}, `${account.username}@${domain}`)),
-        xml("field", { var: "password" }, xml("value", {}, account.password)),
-        xml("field", { var: "password-verify" }, xml("value", {}, account.password)))));
+        Object.entries(fields).map(([name, value]) => xml("field", { var: name }, xml("value", {}, value))))));
+}
+
+export function addUserCommand(domain: string, account: Account): Element {
+  return adminCommand(domain, ADD_USER, {
+    accountjid: `${account.username}@${domain}`,
+    password: account.password,
+    "password-verify": account.password,
+  });
 }
 
 /**
- * Reads an add-user reply. Prosody reports failures inside a *completed* command with
+ * Reads a command reply. Prosody reports failures inside a *completed* command with
  * `<note type='error'>` ("Account already exists"); ejabberd answers with an IQ error.
  */
-export function readAddUserReply(reply: Element): CreateAccountResult {
+export function readCommandReply(reply: Element): CommandOutcome {
   const command = reply.getChild("command", NS.COMMANDS);
   const errorNote = command?.getChildren("note").find((note) => note.attrs.type === "error");
   if (command?.attrs.status === "completed" && !errorNote) return { ok: true };
-  if (errorNote) {
-    const text = errorNote.getText();
-    return /already exists/i.test(text) ? { ok: false, reason: "exists", detail: text } : { ok: false, reason: "rejected", detail: text };
-  }
-  return { ok: false, reason: "rejected", detail: `unexpected reply: command status ${command?.attrs.status ?? "missing"}` };
+  if (errorNote) return { ok: false, condition: undefined, note: errorNote.getText(), detail: errorNote.getText() };
+  return { ok: false, condition: "undefined-condition", note: undefined, detail: `unexpected reply: command status ${command?.attrs.status ?? "missing"}` };
 }
 
-/** Maps an IQ error from the server (thrown by the iq caller) to a result. */
-export function readAddUserError(err: unknown): CreateAccountResult {
+/** An IQ error (thrown by the iq caller) or a timeout, as an outcome. */
+export function readCommandError(err: unknown): CommandOutcome {
   const condition = typeof err === "object" && err !== null ? (err as { condition?: unknown }).condition : undefined;
   const text = typeof err === "object" && err !== null ? String((err as { text?: unknown }).text ?? "") : "";
   const detail = [condition, text].filter(Boolean).join(": ") || String(err);
-  switch (condition) {
-    case "conflict":
-      return { ok: false, reason: "exists", detail };
-    case "forbidden":
-    case "not-authorized":
-    case "not-allowed":
-      return { ok: false, reason: "rejected", detail: `${detail} (is the component an admin of the domain?)` };
-    case "remote-server-timeout":
-    case "remote-server-not-found":
-    case "recipient-unavailable":
-    case "resource-constraint":
-      return { ok: false, reason: "unavailable", detail };
-    case undefined:
-      // No stanza error: a timeout or a dropped connection.
-      return { ok: false, reason: "unavailable", detail };
-    default:
-      return { ok: false, reason: "rejected", detail };
+  return { ok: false, condition: typeof condition === "string" ? condition : undefined, note: undefined, detail };
+}
+
+const NO_ANSWER = new Set(["remote-server-timeout", "remote-server-not-found", "recipient-unavailable", "resource-constraint", undefined]);
+const NOT_ALLOWED = new Set(["forbidden", "not-authorized", "not-allowed"]);
+
+/** What a failure means when the operation has no reading of its own. */
+function commonReason(outcome: Exclude<CommandOutcome, { ok: true }>): { reason: "rejected" | "unavailable"; detail: string } {
+  if (outcome.note === undefined && NO_ANSWER.has(outcome.condition)) return { reason: "unavailable", detail: outcome.detail };
+  if (outcome.condition !== undefined && NOT_ALLOWED.has(outcome.condition)) {
+    return { reason: "rejected", detail: `${outcome.detail} (is the component an admin of the domain?)` };
   }
+  return { reason: "rejected", detail: outcome.detail };
 }
 
 export function createXep0133Adapter(options: Xep0133Options): ServerAdapter {
   const { xmpp, domain, timeoutMs } = options;
+
+  const run = async (command: Element): Promise<CommandOutcome> => {
+    if (!xmpp.isOnline()) return { ok: false, condition: undefined, note: undefined, detail: "component not connected" };
+    try {
+      return readCommandReply(await xmpp.request(command, timeoutMs));
+    } catch (err) {
+      return readCommandError(err);
+    }
+  };
+
   return {
     kind: "xep0133",
     async createAccount(account) {
-      if (!xmpp.isOnline()) return { ok: false, reason: "unavailable", detail: "component not connected" };
-      try {
-        return readAddUserReply(await xmpp.request(addUserCommand(domain, account), timeoutMs));
-      } catch (err) {
-        return readAddUserError(err);
-      }
+      const outcome = await run(addUserCommand(domain, account));
+      if (outcome.ok) return outcome;
+      if (outcome.condition === "conflict" || /already exists/i.test(outcome.note ?? "")) return { ok: false, reason: "exists", detail: outcome.detail };
+      return { ok: false, ...commonReason(outcome) };
+    },
+    async changePassword(account) {
+      const outcome = await run(adminCommand(domain, CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password }));
+      if (outcome.ok) return outcome;
+      if (outcome.condition === "item-not-found" || /does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
+      return { ok: false, ...commonReason(outcome) };
     },
   };
 }

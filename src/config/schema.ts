@@ -51,6 +51,8 @@ export const configSchema = z.strictObject({
     .describe("The XEP-0114 connection to the XMPP server"),
   registration_invite_only: z.boolean().default(true).describe("Require a valid invite for every registration"),
   allow_registration: z.boolean().default(false).describe("With registration_invite_only false: allow registration without an invite"),
+  allow_contact_invites: z.boolean().default(true).describe("Users of the domain may create contact invites (else admins only)"),
+  allow_user_invites: z.boolean().default(false).describe("Contact invites from users who are not admins may also create an account"),
   invite_expiry: period.default(604800).describe("Default invite lifetime: seconds or a period like \"7d\""),
   database: z.string().min(1).default("./data/invites.sqlite").describe("SQLite file, relative to the config file's folder"),
   adapter: z.discriminatedUnion("type", [xep0133Adapter]).default({ type: "xep0133", timeout: 10 }).describe("How accounts are created on the server"),

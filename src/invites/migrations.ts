@@ -42,6 +42,33 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX redemptions_requester ON redemptions (requester);
   CREATE INDEX redemptions_invite ON redemptions (invite_id);
   `,
+  // 2: contact and reset invites, groups, and the roster steps that follow a registration.
+  `
+  ALTER TABLE invites ADD COLUMN allow_registration INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE invites ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+
+  CREATE TABLE group_members (
+    group_name  TEXT NOT NULL,
+    jid         TEXT NOT NULL,
+    added_at    INTEGER NOT NULL,
+    PRIMARY KEY (group_name, jid)
+  ) STRICT;
+
+  -- One roster item to write: owner gets contact with subscription both. Recorded before it runs
+  -- and retried until done, so a mutual subscription is never left half made.
+  CREATE TABLE roster_tasks (
+    id          INTEGER PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    contact     TEXT NOT NULL,
+    groups      TEXT NOT NULL DEFAULT '[]',
+    created_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     INTEGER NOT NULL,
+    last_error  TEXT,
+    done_at     INTEGER
+  ) STRICT;
+  CREATE INDEX roster_tasks_due ON roster_tasks (done_at, next_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

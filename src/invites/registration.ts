@@ -33,6 +33,8 @@ export interface Registered {
   readonly jid: string;
   readonly username: string;
   readonly inviteId: string | null;
+  /** A reset invite changes the password of an existing account instead of creating one. */
+  readonly action: "created" | "password-reset";
 }
 
 const MAX_PASSWORD_BYTES = 1024;
@@ -42,12 +44,21 @@ export class RegistrationService {
   readonly #adapter: ServerAdapter;
   readonly #mode: RegistrationMode;
   readonly #log: Logger;
+  readonly #onConsumed: () => void;
 
-  constructor(options: { invites: InviteService; adapter: ServerAdapter; policy: RegistrationPolicy; log: Logger }) {
+  constructor(options: {
+    invites: InviteService;
+    adapter: ServerAdapter;
+    policy: RegistrationPolicy;
+    log: Logger;
+    /** Called once a use is recorded, so the roster steps it queued run promptly. */
+    onConsumed?: () => void;
+  }) {
     this.#invites = options.invites;
     this.#adapter = options.adapter;
     this.#mode = registrationMode(options.policy);
     this.#log = options.log;
+    this.#onConsumed = options.onConsumed ?? (() => undefined);
   }
 
   get mode(): RegistrationMode {
@@ -95,15 +106,18 @@ export class RegistrationService {
     const jid = `${username}@${this.#invites.domain}`;
     const redemption = { jid, door: request.door, requester: request.requester ?? null };
     const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
+    const account = { username, password: request.password };
+    const reset = claim?.invite.type === "reset";
 
     let outcome;
     try {
-      outcome = await this.#adapter.createAccount({ username, password: request.password });
+      // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
+      outcome = reset ? await this.#adapter.changePassword(account) : await this.#adapter.createAccount(account);
     } catch (err) {
       if (claim) this.#invites.release(claim);
       const incident = newIncidentId();
       log.error({ incident, err }, "adapter failed");
-      throw new AppError("account-creation-failed", incident, err);
+      throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident, err);
     }
 
     if (!outcome.ok) {
@@ -112,9 +126,13 @@ export class RegistrationService {
         log.info("username taken");
         throw new AppError("username-taken");
       }
+      if (outcome.reason === "missing") {
+        log.info("no account to reset");
+        throw new AppError("account-not-found");
+      }
       const incident = newIncidentId();
-      log.error({ incident, reason: outcome.reason, detail: outcome.detail }, "account not created");
-      throw new AppError("account-creation-failed", incident);
+      log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
+      throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
     }
 
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
@@ -125,8 +143,9 @@ export class RegistrationService {
       // The account is real, so the registration stands; the log line lets an operator revoke the invite.
       log.error({ incident: newIncidentId(), err }, "account created but the invite use was not recorded");
     }
-    log.info("account registered");
-    return { jid, username, inviteId: claim?.invite.id ?? null };
+    log.info(reset ? "password reset" : "account registered");
+    this.#onConsumed();
+    return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 }
 

@@ -19,12 +19,17 @@ export interface InviteServiceOptions {
 
 export interface CreateInvite {
   readonly type?: InviteType;
+  /** account: the only username it may register; reset: the account whose password it resets. */
   readonly username?: string | undefined;
+  /** contact (required) and account: the bare JID of a user of the domain, subscribed with the new account. */
+  readonly inviter?: string | undefined;
+  /** contact: whether it may also create an account (`;ibr=y`). */
+  readonly allowRegistration?: boolean | undefined;
+  readonly groups?: readonly string[] | undefined;
   /** Lifetime in seconds; the configured default when absent. */
   readonly expiresIn?: number | undefined;
   readonly maxUses?: number | undefined;
   readonly note?: string | undefined;
-  readonly inviter?: string | undefined;
   readonly source?: string | undefined;
 }
 
@@ -44,6 +49,10 @@ export interface Claim {
 }
 
 const MAX_USES_LIMIT = 1_000_000;
+/** Prosody's create_account_reset default: a reset link is short-lived. */
+export const RESET_EXPIRY_SECONDS = 86400;
+const MAX_GROUPS = 20;
+const MAX_GROUP_LENGTH = 64;
 const MAX_EXPIRY_SECONDS = 10 * 365 * 24 * 3600;
 const MAX_NOTE_LENGTH = 1000;
 
@@ -64,10 +73,15 @@ export class InviteService {
     return this.#domain;
   }
 
+  /** The store, for the roster steps that run after a registration. */
+  get store(): InviteStore {
+    return this.#store;
+  }
+
   create(request: CreateInvite = {}): CreatedInvite {
     const type = request.type ?? "account";
-    const username = request.username === undefined ? null : checkUsername(request.username);
-    const expiresIn = request.expiresIn ?? this.#defaultExpiry;
+    const fields = this.#checkKind(type, request);
+    const expiresIn = request.expiresIn ?? (type === "reset" ? RESET_EXPIRY_SECONDS : this.#defaultExpiry);
     if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRY_SECONDS) {
       throw new AppError("invalid-argument", "The expiry must be a whole number of seconds, more than 0 and at most 10 years");
     }
@@ -75,7 +89,7 @@ export class InviteService {
     if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_USES_LIMIT) {
       throw new AppError("invalid-argument", `The number of uses must be a whole number from 1 to ${MAX_USES_LIMIT}`);
     }
-    if (username !== null && maxUses > 1) {
+    if (fields.username !== null && maxUses > 1) {
       throw new AppError("invalid-argument", "An invite for one fixed username can be used only once");
     }
     const note = request.note?.trim() || null;
@@ -85,11 +99,10 @@ export class InviteService {
 
     const now = this.#clock.now();
     const token = generateToken();
-    const fields = {
+    const row = {
       tokenHash: hashToken(token),
       type,
-      username,
-      inviter: request.inviter ?? null,
+      ...fields,
       source: request.source ?? null,
       note,
       createdAt: now,
@@ -98,12 +111,44 @@ export class InviteService {
     };
     for (;;) {
       const id = generateInviteId();
-      if (this.#store.insert({ id, ...fields })) {
+      if (this.#store.insert({ id, ...row })) {
         const invite = this.#store.findById(id);
         if (!invite) throw new Error(`invite ${id} vanished after insert`);
         return { invite, token, uri: inviteUri(invite, token, this.#domain) };
       }
     }
+  }
+
+  #checkKind(type: InviteType, request: CreateInvite): { username: string | null; inviter: string | null; allowRegistration: boolean; groups: string[] } {
+    const groups = checkGroups(request.groups ?? []);
+    const inviter = request.inviter === undefined ? null : this.#localJid(request.inviter, "The inviter");
+    switch (type) {
+      case "account":
+        return { username: request.username === undefined ? null : checkUsername(request.username), inviter, allowRegistration: true, groups };
+      case "contact":
+        if (inviter === null) throw new AppError("invalid-argument", "A contact invite needs the inviter, a user of this domain");
+        if (request.username !== undefined) throw new AppError("invalid-argument", "A contact invite cannot fix the username");
+        return { username: null, inviter, allowRegistration: request.allowRegistration ?? false, groups };
+      case "reset":
+        if (request.username === undefined) throw new AppError("invalid-argument", "A password-reset invite needs the username whose password it resets");
+        if (inviter !== null || groups.length > 0) throw new AppError("invalid-argument", "A password-reset invite has no inviter and no groups");
+        return { username: checkUsername(request.username), inviter: null, allowRegistration: false, groups: [] };
+      default: {
+        const unknown: never = type;
+        throw new AppError("invalid-argument", `Unknown invite type ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** A bare JID of a user of this domain, normalised; the component's own JID can never qualify. */
+  #localJid(jid: string, what: string): string {
+    const at = jid.lastIndexOf("@");
+    const domain = jid.slice(at + 1).toLowerCase();
+    const local = at > 0 ? normalizeUsername(jid.slice(0, at)) : { ok: false as const };
+    if (!local.ok || domain !== this.#domain || jid.includes("/")) {
+      throw new AppError("invalid-argument", `${what} must be a user of ${this.#domain}, such as alice@${this.#domain}`);
+    }
+    return `${local.username}@${domain}`;
   }
 
   /** Is this token redeemable now? (Read only; a claim re-checks atomically.) */
@@ -125,15 +170,34 @@ export class InviteService {
     const validation = this.validate(token);
     if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
     const { invite } = validation;
-    // Prosody 13's equivalent check never fires; here a fixed-username invite registers only that name.
-    if (invite.username !== null && invite.username !== username) throw new AppError("username-mismatch");
+    switch (invite.type) {
+      case "account":
+        // Prosody 13's equivalent check never fires; here a fixed-username invite registers only that name.
+        if (invite.username !== null && invite.username !== username) throw new AppError("username-mismatch");
+        break;
+      case "contact":
+        // Without ;ibr=y it is a contact invite only: as in Prosody, it is no registration token.
+        if (!invite.allowRegistration) throw new AppError("token-invalid", "", "token-no-registration");
+        break;
+      case "reset":
+        if (invite.username !== username) throw new AppError("reset-username-mismatch");
+        break;
+    }
     const claimId = this.#store.claim(invite.id, username, this.#clock.now());
     if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
     return { id: claimId, invite };
   }
 
+  /**
+   * Counts the use once the account exists, and records the roster steps that follow in the same
+   * transaction: a subscription with the inviter (XEP-0379), and the invite's groups.
+   */
   consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null }): void {
-    this.#store.consume(claim.id, claim.invite.id, redemption, this.#clock.now());
+    const { invite } = claim;
+    const created = invite.type !== "reset";
+    const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
+    const groups = created ? invite.groups : [];
+    this.#store.consume(claim.id, invite.id, redemption, { subscriptions, groups }, this.#clock.now());
   }
 
   release(claim: Claim): void {
@@ -174,6 +238,17 @@ export class InviteService {
   releaseStaleClaims(maxAgeMs: number): number {
     return this.#store.releaseStaleClaims(this.#clock.now() - maxAgeMs);
   }
+}
+
+function checkGroups(groups: readonly string[]): string[] {
+  const unique = [...new Set(groups.map((group) => group.trim()))];
+  if (unique.length > MAX_GROUPS) throw new AppError("invalid-argument", `An invite can have at most ${MAX_GROUPS} groups`);
+  for (const group of unique) {
+    if (group.length === 0 || group.length > MAX_GROUP_LENGTH || /\p{Cc}/u.test(group)) {
+      throw new AppError("invalid-argument", `A group name must be 1 to ${MAX_GROUP_LENGTH} printable characters`);
+    }
+  }
+  return unique;
 }
 
 function checkUsername(input: string): string {

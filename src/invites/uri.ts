@@ -7,7 +7,19 @@ function encodeNode(localpart: string): string {
   return encodeURIComponent(localpart).replace(/%(21|24|2A|2B|2C|3B|3D)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-export function inviteUri(invite: Pick<Invite, "type" | "username">, token: string, domain: string): string {
+function encodeJid(bareJid: string): string {
+  const at = bareJid.lastIndexOf("@");
+  return at === -1 ? bareJid : `${encodeNode(bareJid.slice(0, at))}@${bareJid.slice(at + 1)}`;
+}
+
+/**
+ * account: xmpp:DOMAIN?register;preauth=T, or xmpp:USER@DOMAIN?… for a fixed username or a reset
+ * contact: xmpp:INVITER?roster;preauth=T, plus ;ibr=y when it may register (XEP-0401 §12)
+ */
+export function inviteUri(invite: Pick<Invite, "type" | "username" | "inviter" | "allowRegistration">, token: string, domain: string): string {
+  if (invite.type === "contact" && invite.inviter !== null) {
+    return `xmpp:${encodeJid(invite.inviter)}?roster;preauth=${token}${invite.allowRegistration ? ";ibr=y" : ""}`;
+  }
   const jid = invite.username === null ? domain : `${encodeNode(invite.username)}@${domain}`;
   return `xmpp:${jid}?register;preauth=${token}`;
 }

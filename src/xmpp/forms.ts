@@ -16,6 +16,8 @@ export interface FieldSpec {
   readonly desc?: string;
   readonly required?: boolean;
   readonly values?: readonly string[];
+  /** For list-single and list-multi. */
+  readonly options?: ReadonlyArray<{ readonly label: string; readonly value: string }>;
 }
 
 export interface FormSpec {
@@ -24,6 +26,8 @@ export interface FormSpec {
   readonly title?: string;
   readonly instructions?: string;
   readonly fields: readonly FieldSpec[];
+  /** §3.4: a table of results; `reported` names the columns, each item is a row. */
+  readonly table?: { readonly reported: readonly FieldSpec[]; readonly items: ReadonlyArray<Readonly<Record<string, string>>> };
 }
 
 export function buildForm(spec: FormSpec): Element {
@@ -31,11 +35,20 @@ export function buildForm(spec: FormSpec): Element {
   return xml("x", { xmlns: NS.DATA_FORMS, type: spec.type },
     spec.title === undefined ? undefined : xml("title", {}, spec.title),
     spec.instructions === undefined ? undefined : xml("instructions", {}, spec.instructions),
-    fields.map((field) =>
-      xml("field", { var: field.var, type: field.type, label: field.label },
-        field.desc === undefined ? undefined : xml("desc", {}, field.desc),
-        field.required ? xml("required") : undefined,
-        (field.values ?? []).map((value) => xml("value", {}, value)))));
+    fields.map(buildField),
+    spec.table === undefined ? undefined : [
+      xml("reported", {}, spec.table.reported.map((column) => xml("field", { var: column.var, type: column.type, label: column.label }))),
+      spec.table.items.map((row) =>
+        xml("item", {}, spec.table?.reported.map((column) => xml("field", { var: column.var }, xml("value", {}, row[column.var] ?? ""))))),
+    ]);
+}
+
+function buildField(field: FieldSpec): Element {
+  return xml("field", { var: field.var, type: field.type, label: field.label },
+    field.desc === undefined ? undefined : xml("desc", {}, field.desc),
+    field.required ? xml("required") : undefined,
+    (field.values ?? []).map((value) => xml("value", {}, value)),
+    (field.options ?? []).map((option) => xml("option", { label: option.label }, xml("value", {}, option.value))));
 }
 
 export interface SubmittedForm {
@@ -57,4 +70,10 @@ export function parseForm(x: Element): SubmittedForm {
 
 export function fieldValue(form: SubmittedForm, name: string): string | undefined {
   return form.fields.get(name)?.[0];
+}
+
+/** XEP-0004 §3.3 boolean: "1" or "true". */
+export function fieldBoolean(form: SubmittedForm, name: string): boolean {
+  const value = fieldValue(form, name);
+  return value === "1" || value === "true";
 }

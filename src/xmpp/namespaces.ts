@@ -15,6 +15,14 @@ export const NS = {
   ADMIN: "http://jabber.org/protocol/admin",
   // XEP-0199: XMPP Ping
   PING: "urn:xmpp:ping",
+  // RFC 6121
+  ROSTER: "jabber:iq:roster",
+  // XEP-0356: Privileged Entity (v0.4 is :2; ejabberd 23.01 still sends :1)
+  PRIVILEGE: "urn:xmpp:privilege:2",
+  PRIVILEGE_1: "urn:xmpp:privilege:1",
+  // XEP-0401: invitation result forms
+  INVITE: "urn:xmpp:invite",
+  INVITATION_FORM: "urn:xmpp:invite#invitation",
   // XEP-0379 / XEP-0401 0.3.0 / XEP-0445: pre-authenticated registration and subscription
   PARS: "urn:xmpp:pars:0",
 } as const;

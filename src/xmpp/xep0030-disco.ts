@@ -8,6 +8,7 @@ import { guarded } from "./handlers.js";
 import { NS } from "./namespaces.js";
 import { stanzaError } from "./stanza-error.js";
 import { xml } from "./xml.js";
+import type { CommandsDisco } from "./xep0050-commands.js";
 
 export interface DiscoOptions {
   readonly xmpp: Component;
@@ -15,20 +16,30 @@ export interface DiscoOptions {
   readonly name: string;
   /** Asked on every request, so only what really works right now is advertised. */
   readonly features: () => readonly string[];
+  readonly commands?: CommandsDisco;
 }
 
-export function registerDisco({ xmpp, log, name, features }: DiscoOptions): void {
+const itemNotFound = () => stanzaError({ type: "cancel", condition: "item-not-found" });
+
+export function registerDisco({ xmpp, log, name, features, commands }: DiscoOptions): void {
   xmpp.iqCallee.get(NS.DISCO_INFO, "query", guarded(log, (ctx) => {
-    // §3.2: no nodes are served yet, so any node is unknown.
-    if (ctx.element.attrs.node !== undefined) return stanzaError({ type: "cancel", condition: "item-not-found" });
-    const all = [NS.DISCO_INFO, NS.DISCO_ITEMS, ...features()];
+    const { node } = ctx.element.attrs;
+    if (node !== undefined) {
+      // XEP-0050 §2.2: each command node describes itself.
+      const info = ctx.from ? commands?.info(node, ctx.from) : undefined;
+      return info ? xml("query", { xmlns: NS.DISCO_INFO, node }, info) : itemNotFound();
+    }
+    const all = [NS.DISCO_INFO, NS.DISCO_ITEMS, ...(commands ? [NS.COMMANDS] : []), ...features()];
     return xml("query", { xmlns: NS.DISCO_INFO },
       xml("identity", { category: "component", type: "generic", name }),
       [...new Set(all)].sort().map((feature) => xml("feature", { var: feature })));
   }));
 
   xmpp.iqCallee.get(NS.DISCO_ITEMS, "query", guarded(log, (ctx) => {
-    if (ctx.element.attrs.node !== undefined) return stanzaError({ type: "cancel", condition: "item-not-found" });
-    return xml("query", { xmlns: NS.DISCO_ITEMS });
+    const { node } = ctx.element.attrs;
+    if (node === undefined) return xml("query", { xmlns: NS.DISCO_ITEMS });
+    // XEP-0050 §2.2: only the commands this requester may run.
+    if (node === NS.COMMANDS && commands && ctx.from) return xml("query", { xmlns: NS.DISCO_ITEMS, node }, commands.items(ctx.from));
+    return itemNotFound();
   }));
 }

@@ -7,7 +7,7 @@ import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { createComponentConnection } from "../../src/xmpp/component.js";
 import { FakeClock } from "./clock.js";
-import { FakeAdapter } from "./fake-adapter.js";
+import { FakeAdapter, FakeRoster } from "./fake-adapter.js";
 import { type CapturedLog, captureLog } from "./logger.js";
 
 export const COMPONENT = "invites.example.test";
@@ -17,6 +17,7 @@ export interface Harness {
   readonly app: App;
   readonly clock: FakeClock;
   readonly adapter: ServerAdapter;
+  readonly roster: FakeRoster;
   readonly logs: CapturedLog;
   readonly sent: Element[];
   receive(stanza: Element): void;
@@ -51,7 +52,8 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
 
   const clock = overrides.clock instanceof FakeClock ? overrides.clock : new FakeClock();
   const adapter = overrides.adapter ?? new FakeAdapter();
-  const app = createApp(parsed, logs.log, { ...overrides, clock, adapter, connection });
+  const roster = overrides.roster instanceof FakeRoster ? overrides.roster : new FakeRoster();
+  const app = createApp(parsed, logs.log, { ...overrides, clock, adapter, roster, connection });
   let counter = 0;
 
   const nextSent = (timeoutMs = 2000) =>
@@ -70,7 +72,7 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
   };
 
   return {
-    app, clock, adapter, logs, sent, receive, nextSent,
+    app, clock, adapter, roster, logs, sent, receive, nextSent,
     async iq(type, child, from = "x1@anon.example.test/res", to = COMPONENT) {
       const id = `t${++counter}`;
       const { xml } = await import("../../src/xmpp/xml.js");

@@ -51,7 +51,7 @@ describe("malformed input", () => {
 
   it("an exception deep inside becomes internal-server-error with an incident id, and the component keeps serving", async () => {
     h = createHarness();
-    const adapter = h.adapter as FakeAdapter;
+    const adapter = h.adapter as unknown as FakeAdapter;
     const { token } = h.app.invites.create();
     // Break the database under the registration: the unexpected path, not a typed refusal.
     const original = h.app.invites.claim.bind(h.app.invites);

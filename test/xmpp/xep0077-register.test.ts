@@ -45,13 +45,13 @@ describe("XEP-0077 at the component", () => {
     const reply = await h.iq("set", registerQuery("alice", "secret"));
     expect(reply.attrs.type).toBe("result");
     expect(reply.children).toHaveLength(0);
-    expect((h.adapter as FakeAdapter).accounts.get("alice")).toBe("secret");
+    expect((h.adapter as unknown as FakeAdapter).accounts.get("alice")).toBe("secret");
     expect(h.app.invites.get(invite.id).uses).toBe(1);
   });
 
   it("Example 6: a taken username gets cancel/conflict and the invite stays usable", async () => {
     h = createHarness();
-    (h.adapter as FakeAdapter).accounts.set("alice", "old");
+    (h.adapter as unknown as FakeAdapter).accounts.set("alice", "old");
     const { invite, token } = h.app.invites.create();
     await h.iq("set", preauth(token));
     const reply = await h.iq("set", registerQuery("alice", "pw"));
@@ -81,7 +81,7 @@ describe("XEP-0077 at the component", () => {
         </x>
       </query>`);
     expect(reply.attrs.type).toBe("result");
-    expect((h.adapter as FakeAdapter).accounts.has("bob")).toBe(true);
+    expect((h.adapter as unknown as FakeAdapter).accounts.has("bob")).toBe(true);
   });
 
   it("§4: a form of another FORM_TYPE is a bad request", async () => {
@@ -157,7 +157,7 @@ describe("XEP-0077 at the component", () => {
 
   it("an adapter failure answers wait/internal-server-error with an incident id, logged with the cause", async () => {
     h = createHarness();
-    (h.adapter as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
+    (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
     const { invite, token } = h.app.invites.create();
     const reply = await h.iq("set", registerQuery("alice", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
     const error = errorOf(reply);

@@ -17,7 +17,7 @@ describe("RegistrationService", () => {
     const { registration, invites, adapter } = makeCore();
     const { invite, token } = invites.create();
     const result = await registration.register({ token, username: "Alice", password: "correct horse", door: "xmpp", requester: "x@anon.example.test" });
-    expect(result).toEqual({ jid: "alice@example.test", username: "alice", inviteId: invite.id });
+    expect(result).toEqual({ jid: "alice@example.test", username: "alice", inviteId: invite.id, action: "created" });
     expect(adapter.accounts.get("alice")).toBe("correct horse");
     expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
@@ -106,6 +106,100 @@ describe("RegistrationService", () => {
     expect(logs.text()).not.toContain("s3cret-pass");
     expect(logs.text()).not.toContain(token);
     expect(logs.text()).toContain("alice@example.test");
+  });
+
+  describe("contact invites (XEP-0379)", () => {
+    it("with ;ibr=y: registers, then queues both sides of a mutual subscription with the inviter", async () => {
+      const { registration, invites, store } = makeCore();
+      const { token, uri } = invites.create({ type: "contact", inviter: "Romeo@example.test", allowRegistration: true });
+      expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token};ibr=y`);
+      await registration.register({ token, username: "juliet", password: "pw", door: "xmpp" });
+      const tasks = store.rosterTasksFor("juliet@example.test").map((t) => [t.owner, t.contact, t.doneAt]);
+      expect(tasks).toEqual([["romeo@example.test", "juliet@example.test", null], ["juliet@example.test", "romeo@example.test", null]]);
+    });
+
+    it("without ;ibr=y it is no registration token (as in Prosody)", async () => {
+      const { registration, invites, adapter } = makeCore();
+      const { token, uri } = invites.create({ type: "contact", inviter: "romeo@example.test" });
+      expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token}`);
+      expect((await refusal(registration.register({ token, username: "juliet", password: "pw", door: "xmpp" }))).code).toBe("token-invalid");
+      expect(adapter.calls).toBe(0);
+    });
+
+    it("needs an inviter on the domain", () => {
+      const { invites } = makeCore();
+      expect(() => invites.create({ type: "contact" })).toThrow(/needs the inviter/);
+      expect(() => invites.create({ type: "contact", inviter: "romeo@elsewhere.example" })).toThrow(/must be a user of example.test/);
+      expect(() => invites.create({ type: "contact", inviter: "example.test" })).toThrow(/must be a user/);
+      expect(() => invites.create({ type: "contact", inviter: "invites.example.test" })).toThrow(/must be a user/);
+    });
+  });
+
+  describe("password-reset invites", () => {
+    it("set a new password on the existing account and never create one", async () => {
+      const { registration, invites, adapter } = makeCore();
+      adapter.accounts.set("alice", "old-password");
+      const { invite, token, uri } = invites.create({ type: "reset", username: "alice" });
+      expect(uri).toBe(`xmpp:alice@example.test?register;preauth=${token}`);
+      expect(invite.expiresAt - invite.createdAt).toBe(86400_000);
+      const result = await registration.register({ token, username: "alice", password: "new-password", door: "xmpp" });
+      expect(result.action).toBe("password-reset");
+      expect(adapter.accounts).toEqual(new Map([["alice", "new-password"]]));
+      expect(invites.get(invite.id).uses).toBe(1);
+    });
+
+    it("refuse another username with Prosody 13's error, creating nothing (Prosody 0.12 creates it)", async () => {
+      const { registration, invites, adapter } = makeCore();
+      adapter.accounts.set("alice", "old");
+      const { invite, token } = invites.create({ type: "reset", username: "alice" });
+      const err = await refusal(registration.register({ token, username: "mallory", password: "pw", door: "xmpp" }));
+      expect(err.message).toBe("Incorrect username for password reset");
+      expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
+      expect([...adapter.accounts.keys()]).toEqual(["alice"]);
+      expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    });
+
+    it("for an account that does not exist: item-not-found, nothing created, invite left usable", async () => {
+      const { registration, invites, adapter } = makeCore();
+      const { invite, token } = invites.create({ type: "reset", username: "ghost" });
+      expect((await refusal(registration.register({ token, username: "ghost", password: "pw", door: "xmpp" }))).code).toBe("account-not-found");
+      expect(adapter.accounts.size).toBe(0);
+      expect(invites.get(invite.id).pending).toBe(0);
+    });
+
+    it("queue no roster steps and cannot carry groups or uses", async () => {
+      const { registration, invites, adapter, store } = makeCore();
+      adapter.accounts.set("alice", "old");
+      expect(() => invites.create({ type: "reset", username: "alice", groups: ["x"] })).toThrow(/no groups/);
+      expect(() => invites.create({ type: "reset", username: "alice", maxUses: 2 })).toThrow(/only once/);
+      expect(() => invites.create({ type: "reset" })).toThrow(/needs the username/);
+      const { token } = invites.create({ type: "reset", username: "alice" });
+      await registration.register({ token, username: "alice", password: "pw2", door: "xmpp" });
+      expect(store.rosterTasksFor("alice@example.test")).toEqual([]);
+    });
+  });
+
+  describe("group invites", () => {
+    it("every member is subscribed with every other, in a roster group of the group's name", async () => {
+      const { registration, invites, store } = makeCore();
+      const { token } = invites.create({ groups: ["Team", "Team", " Book club "], maxUses: 3 });
+      for (const name of ["ann", "ben", "cat"]) await registration.register({ token, username: name, password: "pw", door: "xmpp" });
+      expect(store.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
+      const pairs = store.rosterTasksFor("cat@example.test").map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
+      expect(pairs.sort()).toEqual([
+        "ann@example.test>cat@example.test:Book club+Team",
+        "ben@example.test>cat@example.test:Book club+Team",
+        "cat@example.test>ann@example.test:Book club+Team",
+        "cat@example.test>ben@example.test:Book club+Team",
+      ]);
+    });
+
+    it("refuse odd group names", () => {
+      const { invites } = makeCore();
+      expect(() => invites.create({ groups: [""] })).toThrow(/group name/);
+      expect(() => invites.create({ groups: ["x".repeat(65)] })).toThrow(/group name/);
+      expect(() => invites.create({ groups: Array.from({ length: 21 }, (_, i) => `g${i}`) })).toThrow(/at most 20/);
+    });
   });
 
   // prosody-invites.md §3.4: registration_invite_only × allow_registration, row by row.

@@ -1,0 +1,116 @@
+// Runs the roster steps that follow a registration (XEP-0379 mutual subscriptions, groups).
+// Each step was recorded in SQLite with the redemption; it is retried with backoff until the
+// server takes it, so an outage or a restart never leaves a pair half-subscribed.
+import type { Logger } from "pino";
+import type { RosterWriter } from "../adapters/adapter.js";
+import type { Clock } from "./clock.js";
+import type { InviteStore, RosterTask } from "./store.js";
+
+export interface RosterTaskOptions {
+  readonly store: InviteStore;
+  readonly roster: RosterWriter;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Only JIDs on this domain (with a localpart) are ever put on a roster. */
+  readonly domain: string;
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** How often to look again while the roster capability is unavailable. */
+  readonly pollMs?: number;
+}
+
+const BATCH = 50;
+
+export class RosterTaskRunner {
+  readonly #o: RosterTaskOptions;
+  readonly #retry: { initialMs: number; maxMs: number };
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+
+  constructor(options: RosterTaskOptions) {
+    this.#o = options;
+    this.#retry = { ...(options.retry ?? { initialMs: 5000, maxMs: 5 * 60_000 }) };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Run due tasks soon (after a registration, or when the server is back). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#running = this.runDue()
+      .then(() => undefined)
+      .catch((err: unknown) => this.#o.log.error({ err }, "roster tasks failed"))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        } else {
+          this.#schedule();
+        }
+      });
+  }
+
+  /** Runs every task that is due now; returns how many were done. */
+  async runDue(): Promise<number> {
+    const { store, roster, clock } = this.#o;
+    let done = 0;
+    for (;;) {
+      if (!roster.isAvailable()) return done;
+      const tasks = store.dueRosterTasks(clock.now(), BATCH);
+      if (tasks.length === 0) return done;
+      for (const task of tasks) {
+        if (await this.#runOne(task)) done += 1;
+      }
+    }
+  }
+
+  async #runOne(task: RosterTask): Promise<boolean> {
+    const { store, roster, clock, log } = this.#o;
+    if (!this.#isUser(task.owner) || !this.#isUser(task.contact)) {
+      // Never put the component (or any non-user) on a roster: drop the step, loudly.
+      store.rosterTaskDone(task.id, clock.now());
+      log.warn({ task: task.id, owner: task.owner, contact: task.contact }, "roster step skipped: not a user of the domain");
+      return false;
+    }
+    const result = await roster.setSubscribed(task.owner, { jid: task.contact, groups: task.groups });
+    if (result.ok) {
+      store.rosterTaskDone(task.id, clock.now());
+      log.info({ owner: task.owner, contact: task.contact, groups: task.groups }, "roster item set (subscription both)");
+      return true;
+    }
+    const delay = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** task.attempts);
+    store.rosterTaskFailed(task.id, clock.now() + delay, `${result.reason}: ${result.detail ?? ""}`);
+    log.warn({ owner: task.owner, contact: task.contact, attempt: task.attempts + 1, retryInMs: delay, reason: result.reason, detail: result.detail }, "roster step failed; will retry");
+    return false;
+  }
+
+  #isUser(jid: string): boolean {
+    const at = jid.indexOf("@");
+    return at > 0 && !jid.includes("/") && jid.slice(at + 1) === this.#o.domain;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    const next = this.#o.store.nextRosterTaskAt();
+    if (next === undefined) return;
+    const wait = this.#o.roster.isAvailable() ? Math.max(0, next - this.#o.clock.now()) : (this.#o.pollMs ?? 30_000);
+    this.#timer = setTimeout(() => this.kick(), Math.min(wait, 2 ** 31 - 1));
+    this.#timer.unref();
+  }
+}

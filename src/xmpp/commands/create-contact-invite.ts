@@ -1,0 +1,23 @@
+// XEP-0401 §5.1 "Create new contact invite" (urn:xmpp:invite#invite): completes at once.
+import type { AdhocCommand } from "../xep0050-commands.js";
+import type { CommandDeps } from "./index.js";
+import { invitationForm } from "./invitation-form.js";
+
+export function createContactInvite(deps: CommandDeps): AdhocCommand {
+  return {
+    node: "urn:xmpp:invite#invite",
+    name: "Create new contact invite",
+    // The invite puts the invitee on the requester's roster, so only users of the domain have one.
+    allowed: (r) => r.isLocalUser && (deps.allowContactInvites || r.isAdmin),
+    run({ requester }) {
+      const { invite, token, uri } = deps.invites.create({
+        type: "contact",
+        inviter: requester.bare,
+        // XEP-0401: the server omits ibr=y when the invitee may not register (Prosody's may_invite_new_users).
+        allowRegistration: requester.isAdmin || deps.allowUserInvites,
+        source: requester.jid,
+      });
+      return { status: "completed", form: invitationForm(invite, uri, deps.landingUrl(token)) };
+    },
+  };
+}

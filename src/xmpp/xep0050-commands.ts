@@ -1,0 +1,162 @@
+// ====================================================================
+// XEP-0050: Ad-Hoc Commands — one runner for every command the component offers
+// Source: https://xmpp.org/extensions/xep-0050.html (v1.3.0)
+// Commands are data in, data out: they never build XML. The runner does discovery (only what
+// the requester may run), access checks, sessions for multi-stage commands and rendering.
+// ====================================================================
+import { randomUUID } from "node:crypto";
+import type { Component, IqContext, JID } from "@xmpp/component";
+import type { Logger } from "pino";
+import { AppError } from "../errors.js";
+import type { Clock } from "../invites/clock.js";
+import { type FormSpec, type SubmittedForm, buildForm, parseForm } from "./forms.js";
+import { guarded } from "./handlers.js";
+import { NS } from "./namespaces.js";
+import { errorElement, stanzaError } from "./stanza-error.js";
+import { type Element, xml } from "./xml.js";
+
+export interface Requester {
+  /** Full JID, as the server stamped it. */
+  readonly jid: string;
+  readonly bare: string;
+  readonly isAdmin: boolean;
+  /** A user with an account on the domain (not an anonymous session, not another server). */
+  readonly isLocalUser: boolean;
+}
+
+export interface Note {
+  readonly type: "info" | "warn" | "error";
+  readonly text: string;
+}
+
+export type CommandResponse =
+  | { readonly status: "completed"; readonly form?: FormSpec; readonly note?: Note }
+  | { readonly status: "executing"; readonly form: FormSpec; readonly note?: Note };
+
+export interface AdhocCommand {
+  readonly node: string;
+  readonly name: string;
+  allowed(requester: Requester): boolean;
+  /** `form` is undefined on the first execute, unless the client submitted one inline. */
+  run(input: { readonly form: SubmittedForm | undefined; readonly requester: Requester }): CommandResponse | Promise<CommandResponse>;
+}
+
+export interface CommandsOptions {
+  readonly xmpp: Component;
+  readonly commands: readonly AdhocCommand[];
+  readonly requesterOf: (from: JID) => Requester;
+  readonly componentJid: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface CommandsDisco {
+  /** disco#items for the commands node: only what this requester may run (§2.2). */
+  items(from: JID): Element[];
+  /** disco#info for one command node; undefined when it is not a command node. */
+  info(node: string, from: JID): Element[] | undefined;
+}
+
+const SESSION_TTL_MS = 10 * 60_000;
+const MAX_SESSIONS = 1000;
+
+export function registerCommands(options: CommandsOptions): CommandsDisco {
+  const { xmpp, commands, requesterOf, componentJid, clock, log } = options;
+  const byNode = new Map(commands.map((command) => [command.node, command]));
+  const sessions = new Map<string, { node: string; requester: string; expiresAt: number }>();
+
+  const takeSession = (id: string, node: string, requester: string) => {
+    const session = sessions.get(id);
+    if (!session || session.node !== node || session.requester !== requester || session.expiresAt <= clock.now()) return false;
+    return true;
+  };
+  const openSession = (id: string | undefined, node: string, requester: string) => {
+    const sessionid = id ?? randomUUID();
+    sessions.delete(sessionid);
+    if (sessions.size >= MAX_SESSIONS) {
+      const oldest = sessions.keys().next().value;
+      if (oldest !== undefined) sessions.delete(oldest);
+    }
+    sessions.set(sessionid, { node, requester, expiresAt: clock.now() + SESSION_TTL_MS });
+    return sessionid;
+  };
+
+  xmpp.iqCallee.set(NS.COMMANDS, "command", guarded(log, async (ctx: IqContext) => {
+    const node = ctx.element.attrs.node ?? "";
+    const action = ctx.element.attrs.action ?? "execute";
+    const command = byNode.get(node);
+    if (!command) return stanzaError({ type: "cancel", condition: "item-not-found" });
+    if (!ctx.from) throw new AppError("bad-request", "The request has no sender");
+    const requester = requesterOf(ctx.from);
+    if (!command.allowed(requester)) {
+      log.info({ node, from: requester.bare }, "command refused");
+      return failWithNote(ctx, new AppError("forbidden"));
+    }
+    const given = ctx.element.attrs.sessionid;
+    if (given !== undefined && !takeSession(given, node, requester.jid)) return badSession();
+    if (action === "cancel") {
+      if (given !== undefined) sessions.delete(given);
+      return xml("command", { xmlns: NS.COMMANDS, node, sessionid: given, status: "canceled" });
+    }
+    if (!["execute", "complete", "next"].includes(action)) {
+      return xml("error", { type: "modify" }, xml("bad-request", { xmlns: NS.STANZAS }), xml("bad-action", { xmlns: NS.COMMANDS }));
+    }
+
+    const x = ctx.element.getChild("x", NS.DATA_FORMS);
+    const form = x && x.attrs.type === "submit" ? parseForm(x) : undefined;
+    let response: CommandResponse;
+    try {
+      response = await command.run({ form, requester });
+    } catch (err) {
+      if (err instanceof AppError) return failWithNote(ctx, err);
+      throw err;
+    }
+    log.info({ node, from: requester.bare, status: response.status }, "command run");
+
+    if (response.status === "executing") {
+      const sessionid = openSession(given, node, requester.jid);
+      return xml("command", { xmlns: NS.COMMANDS, node, sessionid, status: "executing" },
+        xml("actions", { execute: "complete" }, xml("complete")),
+        noteElement(response.note),
+        buildForm(response.form));
+    }
+    if (given !== undefined) sessions.delete(given);
+    return xml("command", { xmlns: NS.COMMANDS, node, sessionid: given ?? randomUUID(), status: "completed" },
+      noteElement(response.note),
+      response.form === undefined ? undefined : buildForm(response.form));
+  }));
+
+  return {
+    items(from) {
+      const requester = requesterOf(from);
+      return commands
+        .filter((command) => command.allowed(requester))
+        .map((command) => xml("item", { jid: componentJid, node: command.node, name: command.name }));
+    },
+    info(node, from) {
+      const command = byNode.get(node);
+      if (!command) return undefined;
+      if (!command.allowed(requesterOf(from))) throw new AppError("forbidden");
+      return [
+        xml("identity", { category: "automation", type: "command-node", name: command.name }),
+        xml("feature", { var: NS.COMMANDS }),
+        xml("feature", { var: NS.DATA_FORMS }),
+      ];
+    },
+  };
+}
+
+function noteElement(note: Note | undefined): Element | undefined {
+  return note === undefined ? undefined : xml("note", { type: note.type }, note.text);
+}
+
+/** An IQ error that also carries the reason as a <note/> in the echoed command, as Prosody does. */
+function failWithNote(ctx: IqContext, error: AppError): Element {
+  ctx.element.append(xml("note", { type: "error" }, error.message));
+  return errorElement(error);
+}
+
+function badSession(): Element {
+  return xml("error", { type: "modify" }, xml("bad-request", { xmlns: NS.STANZAS }), xml("bad-sessionid", { xmlns: NS.COMMANDS }),
+    xml("text", { xmlns: NS.STANZAS, "xml:lang": "en" }, "Unknown or expired session"));
+}

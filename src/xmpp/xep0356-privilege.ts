@@ -1,0 +1,88 @@
+// ====================================================================
+// XEP-0356: Privileged Entity — roster access granted to the component by the server
+// Source: https://xmpp.org/extensions/xep-0356.html (v0.4.1), §4 Roster Access
+// The server announces what it grants in a <privilege/> message right after the handshake; with
+// roster "set" or "both", the component writes items with subscription="both" on both sides of
+// an invitation (Prosody's mod_privilege honours the attribute).
+// ====================================================================
+import type { Logger } from "pino";
+import type { RosterResult, RosterWriter, SubscribedItem } from "../adapters/adapter.js";
+import type { ComponentConnection } from "./component.js";
+import { NS } from "./namespaces.js";
+import { type Element, xml } from "./xml.js";
+
+export interface PrivilegedRosterOptions {
+  readonly connection: ComponentConnection;
+  /** The server domain whose users' rosters are written. */
+  readonly domain: string;
+  readonly componentDomain: string;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+}
+
+export interface PrivilegedRoster extends RosterWriter {
+  /** The roster permission the server granted ("none" until it says otherwise). */
+  rosterPermission(): string;
+}
+
+export function parsePrivileges(message: Element): Map<string, string> | undefined {
+  const privilege = message.getChild("privilege", NS.PRIVILEGE) ?? message.getChild("privilege", NS.PRIVILEGE_1);
+  if (!privilege) return undefined;
+  return new Map(privilege.getChildren("perm").map((perm) => [perm.attrs["access"] ?? "", perm.attrs.type ?? "none"]));
+}
+
+export function rosterItemSet(owner: string, item: SubscribedItem): Element {
+  return xml("iq", { type: "set", to: owner },
+    xml("query", { xmlns: NS.ROSTER },
+      xml("item", { jid: item.jid, subscription: "both" }, item.groups.map((group) => xml("group", {}, group)))));
+}
+
+export function createPrivilegedRoster(options: PrivilegedRosterOptions): PrivilegedRoster {
+  const { connection, domain, componentDomain, log, timeoutMs } = options;
+  const { xmpp } = connection;
+  let permission = "none";
+
+  // Listening from construction: the announcement can arrive before start() resolves.
+  xmpp.middleware.use((ctx, next) => {
+    if (ctx.name === "message" && ctx.stanza.attrs.from === domain) {
+      const perms = parsePrivileges(ctx.stanza);
+      if (perms) {
+        permission = perms.get("roster") ?? "none";
+        log.info({ roster: permission, message: perms.get("message") ?? "none" }, "privileges granted by the server (XEP-0356)");
+        return undefined;
+      }
+    }
+    return next();
+  });
+  xmpp.on("disconnect", () => {
+    permission = "none";
+  });
+
+  // Roster pushes about users' rosters, if the server sends them: acknowledge (RFC 6121 §2.1.6).
+  xmpp.iqCallee.set(NS.ROSTER, "query", (ctx) => (ctx.from && ctx.from.domain === domain && !ctx.from.resource ? true : undefined));
+
+  const isUser = (jid: string) => {
+    const at = jid.indexOf("@");
+    const host = jid.slice(at + 1);
+    return at > 0 && !jid.includes("/") && host !== componentDomain;
+  };
+
+  return {
+    kind: "xep0356",
+    rosterPermission: () => permission,
+    isAvailable: () => connection.isOnline() && (permission === "set" || permission === "both"),
+    async setSubscribed(owner, item): Promise<RosterResult> {
+      // The component never puts itself (or any bare domain) on a user's roster.
+      if (!isUser(owner) || !isUser(item.jid)) return { ok: false, reason: "rejected", detail: "not a user JID" };
+      if (!connection.isOnline()) return { ok: false, reason: "unavailable", detail: "component not connected" };
+      try {
+        await connection.request(rosterItemSet(owner, item), timeoutMs);
+        return { ok: true };
+      } catch (err) {
+        const condition = (err as { condition?: string }).condition;
+        const detail = condition ?? (err as Error).message;
+        return { ok: false, reason: condition === undefined || condition === "remote-server-timeout" ? "unavailable" : "rejected", detail };
+      }
+    },
+  };
+}
