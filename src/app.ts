@@ -71,6 +71,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     componentDomain: config.component.domain,
     log: log.child({ feature: "xep0356" }),
     timeoutMs: config.adapter.timeout * 1000,
+    // Only ever called once the server has connected, long after rosterTasks exists.
+    onGranted: () => rosterTasks.kick(),
   });
   const rosterTasks = new RosterTaskRunner({
     store: invites.store,
@@ -89,8 +91,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   const { xmpp } = connection;
-  // Queued roster steps run as soon as the server is back.
-  xmpp.on("online", () => setTimeout(() => rosterTasks.kick(), 500).unref());
+  // Queued roster steps run as soon as the server is back (for writers that need no grant).
+  xmpp.on("online", () => rosterTasks.kick());
 
   const admins = new Set(config.admins.map((jid) => jid.toLowerCase()));
   const requesterOf = (from: { toString(): string; bare(): { toString(): string }; local: string; domain: string }): Requester => {

@@ -1,6 +1,5 @@
 // How invites look on the terminal and in --json output (snake_case, like the config).
-import type { Invite } from "../invites/invite.js";
-import { inviteStatus } from "../invites/invite.js";
+import { type Invite, inviteKind, inviteStatus } from "../invites/invite.js";
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -10,9 +9,12 @@ export function inviteJson(invite: Invite, now: number): Record<string, unknown>
   return {
     id: invite.id,
     type: invite.type,
+    kind: inviteKind(invite),
     status: inviteStatus(invite, now),
     username: invite.username,
     inviter: invite.inviter,
+    allow_registration: invite.type === "contact" ? invite.allowRegistration : invite.type === "account",
+    groups: invite.groups,
     source: invite.source,
     note: invite.note,
     created: iso(invite.createdAt),
@@ -24,11 +26,13 @@ export function inviteJson(invite: Invite, now: number): Record<string, unknown>
 }
 
 export function inviteTable(invites: readonly Invite[], now: number): string {
-  const header = ["ID", "TYPE", "USERNAME", "USES", "EXPIRES", "STATUS", "NOTE"];
+  const header = ["ID", "KIND", "INVITER", "USERNAME", "GROUPS", "USES", "EXPIRES", "STATUS", "NOTE"];
   const rows = invites.map((invite) => [
     invite.id,
-    invite.type,
+    inviteKind(invite),
+    invite.inviter ?? "-",
     invite.username ?? "-",
+    invite.groups.length ? truncate(sanitize(invite.groups.join(",")), 24) : "-",
     `${invite.uses}/${invite.maxUses}`,
     iso(invite.expiresAt),
     inviteStatus(invite, now),
@@ -43,8 +47,8 @@ export function inviteTable(invites: readonly Invite[], now: number): string {
 export function inviteDetails(invite: Invite, now: number): string {
   const json = inviteJson(invite, now);
   return Object.entries(json)
-    .filter(([, value]) => value !== null)
-    .map(([key, value]) => `${key.padEnd(9)} ${typeof value === "string" ? sanitize(value) : String(value)}`)
+    .filter(([, value]) => value !== null && !(Array.isArray(value) && value.length === 0))
+    .map(([key, value]) => `${key.padEnd(18)} ${typeof value === "string" ? sanitize(value) : Array.isArray(value) ? sanitize(value.join(", ")) : String(value)}`)
     .join("\n");
 }
 

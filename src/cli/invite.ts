@@ -3,6 +3,7 @@ import { openInvites } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
 import { parsePeriod } from "../config/period.js";
 import { systemClock } from "../invites/clock.js";
+import { inviteKind } from "../invites/invite.js";
 import type { InviteService } from "../invites/service.js";
 import { inviteDetails, inviteJson, inviteTable, iso } from "./format.js";
 import { UsageError, usage } from "./usage.js";
@@ -14,6 +15,10 @@ const OPTIONS = {
   expires: { type: "string" },
   uses: { type: "string" },
   note: { type: "string" },
+  contact: { type: "string" },
+  "allow-registration": { type: "boolean", default: false },
+  reset: { type: "string" },
+  group: { type: "string", multiple: true },
   all: { type: "boolean", default: false },
 } as const;
 
@@ -75,9 +80,16 @@ function create(invites: InviteService, values: Values, positionals: string[]): 
     maxUses = /^\d+$/.test(values.uses) ? Number(values.uses) : Number.NaN;
     if (Number.isNaN(maxUses)) throw new UsageError(`--uses: "${values.uses}" is not a whole number`);
   }
+  if (values.contact !== undefined && values.reset !== undefined) throw new UsageError("--contact and --reset cannot be combined");
+  if (values["allow-registration"] && values.contact === undefined) throw new UsageError("--allow-registration goes with --contact");
+  if (values.reset !== undefined && values.username !== undefined) throw new UsageError("--reset already names the account; drop --username");
+  const type = values.contact !== undefined ? "contact" : values.reset !== undefined ? "reset" : "account";
   const { invite, token, uri } = invites.create({
-    type: "account",
-    username: values.username,
+    type,
+    username: values.reset ?? values.username,
+    inviter: values.contact,
+    allowRegistration: values["allow-registration"],
+    groups: values.group,
     expiresIn,
     maxUses,
     note: values.note,
@@ -86,7 +98,9 @@ function create(invites: InviteService, values: Values, positionals: string[]): 
   if (values.json) {
     out(JSON.stringify({ ...inviteJson(invite, systemClock.now()), token, uri }));
   } else {
-    out(`Invite ${invite.id} created: ${invite.type}${invite.username ? ` for ${invite.username}` : ""}, ${invite.maxUses} use${invite.maxUses === 1 ? "" : "s"}, expires ${iso(invite.expiresAt)}`);
+    const whom = invite.type === "contact" ? ` from ${invite.inviter ?? "?"}` : invite.username ? ` for ${invite.username}` : "";
+    const groups = invite.groups.length ? `, groups ${invite.groups.join(", ")}` : "";
+    out(`Invite ${invite.id} created: ${inviteKind(invite)}${whom}${groups}, ${invite.maxUses} use${invite.maxUses === 1 ? "" : "s"}, expires ${iso(invite.expiresAt)}`);
     out(uri);
     out("The token is shown only now; keep the link safe.");
   }

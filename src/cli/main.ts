@@ -11,6 +11,10 @@ Commands:
   check-config                  Validate the configuration and say what it does
   invite create [options]       Create an invite; prints its URI (the token is shown only now)
       --username U              Only this username may register with it
+      --contact USER@DOMAIN     A contact invite from this user (XEP-0379): the invitee is subscribed with them
+      --allow-registration      With --contact: the invitee may also create an account (;ibr=y)
+      --reset USER              A password-reset invite for this existing account (default lifetime 1d)
+      --group G                 New accounts join group G (repeatable): subscribed with its members
       --expires PERIOD          Lifetime, e.g. 7d, 12h, 3600 (default: invite_expiry)
       --uses N                  How many accounts it may create (default 1)
       --note TEXT               A note for admins

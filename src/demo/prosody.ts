@@ -23,6 +23,8 @@ export interface ProsodyOptions {
   dir?: string;
   /** PBKDF2 iterations for new accounts (`default_iteration_count`). */
   iterationCount?: number;
+  /** More ordinary virtual hosts, e.g. to have users of another domain. */
+  extraHosts?: string[];
 }
 
 export interface ProsodyServer {
@@ -42,7 +44,8 @@ export interface ProsodyServer {
   componentService(): string;
   c2sService(): string;
   prosodyctl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
-  registerUser(username: string, password: string): Promise<void>;
+  /** Creates an account with prosodyctl (on `host`, default the main domain). */
+  registerUser(username: string, password: string, host?: string): Promise<void>;
   stopProcess(): Promise<void>;
   startProcess(): Promise<void>;
   restart(): Promise<void>;
@@ -108,7 +111,7 @@ const lua = (value: string) => JSON.stringify(value); // a JSON string is a vali
 function renderConfig(o: {
   dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
   c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string;
-  privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined;
+  privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
 }): string {
   const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : [])];
   return `-- Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
@@ -143,7 +146,7 @@ ${o.nativeInvites ? "  allow_registration = true\n  registration_invite_only = t
 ${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}
 VirtualHost ${lua(o.anonDomain)}
   authentication = "anonymous"
-
+${o.extraHosts.map((host) => `\nVirtualHost ${lua(host)}\n  authentication = "internal_hashed"\n`).join("")}
 Component ${lua(o.componentDomain)}
   component_secret = ${lua(o.componentSecret)}
 ${o.privilege ? '  modules_enabled = { "privilege" }\n' : ""}`;
@@ -176,7 +179,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
   writeFileSync(configPath, renderConfig({
     dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins,
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
-    iterationCount: opts.iterationCount,
+    iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
   }));
 
   let version = "unknown";
@@ -250,8 +253,8 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     componentService: () => `xmpp://127.0.0.1:${componentPort}`,
     c2sService: () => `xmpp://127.0.0.1:${c2sPort}`,
     prosodyctl,
-    async registerUser(username, password) {
-      const result = await prosodyctl(["register", username, domain, password]);
+    async registerUser(username, password, host = domain) {
+      const result = await prosodyctl(["register", username, host, password]);
       if (result.code !== 0) throw new Error(`prosodyctl register ${username} failed: ${result.stderr || result.stdout}`);
     },
     stopProcess,

@@ -18,7 +18,11 @@ export interface PrivilegedRosterOptions {
   readonly componentDomain: string;
   readonly log: Logger;
   readonly timeoutMs: number;
+  /** Called when the server grants roster access, so waiting roster steps can run. */
+  readonly onGranted?: () => void;
 }
+
+const GRANT_WAIT_MS = 5000;
 
 export interface PrivilegedRoster extends RosterWriter {
   /** The roster permission the server granted ("none" until it says otherwise). */
@@ -38,7 +42,7 @@ export function rosterItemSet(owner: string, item: SubscribedItem): Element {
 }
 
 export function createPrivilegedRoster(options: PrivilegedRosterOptions): PrivilegedRoster {
-  const { connection, domain, componentDomain, log, timeoutMs } = options;
+  const { connection, domain, componentDomain, log, timeoutMs, onGranted } = options;
   const { xmpp } = connection;
   let permission = "none";
 
@@ -49,6 +53,7 @@ export function createPrivilegedRoster(options: PrivilegedRosterOptions): Privil
       if (perms) {
         permission = perms.get("roster") ?? "none";
         log.info({ roster: permission, message: perms.get("message") ?? "none" }, "privileges granted by the server (XEP-0356)");
+        if (permission === "set" || permission === "both") onGranted?.();
         return undefined;
       }
     }
@@ -56,6 +61,14 @@ export function createPrivilegedRoster(options: PrivilegedRosterOptions): Privil
   });
   xmpp.on("disconnect", () => {
     permission = "none";
+  });
+  // Say so when the grant never comes: contact and group invites then register but cannot subscribe.
+  xmpp.on("online", () => {
+    setTimeout(() => {
+      if (connection.isOnline() && permission !== "set" && permission !== "both") {
+        log.warn({ roster: permission }, "the server has not granted roster access (XEP-0356): subscriptions from contact and group invites wait until it does (Prosody: load mod_privilege and set privileged_entities)");
+      }
+    }, GRANT_WAIT_MS).unref();
   });
 
   // Roster pushes about users' rosters, if the server sends them: acknowledge (RFC 6121 §2.1.6).

@@ -44,10 +44,30 @@ describe("xmpp-invites CLI", () => {
     expect(multi["max_uses"]).toBe(5);
 
     const table = cli("invite", "list").stdout;
-    expect(table).toMatch(/^ID\s+TYPE\s+USERNAME\s+USES\s+EXPIRES\s+STATUS\s+NOTE/);
-    expect(table).toContain(`${String(multi["id"])}  account`);
+    expect(table).toMatch(/^ID\s+KIND\s+INVITER\s+USERNAME\s+GROUPS\s+USES\s+EXPIRES\s+STATUS\s+NOTE/);
+    expect(table).toMatch(new RegExp(`${String(multi["id"])}\\s+account`));
     expect(table).toMatch(/0\/5/);
     expect(table).toContain("juliet");
+  });
+
+  it("--contact, --allow-registration, --reset and --group create the other kinds", () => {
+    const contact = JSON.parse(cli("invite", "create", "--json", "--contact", "Romeo@example.test").stdout) as Record<string, unknown>;
+    expect(contact).toMatchObject({ type: "contact", kind: "contact", inviter: "romeo@example.test", allow_registration: false });
+    expect(contact["uri"]).toBe(`xmpp:romeo@example.test?roster;preauth=${String(contact["token"])}`);
+    const both = JSON.parse(cli("invite", "create", "--json", "--contact", "romeo@example.test", "--allow-registration").stdout) as Record<string, unknown>;
+    expect(both["uri"]).toMatch(/;ibr=y$/);
+    const reset = JSON.parse(cli("invite", "create", "--json", "--reset", "alice").stdout) as Record<string, unknown>;
+    expect(reset).toMatchObject({ type: "reset", username: "alice" });
+    expect(reset["uri"]).toMatch(/^xmpp:alice@example\.test\?register;preauth=/);
+    expect(Date.parse(String(reset["expires"])) - Date.now()).toBeLessThan(86400_000 + 60_000);
+    const group = JSON.parse(cli("invite", "create", "--json", "--group", "Team", "--group", "Family", "--uses", "10").stdout) as Record<string, unknown>;
+    expect(group).toMatchObject({ kind: "group", groups: ["Team", "Family"], max_uses: 10 });
+    const table = cli("invite", "list").stdout;
+    expect(table).toMatch(/contact\+register\s+romeo@example\.test/);
+    expect(table).toMatch(/group\s+-\s+-\s+Team,Family\s+0\/10/);
+    expect(cli("invite", "create", "--contact", "romeo@elsewhere.example").stderr).toContain("must be a user of example.test");
+    expect(cli("invite", "create", "--allow-registration").code).toBe(64);
+    expect(cli("invite", "create", "--reset", "a", "--contact", "b@example.test").code).toBe(64);
   });
 
   it("human-readable create prints the URI and says the token is shown once", () => {

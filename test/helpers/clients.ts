@@ -36,3 +36,33 @@ export async function canLogin(server: ProsodyServer, username: string, password
     throw err;
   }
 }
+
+export interface RosterEntry {
+  readonly subscription: string | undefined;
+  readonly groups: string[];
+}
+
+/** Logs in as the user and fetches their roster (RFC 6121 §2.2). */
+export async function rosterOf(server: ProsodyServer, username: string, password: string): Promise<Map<string, RosterEntry>> {
+  const { xml } = await import("../../src/xmpp/xml.js");
+  const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username, password, timeoutMs: 5000 });
+  try {
+    const reply = await entity.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5000);
+    const items = reply.getChild("query", "jabber:iq:roster")?.getChildren("item") ?? [];
+    return new Map(items.map((item) => [item.attrs["jid"] ?? "", { subscription: item.attrs["subscription"], groups: item.getChildren("group").map((g) => g.getText()) }]));
+  } finally {
+    await entity.stop().catch(() => undefined);
+  }
+}
+
+export type Session = Awaited<ReturnType<typeof connectClient>>;
+
+/** A logged-in session (anonymous when no username is given). */
+export function login(server: ProsodyServer, username?: string, password?: string, host = server.domain): Promise<Session> {
+  return connectClient({
+    service: server.c2sService(),
+    domain: username === undefined ? server.anonDomain : host,
+    ...(username !== undefined && password !== undefined ? { username, password } : {}),
+    timeoutMs: 5000,
+  });
+}

@@ -1,0 +1,77 @@
+// The roster step is recorded before it runs: neither a server restart nor the component going
+// away between account creation and subscription leaves the pair half-subscribed.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { redeemAnonymously, rosterOf } from "../helpers/clients.js";
+import { captureLog } from "../helpers/logger.js";
+
+let server: ProsodyServer;
+const apps: App[] = [];
+
+function newApp(): App {
+  const app = createApp(parseConfig({
+    domain: server.domain,
+    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    database: join(server.dir, "invites.sqlite"),
+  }), captureLog("info").log, { backoff: { initialMs: 200, maxMs: 1000 }, rosterRetry: { initialMs: 200, maxMs: 1000 } });
+  apps.push(app);
+  return app;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  server = await startProsody();
+  await server.registerUser("romeo", "romeo-password");
+  await server.registerUser("mercutio", "mercutio-password");
+});
+
+afterAll(async () => {
+  for (const app of apps) await app.stop().catch(() => undefined);
+  await server?.stop();
+});
+
+describe("roster steps survive restarts", () => {
+  it("Prosody restarts after the account is created and before the subscription: the step is done after reconnecting", async () => {
+    const app = newApp();
+    await app.start();
+    // Hold the roster steps, as if the server had gone away right after the account was created.
+    await app.rosterTasks.stop();
+    const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
+    expect((await redeemAnonymously(server, token, "benvolio", "benvolio-password")).ok).toBe(true);
+    expect(app.invites.store.rosterTasksFor(`benvolio@${server.domain}`).map((t) => t.doneAt)).toEqual([null, null]);
+
+    await server.restart();
+    await until(() => app.connection.isOnline() && app.roster.isAvailable(), 15_000, "reconnection and privileges");
+    app.rosterTasks.start();
+    await until(() => app.invites.store.rosterTasksFor(`benvolio@${server.domain}`).every((t) => t.doneAt !== null), 10_000, "roster steps");
+    expect((await rosterOf(server, "romeo", "romeo-password")).get(`benvolio@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "benvolio", "benvolio-password")).get(`romeo@${server.domain}`)?.subscription).toBe("both");
+    await app.stop();
+  });
+
+  it("the component stops before the subscription and Prosody restarts: the next start finishes it", async () => {
+    const first = newApp();
+    await first.start();
+    await first.rosterTasks.stop();
+    const { token } = first.invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
+    expect((await redeemAnonymously(server, token, "tybalt", "tybalt-password")).ok).toBe(true);
+    await first.stop();
+    await server.restart();
+
+    const second = newApp();
+    await second.start();
+    await until(() => second.invites.store.rosterTasksFor(`tybalt@${server.domain}`).every((t) => t.doneAt !== null), 15_000, "roster steps after restart");
+    expect((await rosterOf(server, "mercutio", "mercutio-password")).get(`tybalt@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "tybalt", "tybalt-password")).get(`mercutio@${server.domain}`)?.subscription).toBe("both");
+  });
+});
