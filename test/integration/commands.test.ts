@@ -7,6 +7,7 @@ import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { xml } from "../../src/xmpp/xml.js";
 import { type Session, login, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
+import { rosterStepsDone } from "../helpers/wait.js";
 
 const COMMANDS = "http://jabber.org/protocol/commands";
 let live: Live;
@@ -86,10 +87,7 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     expect(uri).toMatch(/;ibr=y$/);
     const token = /preauth=(\w+)/.exec(uri)?.[1] ?? "";
     expect((await redeemAnonymously(server, token, "dave", "dave-password")).ok).toBe(true);
-    const deadline = Date.now() + 10_000;
-    while (!app.invites.store.rosterTasksFor(`dave@${server.domain}`).every((t) => t.doneAt !== null) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await rosterStepsDone(app, `dave@${server.domain}`);
     expect((await rosterOf(server, "dave", "dave-password")).get("admin@example.test")?.subscription).toBe("both");
   });
 

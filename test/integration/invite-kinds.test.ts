@@ -5,20 +5,11 @@ import type { App } from "../../src/app.js";
 import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
+import { rosterStepsDone } from "../helpers/wait.js";
 
 let live: Live;
 let server: ProsodyServer;
 let app: App;
-
-async function rosterStepsDone(jid: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const tasks = app.invites.store.rosterTasksFor(jid);
-    if (tasks.length > 0 && tasks.every((task) => task.doneAt !== null)) return;
-    if (Date.now() > deadline) throw new Error(`roster steps for ${jid} not done: ${JSON.stringify(tasks)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   live = await startLive();
@@ -34,7 +25,7 @@ describe("invite kinds on a real Prosody", () => {
     const { token, uri } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect(uri).toMatch(/^xmpp:romeo@example\.test\?roster;preauth=\w+;ibr=y$/);
     expect((await redeemAnonymously(server, token, "juliet", "juliet-password")).ok).toBe(true);
-    await rosterStepsDone(`juliet@${server.domain}`);
+    await rosterStepsDone(app, `juliet@${server.domain}`);
 
     const romeos = await rosterOf(server, "romeo", "romeo-password");
     expect(romeos.get(`juliet@${server.domain}`)).toEqual({ subscription: "both", groups: [] });
@@ -78,8 +69,8 @@ describe("invite kinds on a real Prosody", () => {
   it("a group invite subscribes its members with each other, in a roster group of that name", async () => {
     const { token } = app.invites.create({ groups: ["Choir"], maxUses: 3 });
     for (const name of ["soprano", "alto", "tenor"]) expect((await redeemAnonymously(server, token, name, `${name}-password`)).ok).toBe(true);
-    await rosterStepsDone(`tenor@${server.domain}`);
-    await rosterStepsDone(`alto@${server.domain}`);
+    await rosterStepsDone(app, `tenor@${server.domain}`);
+    await rosterStepsDone(app, `alto@${server.domain}`);
     const tenor = await rosterOf(server, "tenor", "tenor-password");
     expect(tenor.get(`soprano@${server.domain}`)).toEqual({ subscription: "both", groups: ["Choir"] });
     expect(tenor.get(`alto@${server.domain}`)).toEqual({ subscription: "both", groups: ["Choir"] });

@@ -6,19 +6,12 @@ import type { ProsodyServer } from "../../src/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import type { CapturedLog } from "../helpers/logger.js";
+import { until } from "../helpers/wait.js";
 
 let live: Live;
 let server: ProsodyServer;
 let app: App;
 let logs: CapturedLog;
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   live = await startLive();
@@ -81,7 +74,7 @@ describe("registration at the component, on a real Prosody", () => {
 
   it("the component reconnects after Prosody is restarted, and registers again", async () => {
     await server.restart();
-    await waitFor(() => app.connection.isOnline(), 15_000, "the component to reconnect");
+    await until(() => app.connection.isOnline(), 15_000, "the component to reconnect");
     expect(logs.text()).toContain("reconnected to the XMPP server");
     const { token } = app.invites.create();
     expect((await redeemAnonymously(server, token, "afterrestart", "after-password")).ok).toBe(true);
@@ -92,13 +85,13 @@ describe("registration at the component, on a real Prosody", () => {
     const { invite, token } = app.invites.create();
     await server.stopProcess();
     try {
-      await waitFor(() => !app.connection.isOnline(), 5000, "the component to notice");
+      await until(() => !app.connection.isOnline(), 5000, "the component to notice");
       await expect(app.registration.register({ token, username: "patient", password: "patient-password", door: "xmpp" }))
         .rejects.toMatchObject({ code: "account-creation-failed" });
       expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     } finally {
       await server.startProcess();
-      await waitFor(() => app.connection.isOnline(), 15_000, "the component to reconnect");
+      await until(() => app.connection.isOnline(), 15_000, "the component to reconnect");
     }
     expect((await redeemAnonymously(server, token, "patient", "patient-password")).ok).toBe(true);
     expect(app.invites.get(invite.id).uses).toBe(1);

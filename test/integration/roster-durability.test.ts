@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
 import { redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { captureLog } from "../helpers/logger.js";
+import { rosterStepsDone, until } from "../helpers/wait.js";
 
 let server: ProsodyServer;
 const apps: App[] = [];
@@ -19,14 +20,6 @@ function newApp(): App {
   }), captureLog("info").log, { backoff: { initialMs: 200, maxMs: 1000 }, rosterRetry: { initialMs: 200, maxMs: 1000 } });
   apps.push(app);
   return app;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -53,7 +46,7 @@ describe("roster steps survive restarts", () => {
     await server.restart();
     await until(() => app.connection.isOnline() && app.roster.isAvailable(), 15_000, "reconnection and privileges");
     app.rosterTasks.start();
-    await until(() => app.invites.store.rosterTasksFor(`benvolio@${server.domain}`).every((t) => t.doneAt !== null), 10_000, "roster steps");
+    await rosterStepsDone(app, `benvolio@${server.domain}`);
     expect((await rosterOf(server, "romeo", "romeo-password")).get(`benvolio@${server.domain}`)?.subscription).toBe("both");
     expect((await rosterOf(server, "benvolio", "benvolio-password")).get(`romeo@${server.domain}`)?.subscription).toBe("both");
     await app.stop();
@@ -70,7 +63,7 @@ describe("roster steps survive restarts", () => {
 
     const second = newApp();
     await second.start();
-    await until(() => second.invites.store.rosterTasksFor(`tybalt@${server.domain}`).every((t) => t.doneAt !== null), 15_000, "roster steps after restart");
+    await rosterStepsDone(second, `tybalt@${server.domain}`, 15_000);
     expect((await rosterOf(server, "mercutio", "mercutio-password")).get(`tybalt@${server.domain}`)?.subscription).toBe("both");
     expect((await rosterOf(server, "tybalt", "tybalt-password")).get(`mercutio@${server.domain}`)?.subscription).toBe("both");
   });
