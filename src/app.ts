@@ -3,8 +3,12 @@ import type { Logger } from "pino";
 import type { RosterWriter, ServerAdapter } from "./adapters/adapter.js";
 import { createAdapter } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
+import { type HttpServer, createHttp } from "./http/index.js";
+import { ApiKeyService } from "./invites/api-keys.js";
+import { type Metrics, createMetrics } from "./metrics.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import { type Db, openDatabase } from "./invites/database.js";
+import type { InviteEvents } from "./invites/events.js";
 import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { InviteService } from "./invites/service.js";
@@ -43,20 +47,39 @@ export interface App {
   readonly preauth: PreauthSessions;
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
+  readonly apiKeys: ApiKeyService;
+  readonly metrics: Metrics;
+  readonly http: HttpServer;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock): { db: Db; invites: InviteService } {
+export function openInvites(config: Config, clock: Clock = systemClock, events?: InviteEvents): { db: Db; invites: InviteService } {
   const db = openDatabase(config.database);
-  const invites = new InviteService({ store: new InviteStore(db), clock, domain: config.domain, defaultExpiry: config.invite_expiry });
+  const invites = new InviteService({
+    store: new InviteStore(db),
+    clock,
+    domain: config.domain,
+    defaultExpiry: config.invite_expiry,
+    ...(events ? { events } : {}),
+  });
   return { db, invites };
+}
+
+/** The web page of an invite, when `http.public_url` says where the web door is. */
+export function landingUrlFor(config: Config): (token: string) => string | undefined {
+  const base = config.http.public_url?.replace(/\/$/, "");
+  return (token) => (base === undefined ? undefined : `${base}/invite/${token}`);
 }
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
-  const { db, invites } = openInvites(config, clock);
+  // Metrics read the connection state lazily, so they can exist before it does.
+  let isOnline = () => false;
+  const metrics = createMetrics(() => isOnline());
+  const { db, invites } = openInvites(config, clock, metrics.events);
+  const apiKeys = new ApiKeyService(db, clock);
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
@@ -64,7 +87,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "xep0114" }),
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
-  const adapter = overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain });
+  isOnline = () => connection.isOnline();
+  const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain }));
   const roster = overrides.roster ?? createPrivilegedRoster({
     connection,
     domain: config.domain,
@@ -87,7 +111,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     adapter,
     policy: { inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration },
     log: log.child({ feature: "registration" }),
+    minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.kick(),
+    events: metrics.events,
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   const { xmpp } = connection;
@@ -108,7 +134,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       domain: config.domain,
       allowContactInvites: config.allow_contact_invites,
       allowUserInvites: config.allow_user_invites,
-      landingUrl: () => undefined,
+      landingUrl: landingUrlFor(config),
     }),
     requesterOf,
     componentJid: config.component.domain,
@@ -126,6 +152,17 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   registerPreauth({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0401" }) });
   registerIbr({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0077" }), domain: config.domain });
 
+  const http = createHttp({
+    config,
+    invites,
+    registration,
+    apiKeys,
+    metrics,
+    clock,
+    log: log.child({ feature: "http" }),
+    health: () => ({ component: connection.isOnline(), database: isWritable(db) }),
+  });
+
   let timer: NodeJS.Timeout | undefined;
   const housekeeping = () => {
     const released = invites.releaseStaleClaims(STALE_CLAIM_MS);
@@ -134,21 +171,34 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   };
 
   return {
-    config, db, invites, registration, connection, preauth, roster, rosterTasks,
+    config, db, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http,
     async start() {
       housekeeping();
       timer = setInterval(housekeeping, HOUSEKEEPING_MS);
       timer.unref();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, mode: registration.mode }, "starting");
+      await http.start();
       await connection.start();
       rosterTasks.start();
     },
     async stop() {
       clearInterval(timer);
+      await http.stop();
       await rosterTasks.stop();
       await connection.stop();
       db.close();
       log.info("stopped");
     },
   };
+}
+
+/** Takes the write lock and gives it back: proof the database can be written. */
+function isWritable(db: Db): boolean {
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("ROLLBACK");
+    return true;
+  } catch {
+    return false;
+  }
 }

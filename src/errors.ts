@@ -35,6 +35,9 @@ export const ERRORS = {
   "account-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: fixed("The account whose password this invite resets does not exist") },
   "forbidden": { type: "auth", condition: "forbidden", http: 403, text: fixed("You don't have permission to execute this command") },
   "field-missing": { type: "modify", condition: "not-acceptable", http: 422, text: (fields) => fields },
+  "password-too-short": { type: "modify", condition: "not-acceptable", http: 422, text: (min) => `Password is too short (minimum ${min} characters)` },
+  "password-contains-username": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("Password must not include your username") },
+  "password-mismatch": { type: "modify", condition: "not-acceptable", http: 422, text: fixed("The passwords do not match") },
   "password-invalid": { type: "modify", condition: "not-acceptable", http: 422, text: (why) => why },
   "bad-request": { type: "modify", condition: "bad-request", http: 400, text: (why) => why || "The request is malformed" },
   "remove-not-allowed": { type: "cancel", condition: "not-allowed", http: 405, text: fixed("Accounts cannot be removed through this service") },
@@ -42,6 +45,11 @@ export const ERRORS = {
   "invalid-argument": { type: "modify", condition: "bad-request", http: 422, text: (why) => why },
   "account-creation-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The account could not be created; please try again later (incident ${incident})` },
   "password-change-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The password could not be changed; please try again later (incident ${incident})` },
+  "unauthorized": { type: "auth", condition: "not-authorized", http: 401, text: fixed("A valid API key is needed (Authorization: Bearer …)") },
+  "read-only-key": { type: "auth", condition: "forbidden", http: 403, text: fixed("This API key may only read") },
+  "already-revoked": { type: "cancel", condition: "conflict", http: 409, text: (id) => `Invite ${id} is already revoked` },
+  "api-key-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No API key with id ${id}` },
+  "rate-limited": { type: "wait", condition: "resource-constraint", http: 429, text: fixed("Too many attempts from your address; please wait a few minutes") },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openInvites } from "../app.js";
+import { landingUrlFor, openInvites } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
 import { parsePeriod } from "../config/period.js";
 import { systemClock } from "../invites/clock.js";
@@ -33,10 +33,11 @@ export function runInvite(args: string[]): number {
   const { values, positionals } = parse(rest);
   const config = loadConfig(configPath(values.config));
   const { db, invites } = openInvites(config);
+  const landingUrl = landingUrlFor(config);
   try {
     switch (action) {
       case "create":
-        return create(invites, values, positionals);
+        return create(invites, values, positionals, landingUrl);
       case "list":
         return list(invites, values, positionals);
       case "show":
@@ -68,7 +69,7 @@ function onlyId(positionals: string[]): string {
   return id;
 }
 
-function create(invites: InviteService, values: Values, positionals: string[]): number {
+function create(invites: InviteService, values: Values, positionals: string[], landingUrl: (token: string) => string | undefined): number {
   noPositionals(positionals);
   let expiresIn: number | undefined;
   if (values.expires !== undefined) {
@@ -95,14 +96,16 @@ function create(invites: InviteService, values: Values, positionals: string[]): 
     note: values.note,
     source: "cli",
   });
+  const page = landingUrl(token);
   if (values.json) {
-    out(JSON.stringify({ ...inviteJson(invite, systemClock.now()), token, uri }));
+    out(JSON.stringify({ ...inviteJson(invite, systemClock.now()), token, uri, landing_url: page ?? null }));
   } else {
     const whom = invite.type === "contact" ? ` from ${invite.inviter ?? "?"}` : invite.username ? ` for ${invite.username}` : "";
     const groups = invite.groups.length ? `, groups ${invite.groups.join(", ")}` : "";
     out(`Invite ${invite.id} created: ${inviteKind(invite)}${whom}${groups}, ${invite.maxUses} use${invite.maxUses === 1 ? "" : "s"}, expires ${iso(invite.expiresAt)}`);
+    if (page !== undefined) out(page);
     out(uri);
-    out("The token is shown only now; keep the link safe.");
+    out(`The token is shown only now; keep the link${page === undefined ? "" : "s"} safe.`);
   }
   return 0;
 }

@@ -22,6 +22,9 @@ Commands:
   invite show ID                One invite
   invite revoke ID              Revoke an invite
   invite purge                  Delete invites whose expiry has passed
+  api-key create NAME [--read-only]   Create a key for the HTTP API (shown only now)
+  api-key list                  The API keys
+  api-key revoke ID             Revoke an API key
   redeem URI --username U --password P --server xmpp://HOST:PORT --anonymous-domain D
                                 Redeem an invite over XMPP, as an anonymous client would
 
@@ -44,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("./start.js")).runCheckConfig(rest);
       case "invite":
         return (await import("./invite.js")).runInvite(rest);
+      case "api-key":
+        return (await import("./api-key.js")).runApiKey(rest);
       case "redeem":
         return await (await import("./redeem.js")).runRedeem(rest);
       case undefined:

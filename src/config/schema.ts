@@ -40,6 +40,34 @@ const xep0133Adapter = z
   })
   .describe("Create accounts with XEP-0133 commands from the component (Prosody: list the component in `admins`)");
 
+const listenAddress = z.string().refine((value) => {
+  const match = /^(\[[0-9a-f:]+\]|[^:]+):(\d{1,5})$/i.exec(value);
+  return match !== null && Number(match[2]) <= 65535;
+}, "must be HOST:PORT, such as 127.0.0.1:5281");
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+}, "must be an http(s) URL such as https://invite.example.org");
+
+const httpSection = z
+  .strictObject({
+    listen: listenAddress.default("127.0.0.1:5281").describe("Where the web pages and the API listen (put a TLS reverse proxy in front)"),
+    public_url: httpUrl.optional().describe("The external base URL used in links, e.g. https://invite.example.org"),
+    trust_proxy: z.boolean().default(false).describe("Take the client address from X-Forwarded-For (behind a reverse proxy)"),
+    rate_limit: z
+      .strictObject({
+        max: z.number().int().positive().default(10).describe("Registration attempts per client address per window"),
+        window: period.default(600).describe("The window, in seconds or as a period"),
+      })
+      .default({ max: 10, window: 600 }),
+  })
+  .default({ listen: "127.0.0.1:5281", trust_proxy: false, rate_limit: { max: 10, window: 600 } });
+
 export const configSchema = z.strictObject({
   domain: domainName.describe("The XMPP domain where accounts are created"),
   component: z
@@ -57,6 +85,13 @@ export const configSchema = z.strictObject({
   database: z.string().min(1).default("./data/invites.sqlite").describe("SQLite file, relative to the config file's folder"),
   adapter: z.discriminatedUnion("type", [xep0133Adapter]).default({ type: "xep0133", timeout: 10 }).describe("How accounts are created on the server"),
   admins: z.array(bareJid).default([]).describe("Bare JIDs allowed to manage invites"),
+  http: httpSection.describe("The web door: landing pages, web registration, HTTP API, health and metrics"),
+  site_name: z.string().min(1).max(100).optional().describe("Shown on the web pages (default: the domain)"),
+  webchat_url: httpUrl.optional().describe("A web chat where new users can log in, linked from the success page"),
+  password_policy: z
+    .strictObject({ min_length: z.number().int().min(1).max(1024).default(10).describe("Shortest password accepted") })
+    .default({ min_length: 10 })
+    .describe("Applied to every registration and password reset, whichever door"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("Log verbosity"),
 });
 

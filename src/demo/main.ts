@@ -7,6 +7,7 @@ import { createApp } from "../app.js";
 import { redeemOverXmpp, connectClient } from "../client/redeem.js";
 import { loadConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
+import { freePort } from "./ports.js";
 import { ensureProsodyInstalled, startProsody } from "./prosody.js";
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
@@ -16,11 +17,14 @@ async function main(): Promise<number> {
   await ensureProsodyInstalled((line) => process.stderr.write(`${line}\n`));
   const server = await startProsody();
   const configPath = join(server.dir, "config.json");
+  const httpPort = await freePort();
   writeFileSync(configPath, `${JSON.stringify({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: "./invites.sqlite",
     admins: [`admin@${server.domain}`],
+    http: { listen: `127.0.0.1:${httpPort}`, public_url: `http://127.0.0.1:${httpPort}` },
+    site_name: "xmpp-invites demo",
     log_level: "warn",
   }, null, 2)}\n`);
   const config = loadConfig(configPath);
@@ -39,21 +43,26 @@ async function main(): Promise<number> {
     const cli = `node ${join(process.cwd(), "dist/cli/main.js")}`;
     say(`Prosody ${server.version} is running on 127.0.0.1:${server.c2sPort} (domain ${server.domain}); the component ${server.componentDomain} is connected.`);
     say();
-    say(`Invite link: ${uri}`);
+    say(`Invite link: http://127.0.0.1:${httpPort}/invite/${token}`);
+    say(`  (open it in a browser to create an account on the web; the XMPP URI is ${uri})`);
     say();
-    say("Redeem it as an anonymous XMPP session would (preauth + register at the component):");
+    say("Or redeem it as an anonymous XMPP session would (preauth + register at the component):");
     say(`  ${cli} redeem '${uri}' --username alice --password 'a-long-password' --server ${server.c2sService()} --anonymous-domain ${server.anonDomain} --component ${server.componentDomain}`);
     say(`Then log in with any XMPP client as alice@${server.domain} at 127.0.0.1:${server.c2sPort} (plain TCP, test server only).`);
     say(`More invites: ${cli} invite create --config ${configPath}`);
 
     if (values.once) {
+      const landing = await fetch(`http://127.0.0.1:${httpPort}/invite/${token}`);
+      if (landing.status !== 200 || landing.headers.get("link") !== `<${uri}>; rel="alternate"`) {
+        throw new Error(`the invite page answered ${landing.status}`);
+      }
       await redeemOverXmpp({
         service: server.c2sService(), loginDomain: server.anonDomain, component: server.componentDomain,
         domain: server.domain, token, username: "demo-user", password: "demo-password-123",
       });
       const session = await connectClient({ service: server.c2sService(), domain: server.domain, username: "demo-user", password: "demo-password-123" });
       say();
-      say(`Self-check: redeemed the link as demo-user and logged in as ${session.jid?.toString() ?? "?"}.`);
+      say(`Self-check: the invite page answered 200; redeemed the invite as demo-user and logged in as ${session.jid?.toString() ?? "?"}.`);
       await session.stop().catch(() => undefined);
       return 0;
     }

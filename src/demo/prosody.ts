@@ -3,8 +3,9 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
+import { freePort } from "./ports.js";
 import { join } from "node:path";
 
 export interface ProsodyOptions {
@@ -85,17 +86,6 @@ export async function ensureProsodyInstalled(log: (line: string) => void = () =>
     await apt(["install", "-y", "-qq", "prosody", "prosody-modules"]);
   }
   if (!isProsodyInstalled()) throw new Error("apt-get finished but prosody or prosody-modules is still missing");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -69,6 +69,18 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX roster_tasks_due ON roster_tasks (done_at, next_at);
   `,
+  // 3: API keys for the HTTP API, stored hashed.
+  `
+  CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    secret_hash  BLOB NOT NULL,
+    read_only    INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

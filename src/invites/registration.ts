@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { ServerAdapter } from "../adapters/adapter.js";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
+import type { InviteEvents } from "./events.js";
 import type { Door } from "./invite.js";
 import type { Claim, InviteService } from "./service.js";
 import { normalizeUsername } from "./username.js";
@@ -45,20 +46,31 @@ export class RegistrationService {
   readonly #mode: RegistrationMode;
   readonly #log: Logger;
   readonly #onConsumed: () => void;
+  readonly #minPasswordLength: number;
+  readonly #events: InviteEvents;
 
   constructor(options: {
     invites: InviteService;
     adapter: ServerAdapter;
     policy: RegistrationPolicy;
     log: Logger;
+    /** `password_policy.min_length`: the same rule at every door. */
+    minPasswordLength: number;
     /** Called once a use is recorded, so the roster steps it queued run promptly. */
     onConsumed?: () => void;
+    events?: InviteEvents;
   }) {
     this.#invites = options.invites;
     this.#adapter = options.adapter;
     this.#mode = registrationMode(options.policy);
     this.#log = options.log;
+    this.#minPasswordLength = options.minPasswordLength;
     this.#onConsumed = options.onConsumed ?? (() => undefined);
+    this.#events = options.events ?? {};
+  }
+
+  get minPasswordLength(): number {
+    return this.#minPasswordLength;
   }
 
   get mode(): RegistrationMode {
@@ -85,11 +97,20 @@ export class RegistrationService {
   }
 
   async register(request: RegisterRequest): Promise<Registered> {
+    try {
+      return await this.#register(request);
+    } catch (err) {
+      if (isAppError(err)) this.#events.refused?.(request.door, err.code === "token-invalid" && typeof err.cause === "string" ? err.cause : err.code);
+      throw err;
+    }
+  }
+
+  async #register(request: RegisterRequest): Promise<Registered> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
     const { username } = name;
-    checkPassword(request.password);
+    checkPassword(request.password, username, this.#minPasswordLength);
 
     let claim: Claim | undefined;
     if (request.token !== undefined) {
@@ -144,13 +165,17 @@ export class RegistrationService {
       log.error({ incident: newIncidentId(), err }, "account created but the invite use was not recorded");
     }
     log.info(reset ? "password reset" : "account registered");
+    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
     this.#onConsumed();
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 }
 
-function checkPassword(password: string): void {
+function checkPassword(password: string, username: string, minLength: number): void {
   if (password.length === 0) throw new AppError("field-missing", "Password: Required value missing");
+  // Prosody's mod_password_policy rules and texts, for every door.
+  if ([...password].length < minLength) throw new AppError("password-too-short", String(minLength));
+  if (password.toLowerCase().includes(username)) throw new AppError("password-contains-username");
   if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
     throw new AppError("password-invalid", `The password must be at most ${MAX_PASSWORD_BYTES} bytes`);
   }

@@ -2,6 +2,7 @@
 // list, purge). Pure domain: it speaks in invites and results, never in stanzas or HTTP.
 import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
+import type { InviteEvents } from "./events.js";
 import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
 import type { InviteStore, ListOptions } from "./store.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
@@ -15,6 +16,7 @@ export interface InviteServiceOptions {
   readonly domain: string;
   /** Default lifetime in seconds (config `invite_expiry`). */
   readonly defaultExpiry: number;
+  readonly events?: InviteEvents;
 }
 
 export interface CreateInvite {
@@ -61,8 +63,10 @@ export class InviteService {
   readonly #clock: Clock;
   readonly #domain: string;
   readonly #defaultExpiry: number;
+  readonly #events: InviteEvents;
 
   constructor(options: InviteServiceOptions) {
+    this.#events = options.events ?? {};
     this.#store = options.store;
     this.#clock = options.clock;
     this.#domain = options.domain;
@@ -114,6 +118,7 @@ export class InviteService {
       if (this.#store.insert({ id, ...row })) {
         const invite = this.#store.findById(id);
         if (!invite) throw new Error(`invite ${id} vanished after insert`);
+        this.#events.created?.(invite);
         return { invite, token, uri: inviteUri(invite, token, this.#domain) };
       }
     }
@@ -220,8 +225,10 @@ export class InviteService {
     return invite;
   }
 
+  /** Revokes every form of the invite at once (registration and contact alike). */
   revoke(id: string): Invite {
     const invite = this.get(id);
+    if (invite.revokedAt !== null) throw new AppError("already-revoked", id);
     this.#store.revoke(id, this.#clock.now());
     return this.get(invite.id);
   }

@@ -16,6 +16,6 @@ export function makeCore(policy: RegistrationPolicy = { inviteOnly: true, allowR
   const invites = new InviteService({ store, clock, domain: DOMAIN, defaultExpiry: 7 * 86400 });
   const adapter = new FakeAdapter();
   const logs = captureLog();
-  const registration = new RegistrationService({ invites, adapter, policy, log: logs.log });
+  const registration = new RegistrationService({ invites, adapter, policy, log: logs.log, minPasswordLength: 10 });
   return { clock, db, store, invites, adapter, logs, registration };
 }

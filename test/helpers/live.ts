@@ -19,6 +19,7 @@ export async function startLive(prosody: ProsodyOptions = {}, config: Partial<Co
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: ":memory:",
+    http: { listen: "127.0.0.1:0" },
     ...config,
   }), logs.log, { backoff: { initialMs: 200, maxMs: 1000 } });
   try {

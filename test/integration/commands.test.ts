@@ -21,14 +21,14 @@ let remote: Session;
 beforeAll(async () => {
   live = await startLive({ extraHosts: ["elsewhere.test"] }, { admins: ["admin@example.test"] });
   ({ server, app } = live);
-  await server.registerUser("admin", "admin-password");
-  await server.registerUser("alice", "alice-password");
-  await server.registerUser("bob", "bob-password", "elsewhere.test");
+  await server.registerUser("admin", "pw-nimda-1234567");
+  await server.registerUser("alice", "pw-ecila-1234567");
+  await server.registerUser("bob", "pw-bob-1234567", "elsewhere.test");
   [admin, alice, anon, remote] = await Promise.all([
-    login(server, "admin", "admin-password"),
-    login(server, "alice", "alice-password"),
+    login(server, "admin", "pw-nimda-1234567"),
+    login(server, "alice", "pw-ecila-1234567"),
     login(server),
-    login(server, "bob", "bob-password", "elsewhere.test"),
+    login(server, "bob", "pw-bob-1234567", "elsewhere.test"),
   ]);
 });
 
@@ -79,23 +79,23 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     expect(values["uri"]).toMatch(/^xmpp:alice@example\.test\?roster;preauth=[A-Za-z0-9]+$/);
     expect(Date.parse(values["expire"] ?? "")).toBeGreaterThan(Date.now());
     const token = /preauth=(\w+)/.exec(values["uri"] ?? "")?.[1] ?? "";
-    expect((await redeemAnonymously(server, token, "carol", "carol-password")).ok).toBe(false);
+    expect((await redeemAnonymously(server, token, "carol", "pw-lorac-1234567")).ok).toBe(false);
   });
 
   it("an admin's contact invite carries ;ibr=y and ends with both subscribed", async () => {
     const uri = resultValues(await execute(admin, "urn:xmpp:invite#invite"))["uri"] ?? "";
     expect(uri).toMatch(/;ibr=y$/);
     const token = /preauth=(\w+)/.exec(uri)?.[1] ?? "";
-    expect((await redeemAnonymously(server, token, "dave", "dave-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "dave", "pw-evad-1234567")).ok).toBe(true);
     await rosterStepsDone(app, `dave@${server.domain}`);
-    expect((await rosterOf(server, "dave", "dave-password")).get("admin@example.test")?.subscription).toBe("both");
+    expect((await rosterOf(server, "dave", "pw-evad-1234567")).get("admin@example.test")?.subscription).toBe("both");
   });
 
   it("create-account (admin, form inline) gives a link that registers", async () => {
     const values = resultValues(await execute(admin, "urn:xmpp:invite#create-account", { username: "" }));
     expect(values["uri"]).toMatch(/^xmpp:example\.test\?register;preauth=/);
     const token = /preauth=(\w+)/.exec(values["uri"] ?? "")?.[1] ?? "";
-    expect((await redeemAnonymously(server, token, "erin", "erin-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "erin", "pw-nire-1234567")).ok).toBe(true);
   });
 
   it("password reset (admin) gives a reset link for the named account", async () => {
@@ -111,7 +111,7 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     expect(ids).toContain(invite.id);
     const revoked = await execute(admin, "xmpp-invites#revoke", { id: invite.id });
     expect(revoked.getChild("command", COMMANDS)?.getChildText("note")).toBe(`Invite ${invite.id} revoked`);
-    expect(await redeemAnonymously(server, token, "frank", "frank-password")).toMatchObject({ ok: false, condition: "forbidden" });
+    expect(await redeemAnonymously(server, token, "frank", "pw-knarf-1234567")).toMatchObject({ ok: false, condition: "forbidden" });
   });
 
   it("everyone else gets auth/forbidden", async () => {

@@ -9,8 +9,9 @@ describe("npm run demo", () => {
     const result = spawnSync(process.execPath, [resolve("dist/demo/main.js"), "--once"], { encoding: "utf8", timeout: 60_000 });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^Invite link: xmpp:example\.test\?register;preauth=[A-Za-z0-9]{24}$/m);
+    expect(result.stdout).toMatch(/^Invite link: http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9]{24}$/m);
+    expect(result.stdout).toMatch(/the XMPP URI is xmpp:example\.test\?register;preauth=[A-Za-z0-9]{24}/);
     expect(result.stdout).toMatch(/redeem 'xmpp:example\.test\?register;preauth=[A-Za-z0-9]{24}' --username alice/);
-    expect(result.stdout).toMatch(/Self-check: redeemed the link as demo-user and logged in as demo-user@example\.test/);
+    expect(result.stdout).toMatch(/Self-check: the invite page answered 200; redeemed the invite as demo-user and logged in as demo-user@example\.test/);
   });
 });

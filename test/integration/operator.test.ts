@@ -41,6 +41,7 @@ beforeAll(async () => {
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: "./state/invites.sqlite",
     invite_expiry: "1d",
+    http: { listen: "127.0.0.1:0" },
   }));
 });
 
@@ -60,15 +61,15 @@ describe("operator workflow with the xmpp-invites command", () => {
       const redeemed = spawnSync(process.execPath, [
         BIN, "redeem", invite.uri, "--username", "operatorpick", "--server", server.c2sService(),
         "--anonymous-domain", server.anonDomain, "--config", configPath, "--json",
-      ], { encoding: "utf8", env: { ...process.env, XMPP_INVITES_PASSWORD: "operator-pick-pw" }, timeout: 30_000 });
+      ], { encoding: "utf8", env: { ...process.env, XMPP_INVITES_PASSWORD: "operator-pick-pw-1" }, timeout: 30_000 });
       expect(redeemed.stderr).toBe("");
       expect(JSON.parse(redeemed.stdout)).toEqual({ jid: `operatorpick@${server.domain}` });
-      expect(await canLogin(server, "operatorpick", "operator-pick-pw")).toBe(true);
+      expect(await canLogin(server, "operatorpick", "operator-pick-pw-1")).toBe(true);
 
       // The CLI sees the use the running component recorded (same database, WAL).
       expect(JSON.parse(cli("invite", "show", invite.id, "--json").stdout)).toMatchObject({ uses: 1, status: "used" });
       const again = spawnSync(process.execPath, [
-        BIN, "redeem", invite.uri, "--username", "second", "--password", "pw-second", "--server", server.c2sService(),
+        BIN, "redeem", invite.uri, "--username", "second", "--password", "pw-dnoces-1234567", "--server", server.c2sService(),
         "--anonymous-domain", server.anonDomain, "--component", server.componentDomain,
       ], { encoding: "utf8", timeout: 30_000 });
       expect(again.status).toBe(1);
@@ -87,11 +88,11 @@ describe("operator workflow with the xmpp-invites command", () => {
     try {
       await waitForLine(component, /connected to the XMPP server/, 15_000);
       const result = spawnSync(process.execPath, [
-        BIN, "redeem", invite.uri, "--username", "revokee", "--password", "pw-revokee", "--server", server.c2sService(),
+        BIN, "redeem", invite.uri, "--username", "revokee", "--password", "pw-eekover-1234567", "--server", server.c2sService(),
         "--anonymous-domain", server.anonDomain, "--component", server.componentDomain,
       ], { encoding: "utf8", timeout: 30_000 });
       expect(result.stderr).toContain("forbidden");
-      expect(await canLogin(server, "revokee", "pw-revokee")).toBe(false);
+      expect(await canLogin(server, "revokee", "pw-eekover-1234567")).toBe(false);
     } finally {
       component.kill("SIGTERM");
       await new Promise((done) => component.once("exit", done));
@@ -104,6 +105,7 @@ describe("operator workflow with the xmpp-invites command", () => {
       domain: server.domain,
       component: { service: server.componentService(), domain: server.componentDomain, secret: "not-the-secret" },
       database: "./state/other.sqlite",
+      http: { listen: "127.0.0.1:0" },
     }));
     const result = spawnSync(process.execPath, [BIN, "start", "--config", badConfig], { encoding: "utf8", timeout: 30_000 });
     expect(result.status).toBe(1);

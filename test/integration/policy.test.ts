@@ -4,6 +4,7 @@ import { createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
 import { xml } from "../../src/xmpp/xml.js";
+import { pw } from "../helpers/passwords.js";
 import { canLogin, login, redeemAnonymously } from "../helpers/clients.js";
 import { captureLog } from "../helpers/logger.js";
 
@@ -26,7 +27,7 @@ async function registerWithoutToken(username: string): Promise<string> {
   const session = await login(server);
   try {
     await session.iqCaller.request(xml("iq", { type: "set", to: server.componentDomain },
-      xml("query", { xmlns: "jabber:iq:register" }, xml("username", {}, username), xml("password", {}, `${username}-password`))), 5000);
+      xml("query", { xmlns: "jabber:iq:register" }, xml("username", {}, username), xml("password", {}, pw(username)))), 5000);
     return "ok";
   } catch (err) {
     return (err as { condition?: string }).condition ?? String(err);
@@ -50,6 +51,7 @@ describe("registration policy on a real Prosody", () => {
     const app = createApp(parseConfig({
       domain: server.domain,
       component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    http: { listen: "127.0.0.1:0" },
       database: ":memory:",
       allow_registration: row.allow_registration,
       registration_invite_only: row.registration_invite_only,
@@ -61,10 +63,10 @@ describe("registration policy on a real Prosody", () => {
       expect(features.includes("urn:xmpp:pars:0")).toBe(row.advertised);
 
       expect(await registerWithoutToken(`free${n}`)).toBe(row.withoutToken);
-      expect(await canLogin(server, `free${n}`, `free${n}-password`)).toBe(row.withoutToken === "ok");
+      expect(await canLogin(server, `free${n}`, pw(`free${n}`))).toBe(row.withoutToken === "ok");
 
       const { token } = app.invites.create();
-      const outcome = await redeemAnonymously(server, token, `invited${n}`, `invited${n}-password`);
+      const outcome = await redeemAnonymously(server, token, `invited${n}`, pw(`invited${n}`));
       expect(outcome.ok).toBe(row.withToken);
       if (!row.withToken) expect(outcome).toMatchObject({ condition: "service-unavailable" });
     } finally {

@@ -35,7 +35,7 @@ describe("Prosody's native invite registration vs. the component", () => {
     expect(native.type).toBe("error");
     expect(native.xml).toMatch(/<forbidden/);
     expect(native.xml).toContain("The invite token is invalid or expired");
-    expect(await redeemAnonymously(server, "AAAAAAAAAAAAAAAAAAAAAAAA", "x", "pw-x")).toMatchObject({
+    expect(await redeemAnonymously(server, "AAAAAAAAAAAAAAAAAAAAAAAA", "nobody1", "pw-gnol-x-1234567")).toMatchObject({
       ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
     });
   });
@@ -58,9 +58,9 @@ describe("Prosody's native invite registration vs. the component", () => {
     expect(await canLogin(server, "twice2", "pw-twice")).toBe(true); // Prosody's bug, reproduced
 
     const { token: ours } = app.invites.create();
-    expect((await redeemAnonymously(server, ours, "once1", "pw-once")).ok).toBe(true);
-    expect((await redeemAnonymously(server, ours, "once2", "pw-once")).ok).toBe(false);
-    expect(await canLogin(server, "once2", "pw-once")).toBe(false);
+    expect((await redeemAnonymously(server, ours, "once1", "pw-gnol-once-1234567")).ok).toBe(true);
+    expect((await redeemAnonymously(server, ours, "once2", "pw-gnol-once-1234567")).ok).toBe(false);
+    expect(await canLogin(server, "once2", "pw-gnol-once-1234567")).toBe(false);
   });
 
   it("§6 #2: parallel streams spend one Prosody token several times; the component's once", async () => {
@@ -68,12 +68,12 @@ describe("Prosody's native invite registration vs. the component", () => {
     const streams = await Promise.all(Array.from({ length: 5 }, () => openRawStream(server.c2sPort, server.domain)));
     const preauths = await Promise.all(streams.map((s) => s.iq("p", preauthPayload(token))));
     expect(preauths.every((reply) => reply.type === "result")).toBe(true);
-    const registrations = await Promise.all(streams.map((s, i) => s.iq("r", registerPayload(`nativerace${i}`, "pw-race"))));
+    const registrations = await Promise.all(streams.map((s, i) => s.iq("r", registerPayload(`nativerace${i}`, "pw-gnol-race-1234567"))));
     for (const s of streams) s.close();
     expect(registrations.filter((reply) => reply.type === "result").length).toBeGreaterThan(1);
 
     const { token: ours } = app.invites.create();
-    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => redeemAnonymously(server, ours, `ourrace${i}`, "pw-race")));
+    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => redeemAnonymously(server, ours, `ourrace${i}`, "pw-gnol-race-1234567")));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
   });
 
@@ -85,6 +85,6 @@ describe("Prosody's native invite registration vs. the component", () => {
     stream.close();
 
     const { token: ours } = app.invites.create({ username: "ourzoe" });
-    expect(await redeemAnonymously(server, ours, "notourzoe", "pw")).toMatchObject({ ok: false, condition: "not-acceptable" });
+    expect(await redeemAnonymously(server, ours, "notourzoe", "pw-gnol-1234567")).toMatchObject({ ok: false, condition: "not-acceptable" });
   });
 });

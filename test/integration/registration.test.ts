@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { ProsodyServer } from "../../src/demo/prosody.js";
+import { pw } from "../helpers/passwords.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import type { CapturedLog } from "../helpers/logger.js";
@@ -23,51 +24,51 @@ afterAll(() => live?.stop());
 describe("registration at the component, on a real Prosody", () => {
   it("an anonymous session redeems a token and the new account logs in with its password", async () => {
     const { invite, token } = app.invites.create();
-    const outcome = await redeemAnonymously(server, token, "alice", "alice-password-1");
+    const outcome = await redeemAnonymously(server, token, "alice", "pw-ecila-1-1234567");
     expect(outcome).toEqual({ ok: true, jid: `alice@${server.domain}` });
-    expect(await canLogin(server, "alice", "alice-password-1")).toBe(true);
-    expect(await canLogin(server, "alice", "wrong-password")).toBe(false);
+    expect(await canLogin(server, "alice", "pw-ecila-1-1234567")).toBe(true);
+    expect(await canLogin(server, "alice", "pw-gnorw-1234567")).toBe(false);
     expect(app.invites.get(invite.id).uses).toBe(1);
   });
 
   it("the same single-use token is then refused with cancel/forbidden", async () => {
     const { token } = app.invites.create();
-    expect((await redeemAnonymously(server, token, "bob", "bob-password-1")).ok).toBe(true);
-    expect(await redeemAnonymously(server, token, "bob2", "bob-password-1")).toEqual({
+    expect((await redeemAnonymously(server, token, "bob", "pw-b0b-1-1234567")).ok).toBe(true);
+    expect(await redeemAnonymously(server, token, "bob2", "pw-b0b-1-1234567")).toEqual({
       ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
     });
-    expect(await canLogin(server, "bob2", "bob-password-1")).toBe(false);
+    expect(await canLogin(server, "bob2", "pw-b0b-1-1234567")).toBe(false);
   });
 
   it("a fixed-username invite refuses another name and accepts its own", async () => {
     const { token } = app.invites.create({ username: "zoe" });
-    expect(await redeemAnonymously(server, token, "yann", "yann-password")).toEqual({
+    expect(await redeemAnonymously(server, token, "yann", "pw-nnay-1234567")).toEqual({
       ok: false, type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation",
     });
-    expect(await canLogin(server, "yann", "yann-password")).toBe(false);
-    expect((await redeemAnonymously(server, token, "zoe", "zoe-password")).ok).toBe(true);
-    expect(await canLogin(server, "zoe", "zoe-password")).toBe(true);
+    expect(await canLogin(server, "yann", "pw-nnay-1234567")).toBe(false);
+    expect((await redeemAnonymously(server, token, "zoe", "pw-eoz-1234567")).ok).toBe(true);
+    expect(await canLogin(server, "zoe", "pw-eoz-1234567")).toBe(true);
   });
 
   it("a taken username gets cancel/conflict and leaves the invite usable", async () => {
     await server.registerUser("carol", "carol-original");
     const { invite, token } = app.invites.create();
-    expect(await redeemAnonymously(server, token, "carol", "stolen-password")).toEqual({
+    expect(await redeemAnonymously(server, token, "carol", "pw-nelots-1234567")).toEqual({
       ok: false, type: "cancel", condition: "conflict", text: "The requested username already exists.",
     });
     expect(await canLogin(server, "carol", "carol-original")).toBe(true);
     expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
-    expect((await redeemAnonymously(server, token, "carol2", "carol2-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "carol2", "pw-2lorac-1234567")).ok).toBe(true);
   });
 
   it("20 parallel redemptions of one single-use token create exactly one account (Prosody creates several)", async () => {
     const { invite, token } = app.invites.create();
     const names = Array.from({ length: 20 }, (_, i) => `racer${i}`);
-    const outcomes = await Promise.all(names.map((name) => redeemAnonymously(server, token, name, `${name}-password`)));
+    const outcomes = await Promise.all(names.map((name) => redeemAnonymously(server, token, name, pw(name))));
     const winners = names.filter((_, i) => outcomes[i]?.ok);
     expect(winners).toHaveLength(1);
     for (const outcome of outcomes.filter((o) => !o.ok)) expect(outcome).toMatchObject({ condition: "forbidden" });
-    const logins = await Promise.all(names.map((name) => canLogin(server, name, `${name}-password`)));
+    const logins = await Promise.all(names.map((name) => canLogin(server, name, pw(name))));
     expect(names.filter((_, i) => logins[i])).toEqual(winners);
     expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
@@ -77,8 +78,8 @@ describe("registration at the component, on a real Prosody", () => {
     await until(() => app.connection.isOnline(), 15_000, "the component to reconnect");
     expect(logs.text()).toContain("reconnected to the XMPP server");
     const { token } = app.invites.create();
-    expect((await redeemAnonymously(server, token, "afterrestart", "after-password")).ok).toBe(true);
-    expect(await canLogin(server, "afterrestart", "after-password")).toBe(true);
+    expect((await redeemAnonymously(server, token, "afterrestart", "pw-retfa-1234567")).ok).toBe(true);
+    expect(await canLogin(server, "afterrestart", "pw-retfa-1234567")).toBe(true);
   });
 
   it("while Prosody is down, registration fails cleanly and the invite stays usable", async () => {
@@ -86,21 +87,21 @@ describe("registration at the component, on a real Prosody", () => {
     await server.stopProcess();
     try {
       await until(() => !app.connection.isOnline(), 5000, "the component to notice");
-      await expect(app.registration.register({ token, username: "patient", password: "patient-password", door: "xmpp" }))
+      await expect(app.registration.register({ token, username: "patient", password: "pw-tneitap-1234567", door: "xmpp" }))
         .rejects.toMatchObject({ code: "account-creation-failed" });
       expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     } finally {
       await server.startProcess();
       await until(() => app.connection.isOnline(), 15_000, "the component to reconnect");
     }
-    expect((await redeemAnonymously(server, token, "patient", "patient-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "patient", "pw-tneitap-1234567")).ok).toBe(true);
     expect(app.invites.get(invite.id).uses).toBe(1);
   });
 
   it("no password or token ever reaches the log", async () => {
     const { token } = app.invites.create();
-    await redeemAnonymously(server, token, "quiet", "very-secret-password-42");
-    expect(logs.text()).not.toContain("very-secret-password-42");
+    await redeemAnonymously(server, token, "quiet", "pw-terces-yrev-42-1234567");
+    expect(logs.text()).not.toContain("pw-terces-yrev-42-1234567");
     expect(logs.text()).not.toContain(token);
     expect(logs.text()).not.toContain(server.componentSecret);
   });

@@ -16,6 +16,7 @@ function newApp(): App {
   const app = createApp(parseConfig({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    http: { listen: "127.0.0.1:0" },
     database: join(server.dir, "invites.sqlite"),
   }), captureLog("info").log, { backoff: { initialMs: 200, maxMs: 1000 }, rosterRetry: { initialMs: 200, maxMs: 1000 } });
   apps.push(app);
@@ -24,8 +25,8 @@ function newApp(): App {
 
 beforeAll(async () => {
   server = await startProsody();
-  await server.registerUser("romeo", "romeo-password");
-  await server.registerUser("mercutio", "mercutio-password");
+  await server.registerUser("romeo", "pw-oemor-1234567");
+  await server.registerUser("mercutio", "pw-oitucrem-1234567");
 });
 
 afterAll(async () => {
@@ -40,15 +41,15 @@ describe("roster steps survive restarts", () => {
     // Hold the roster steps, as if the server had gone away right after the account was created.
     await app.rosterTasks.stop();
     const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
-    expect((await redeemAnonymously(server, token, "benvolio", "benvolio-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "benvolio", "pw-oilovneb-1234567")).ok).toBe(true);
     expect(app.invites.store.rosterTasksFor(`benvolio@${server.domain}`).map((t) => t.doneAt)).toEqual([null, null]);
 
     await server.restart();
     await until(() => app.connection.isOnline() && app.roster.isAvailable(), 15_000, "reconnection and privileges");
     app.rosterTasks.start();
     await rosterStepsDone(app, `benvolio@${server.domain}`);
-    expect((await rosterOf(server, "romeo", "romeo-password")).get(`benvolio@${server.domain}`)?.subscription).toBe("both");
-    expect((await rosterOf(server, "benvolio", "benvolio-password")).get(`romeo@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "romeo", "pw-oemor-1234567")).get(`benvolio@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "benvolio", "pw-oilovneb-1234567")).get(`romeo@${server.domain}`)?.subscription).toBe("both");
     await app.stop();
   });
 
@@ -57,14 +58,14 @@ describe("roster steps survive restarts", () => {
     await first.start();
     await first.rosterTasks.stop();
     const { token } = first.invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
-    expect((await redeemAnonymously(server, token, "tybalt", "tybalt-password")).ok).toBe(true);
+    expect((await redeemAnonymously(server, token, "tybalt", "pw-tlabyt-1234567")).ok).toBe(true);
     await first.stop();
     await server.restart();
 
     const second = newApp();
     await second.start();
     await rosterStepsDone(second, `tybalt@${server.domain}`, 15_000);
-    expect((await rosterOf(server, "mercutio", "mercutio-password")).get(`tybalt@${server.domain}`)?.subscription).toBe("both");
-    expect((await rosterOf(server, "tybalt", "tybalt-password")).get(`mercutio@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "mercutio", "pw-oitucrem-1234567")).get(`tybalt@${server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(server, "tybalt", "pw-tlabyt-1234567")).get(`mercutio@${server.domain}`)?.subscription).toBe("both");
   });
 });

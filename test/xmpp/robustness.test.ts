@@ -45,7 +45,7 @@ describe("malformed input", () => {
     h = createHarness();
     const { token } = h.app.invites.create();
     const long = "x".repeat(5000);
-    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>${long}</username><password>pw</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>${long}</username><password>0987654321!?</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
     expect(errorOf(reply).text).toBe("The requested username is invalid.");
   });
 
@@ -58,7 +58,7 @@ describe("malformed input", () => {
     h.app.invites.claim = () => {
       throw new TypeError("boom");
     };
-    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>a</username><password>pw</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
+    const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>a</username><password>0987654321!?</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
     const error = errorOf(reply);
     expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];

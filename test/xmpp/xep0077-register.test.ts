@@ -31,7 +31,7 @@ describe("XEP-0077 at the component", () => {
   it("Example 3: a requester that already registered is told so, with its username", async () => {
     h = createHarness();
     const { token } = h.app.invites.create();
-    await h.iq("set", registerQuery("alice", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`), "x1@anon.example.test/a");
+    await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`), "x1@anon.example.test/a");
     const reply = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "x1@anon.example.test/other");
     const query = reply.getChild("query", "jabber:iq:register");
     expect(query?.getChild("registered")).toBeDefined();
@@ -42,10 +42,10 @@ describe("XEP-0077 at the component", () => {
     h = createHarness();
     const { invite, token } = h.app.invites.create();
     expect((await h.iq("set", preauth(token))).attrs.type).toBe("result");
-    const reply = await h.iq("set", registerQuery("alice", "secret"));
+    const reply = await h.iq("set", registerQuery("alice", "secret-password"));
     expect(reply.attrs.type).toBe("result");
     expect(reply.children).toHaveLength(0);
-    expect((h.adapter as unknown as FakeAdapter).accounts.get("alice")).toBe("secret");
+    expect((h.adapter as unknown as FakeAdapter).accounts.get("alice")).toBe("secret-password");
     expect(h.app.invites.get(invite.id).uses).toBe(1);
   });
 
@@ -54,10 +54,10 @@ describe("XEP-0077 at the component", () => {
     (h.adapter as unknown as FakeAdapter).accounts.set("alice", "old");
     const { invite, token } = h.app.invites.create();
     await h.iq("set", preauth(token));
-    const reply = await h.iq("set", registerQuery("alice", "pw"));
+    const reply = await h.iq("set", registerQuery("alice", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "cancel", condition: "conflict", text: "The requested username already exists." });
     expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
-    expect((await h.iq("set", registerQuery("alice2", "pw"))).attrs.type).toBe("result");
+    expect((await h.iq("set", registerQuery("alice2", "0987654321!?"))).attrs.type).toBe("result");
   });
 
   it("Example 7: missing fields get modify/not-acceptable, one line per field (Prosody's text)", async () => {
@@ -76,7 +76,7 @@ describe("XEP-0077 at the component", () => {
         <x xmlns="jabber:x:data" type="submit">
           <field var="FORM_TYPE" type="hidden"><value>jabber:iq:register</value></field>
           <field var="username"><value>bob</value></field>
-          <field var="password"><value>pw</value></field>
+          <field var="password"><value>0987654321!?</value></field>
           <field var="token"><value>${token}</value></field>
         </x>
       </query>`);
@@ -95,30 +95,30 @@ describe("XEP-0077 at the component", () => {
   it("a <preauth/> inside the query is accepted (Prosody ignores it)", async () => {
     h = createHarness();
     const { token } = h.app.invites.create();
-    expect((await h.iq("set", registerQuery("carol", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
+    expect((await h.iq("set", registerQuery("carol", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
   });
 
   it("no token while invite-only: modify/not-acceptable with Prosody's text", async () => {
     h = createHarness();
-    const reply = await h.iq("set", registerQuery("alice", "pw"));
+    const reply = await h.iq("set", registerQuery("alice", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "Registration on this server is through invitation only" });
   });
 
   it("an invalid, used or expired token: cancel/forbidden 'The invite token is invalid or expired'", async () => {
     h = createHarness();
     const expected = { type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired" };
-    expect(errorOf(await h.iq("set", registerQuery("a", "pw", '<preauth xmlns="urn:xmpp:pars:0" token="nosuchtoken0000000000000"/>')))).toEqual(expected);
+    expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", '<preauth xmlns="urn:xmpp:pars:0" token="nosuchtoken0000000000000"/>')))).toEqual(expected);
     const { token } = h.app.invites.create({ expiresIn: 60 });
     h.clock.advance(61_000);
-    expect(errorOf(await h.iq("set", registerQuery("a", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)))).toEqual(expected);
+    expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)))).toEqual(expected);
   });
 
   it("one preauth is good for one registration, not the whole session (Prosody bug §6 #1)", async () => {
     h = createHarness();
     const { token } = h.app.invites.create({ maxUses: 5 });
     await h.iq("set", preauth(token));
-    expect((await h.iq("set", registerQuery("first", "pw"))).attrs.type).toBe("result");
-    const second = await h.iq("set", registerQuery("second", "pw"));
+    expect((await h.iq("set", registerQuery("first", "0987654321!?"))).attrs.type).toBe("result");
+    const second = await h.iq("set", registerQuery("second", "0987654321!?"));
     expect(errorOf(second).text).toBe("Registration on this server is through invitation only");
   });
 
@@ -126,18 +126,18 @@ describe("XEP-0077 at the component", () => {
     h = createHarness();
     const { token } = h.app.invites.create();
     await h.iq("set", preauth(token), "x1@anon.example.test/one");
-    expect(errorOf(await h.iq("set", registerQuery("a", "pw"), "x1@anon.example.test/two")).condition).toBe("not-acceptable");
+    expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?"), "x1@anon.example.test/two")).condition).toBe("not-acceptable");
     h.clock.advance(5 * 60_000 + 1);
-    expect(errorOf(await h.iq("set", registerQuery("a", "pw"), "x1@anon.example.test/one")).condition).toBe("not-acceptable");
+    expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?"), "x1@anon.example.test/one")).condition).toBe("not-acceptable");
   });
 
   it("a fixed-username invite refuses another name", async () => {
     h = createHarness();
     const { token } = h.app.invites.create({ username: "zoe" });
     await h.iq("set", preauth(token));
-    const reply = await h.iq("set", registerQuery("yann", "pw"));
+    const reply = await h.iq("set", registerQuery("yann", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation" });
-    expect((await h.iq("set", registerQuery("zoe", "pw"))).attrs.type).toBe("result");
+    expect((await h.iq("set", registerQuery("zoe", "0987654321!?"))).attrs.type).toBe("result");
   });
 
   it("a bad localpart gets modify/not-acceptable 'The requested username is invalid.'", async () => {
@@ -145,7 +145,7 @@ describe("XEP-0077 at the component", () => {
     const { token } = h.app.invites.create();
     await h.iq("set", preauth(token));
     for (const name of ["al ice", "a@b", "a/b", "x\u200dy"]) {
-      expect(errorOf(await h.iq("set", registerQuery(name, "pw")))).toEqual({ type: "modify", condition: "not-acceptable", text: "The requested username is invalid." });
+      expect(errorOf(await h.iq("set", registerQuery(name, "0987654321!?")))).toEqual({ type: "modify", condition: "not-acceptable", text: "The requested username is invalid." });
     }
   });
 
@@ -159,7 +159,7 @@ describe("XEP-0077 at the component", () => {
     h = createHarness();
     (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
     const { invite, token } = h.app.invites.create();
-    const reply = await h.iq("set", registerQuery("alice", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
+    const reply = await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
     const error = errorOf(reply);
     expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
@@ -171,7 +171,7 @@ describe("XEP-0077 at the component", () => {
 describe("registration policy at the component (prosody-invites.md §3.4)", () => {
   it("open registration: no token needed", async () => {
     h = createHarness({ registration_invite_only: false, allow_registration: true });
-    expect((await h.iq("set", registerQuery("free", "pw"))).attrs.type).toBe("result");
+    expect((await h.iq("set", registerQuery("free", "0987654321!?"))).attrs.type).toBe("result");
     const get = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "other@anon.example.test/r");
     expect(get.getChild("query")?.getChildText("instructions")).not.toMatch(/invite/);
   });
@@ -181,6 +181,6 @@ describe("registration policy at the component (prosody-invites.md §3.4)", () =
     const { token } = h.app.invites.create();
     expect(errorOf(await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`)).condition).toBe("service-unavailable");
     expect(errorOf(await h.iq("set", preauth(token))).condition).toBe("service-unavailable");
-    expect(errorOf(await h.iq("set", registerQuery("a", "pw", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).condition).toBe("service-unavailable");
+    expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).condition).toBe("service-unavailable");
   });
 });

@@ -25,8 +25,8 @@ describe("RegistrationService", () => {
   it("refuses a used single-use token", async () => {
     const { registration, invites } = makeCore();
     const { token } = invites.create();
-    await registration.register({ token, username: "alice", password: "pw", door: "xmpp" });
-    const err = await refusal(registration.register({ token, username: "bob", password: "pw", door: "xmpp" }));
+    await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
+    const err = await refusal(registration.register({ token, username: "bob", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("token-invalid");
     expect(err.spec).toMatchObject({ type: "cancel", condition: "forbidden" });
   });
@@ -35,11 +35,11 @@ describe("RegistrationService", () => {
     const { registration, invites, adapter } = makeCore();
     adapter.accounts.set("alice", "old");
     const { invite, token } = invites.create();
-    const err = await refusal(registration.register({ token, username: "alice", password: "pw", door: "xmpp" }));
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("username-taken");
     expect(err.message).toBe("The requested username already exists.");
     expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
-    await registration.register({ token, username: "alice2", password: "pw", door: "xmpp" });
+    await registration.register({ token, username: "alice2", password: "0987654321!?", door: "xmpp" });
     expect(invites.get(invite.id).uses).toBe(1);
   });
 
@@ -51,24 +51,24 @@ describe("RegistrationService", () => {
     const { registration, invites, adapter, logs } = makeCore();
     const { invite, token } = invites.create();
     adapter.failWith = failure;
-    const err = await refusal(registration.register({ token, username: "alice", password: "pw", door: "xmpp" }));
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("account-creation-failed");
     const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
     expect(incident).toBeDefined();
     expect(logs.lines().some((line) => line["incident"] === incident && line["level"] === 50)).toBe(true);
     expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     adapter.failWith = undefined;
-    await registration.register({ token, username: "alice", password: "pw", door: "xmpp" });
+    await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
     expect(invites.get(invite.id).uses).toBe(1);
   });
 
   it("a fixed-username invite registers only that username", async () => {
     const { registration, invites, adapter } = makeCore();
     const { token } = invites.create({ username: "zoe" });
-    const err = await refusal(registration.register({ token, username: "yann", password: "pw", door: "xmpp" }));
+    const err = await refusal(registration.register({ token, username: "yann", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("username-mismatch");
     expect(adapter.accounts.size).toBe(0);
-    await registration.register({ token, username: "Zoe", password: "pw", door: "xmpp" });
+    await registration.register({ token, username: "Zoe", password: "0987654321!?", door: "xmpp" });
     expect([...adapter.accounts.keys()]).toEqual(["zoe"]);
   });
 
@@ -77,7 +77,7 @@ describe("RegistrationService", () => {
     adapter.delayMs = 5;
     const { invite, token } = invites.create({ maxUses: 3 });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => registration.register({ token, username: `user${i}`, password: "pw", door: "xmpp" })),
+      Array.from({ length: 10 }, (_, i) => registration.register({ token, username: `user${i}`, password: "0987654321!?", door: "xmpp" })),
     );
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
     expect(adapter.accounts.size).toBe(3);
@@ -87,9 +87,11 @@ describe("RegistrationService", () => {
   it("refuses bad usernames and passwords before touching the invite", async () => {
     const { registration, invites, adapter } = makeCore();
     const { invite, token } = invites.create();
-    expect((await refusal(registration.register({ token, username: "a b", password: "pw", door: "xmpp" }))).code).toBe("username-invalid");
+    expect((await refusal(registration.register({ token, username: "a b", password: "0987654321!?", door: "xmpp" }))).code).toBe("username-invalid");
     expect((await refusal(registration.register({ token, username: "ab", password: "", door: "xmpp" }))).message).toBe("Password: Required value missing");
-    expect((await refusal(registration.register({ token, username: "ab", password: "x\u0000y", door: "xmpp" }))).code).toBe("password-invalid");
+    expect((await refusal(registration.register({ token, username: "ab", password: "short", door: "xmpp" }))).message).toBe("Password is too short (minimum 10 characters)");
+    expect((await refusal(registration.register({ token, username: "alice", password: "my-ALICE-password", door: "xmpp" }))).message).toBe("Password must not include your username");
+    expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\u0000word", door: "xmpp" }))).code).toBe("password-invalid");
     expect((await refusal(registration.register({ token, username: "ab", password: "x".repeat(1025), door: "xmpp" }))).code).toBe("password-invalid");
     expect(adapter.calls).toBe(0);
     expect(invites.get(invite.id).pending).toBe(0);
@@ -113,7 +115,7 @@ describe("RegistrationService", () => {
       const { registration, invites, store } = makeCore();
       const { token, uri } = invites.create({ type: "contact", inviter: "Romeo@example.test", allowRegistration: true });
       expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token};ibr=y`);
-      await registration.register({ token, username: "juliet", password: "pw", door: "xmpp" });
+      await registration.register({ token, username: "juliet", password: "0987654321!?", door: "xmpp" });
       const tasks = store.rosterTasksFor("juliet@example.test").map((t) => [t.owner, t.contact, t.doneAt]);
       expect(tasks).toEqual([["romeo@example.test", "juliet@example.test", null], ["juliet@example.test", "romeo@example.test", null]]);
     });
@@ -122,7 +124,7 @@ describe("RegistrationService", () => {
       const { registration, invites, adapter } = makeCore();
       const { token, uri } = invites.create({ type: "contact", inviter: "romeo@example.test" });
       expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token}`);
-      expect((await refusal(registration.register({ token, username: "juliet", password: "pw", door: "xmpp" }))).code).toBe("token-invalid");
+      expect((await refusal(registration.register({ token, username: "juliet", password: "0987654321!?", door: "xmpp" }))).code).toBe("token-invalid");
       expect(adapter.calls).toBe(0);
     });
 
@@ -152,7 +154,7 @@ describe("RegistrationService", () => {
       const { registration, invites, adapter } = makeCore();
       adapter.accounts.set("alice", "old");
       const { invite, token } = invites.create({ type: "reset", username: "alice" });
-      const err = await refusal(registration.register({ token, username: "mallory", password: "pw", door: "xmpp" }));
+      const err = await refusal(registration.register({ token, username: "mallory", password: "0987654321!?", door: "xmpp" }));
       expect(err.message).toBe("Incorrect username for password reset");
       expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
       expect([...adapter.accounts.keys()]).toEqual(["alice"]);
@@ -162,7 +164,7 @@ describe("RegistrationService", () => {
     it("for an account that does not exist: item-not-found, nothing created, invite left usable", async () => {
       const { registration, invites, adapter } = makeCore();
       const { invite, token } = invites.create({ type: "reset", username: "ghost" });
-      expect((await refusal(registration.register({ token, username: "ghost", password: "pw", door: "xmpp" }))).code).toBe("account-not-found");
+      expect((await refusal(registration.register({ token, username: "ghost", password: "0987654321!?", door: "xmpp" }))).code).toBe("account-not-found");
       expect(adapter.accounts.size).toBe(0);
       expect(invites.get(invite.id).pending).toBe(0);
     });
@@ -174,7 +176,7 @@ describe("RegistrationService", () => {
       expect(() => invites.create({ type: "reset", username: "alice", maxUses: 2 })).toThrow(/only once/);
       expect(() => invites.create({ type: "reset" })).toThrow(/needs the username/);
       const { token } = invites.create({ type: "reset", username: "alice" });
-      await registration.register({ token, username: "alice", password: "pw2", door: "xmpp" });
+      await registration.register({ token, username: "alice", password: "0987654321!?2", door: "xmpp" });
       expect(store.rosterTasksFor("alice@example.test")).toEqual([]);
     });
   });
@@ -183,7 +185,7 @@ describe("RegistrationService", () => {
     it("every member is subscribed with every other, in a roster group of the group's name", async () => {
       const { registration, invites, store } = makeCore();
       const { token } = invites.create({ groups: ["Team", "Team", " Book club "], maxUses: 3 });
-      for (const name of ["ann", "ben", "cat"]) await registration.register({ token, username: name, password: "pw", door: "xmpp" });
+      for (const name of ["ann", "ben", "cat"]) await registration.register({ token, username: name, password: "0987654321!?", door: "xmpp" });
       expect(store.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
       const pairs = store.rosterTasksFor("cat@example.test").map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
       expect(pairs.sort()).toEqual([
@@ -207,24 +209,24 @@ describe("RegistrationService", () => {
     it("invite-only, registration off (the default): token required, token works", async () => {
       const { registration, invites } = makeCore({ inviteOnly: true, allowRegistration: false });
       expect(registration.isAvailable).toBe(true);
-      const err = await refusal(registration.register({ username: "a", password: "pw", door: "xmpp" }));
+      const err = await refusal(registration.register({ username: "a", password: "0987654321!?", door: "xmpp" }));
       expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
       expect(err.message).toBe("Registration on this server is through invitation only");
-      await registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" });
+      await registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" });
     });
 
     it("invite-only, registration on: token still required", async () => {
       const { registration, invites } = makeCore({ inviteOnly: true, allowRegistration: true });
-      expect((await refusal(registration.register({ username: "a", password: "pw", door: "xmpp" }))).code).toBe("invite-only");
-      await registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" });
+      expect((await refusal(registration.register({ username: "a", password: "0987654321!?", door: "xmpp" }))).code).toBe("invite-only");
+      await registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" });
     });
 
     it("open registration: no token needed, a token is still honoured", async () => {
       const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: true });
-      await registration.register({ username: "free", password: "pw", door: "xmpp", requester: "r@anon.example.test" });
+      await registration.register({ username: "free", password: "0987654321!?", door: "xmpp", requester: "r@anon.example.test" });
       expect(registration.registeredBy("r@anon.example.test")).toBe("free@example.test");
       const { invite, token } = invites.create();
-      await registration.register({ token, username: "invited", password: "pw", door: "xmpp" });
+      await registration.register({ token, username: "invited", password: "0987654321!?", door: "xmpp" });
       expect(invites.get(invite.id).uses).toBe(1);
       expect(adapter.accounts.size).toBe(2);
     });
@@ -232,7 +234,7 @@ describe("RegistrationService", () => {
     it("neither: registration is unavailable, even with a valid token", async () => {
       const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: false });
       expect(registration.isAvailable).toBe(false);
-      const err = await refusal(registration.register({ token: invites.create().token, username: "a", password: "pw", door: "xmpp" }));
+      const err = await refusal(registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" }));
       expect(err.spec).toMatchObject({ type: "cancel", condition: "service-unavailable" });
       expect(adapter.calls).toBe(0);
     });

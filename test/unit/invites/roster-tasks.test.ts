@@ -12,7 +12,7 @@ function setup() {
 
 async function registerThroughContact(core: ReturnType<typeof setup>, inviter: string, username: string) {
   const { token } = core.invites.create({ type: "contact", inviter, allowRegistration: true });
-  await core.registration.register({ token, username, password: "pw", door: "xmpp" });
+  await core.registration.register({ token, username, password: "0987654321!?", door: "xmpp" });
 }
 
 describe("roster steps after a registration (XEP-0379)", () => {

@@ -1,0 +1,116 @@
+// The HTTP API, /api/v1: invites in and out as JSON, API keys as Bearer tokens, errors with the
+// registry's codes. POST /api/v1/registrations is the registration core's third door.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { parsePeriod } from "../config/period.js";
+import { AppError } from "../errors.js";
+import type { ApiKey } from "../invites/api-keys.js";
+import { inviteJson } from "../invites/json.js";
+import { RateLimiter } from "./guards.js";
+import { openApiDocument } from "./openapi.js";
+import { type HttpDeps, route, sendApiError, stringField } from "./server.js";
+
+const createBody = z.strictObject({
+  type: z.enum(["account", "contact", "reset"]).default("account"),
+  username: z.string().max(1023).optional(),
+  inviter: z.string().max(3071).optional(),
+  allow_registration: z.boolean().optional(),
+  groups: z.array(z.string()).max(20).optional(),
+  expires: z.union([z.number(), z.string()]).optional(),
+  uses: z.number().int().optional(),
+  note: z.string().max(1000).optional(),
+});
+
+const registerBody = z.strictObject({
+  token: z.string().max(128),
+  username: z.string().max(1023),
+  password: z.string().max(4096),
+});
+
+
+export function registerApi(app: FastifyInstance, deps: HttpDeps): void {
+  const { invites, apiKeys, config } = deps;
+  const now = () => deps.clock.now();
+  const landingUrl = (token: string) => (config.http.public_url ? `${config.http.public_url.replace(/\/$/, "")}/invite/${token}` : null);
+
+  /** Authenticates the request; read-only keys may only GET. */
+  const authorize = (request: FastifyRequest, reply: FastifyReply, write: boolean): ApiKey | undefined => {
+    const header = request.headers.authorization ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const key = match ? apiKeys.verify(match[1] ?? "") : undefined;
+    if (!key) {
+      reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
+      sendApiError(reply, new AppError("unauthorized"));
+      return undefined;
+    }
+    if (write && key.readOnly) {
+      sendApiError(reply, new AppError("read-only-key"));
+      return undefined;
+    }
+    return key;
+  };
+
+  const invalidBody = (reply: FastifyReply, error: z.ZodError) =>
+    reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } });
+
+  route(app, "/api/v1/invites", {
+    GET: (request, reply) => {
+      if (!authorize(request, reply, false)) return reply;
+      const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
+      const list = invites.list({ all: stringField(request.query, "all") === "true", limit });
+      return reply.send({ invites: list.map((invite) => inviteJson(invite, now())) });
+    },
+    POST: (request, reply) => {
+      const key = authorize(request, reply, true);
+      if (!key) return reply;
+      const parsed = createBody.safeParse(request.body ?? {});
+      if (!parsed.success) return invalidBody(reply, parsed.error);
+      const body = parsed.data;
+      let expiresIn: number | undefined;
+      if (body.expires !== undefined) {
+        expiresIn = parsePeriod(body.expires);
+        if (expiresIn === undefined) throw new AppError("invalid-argument", 'expires: must be seconds or a period such as "7d"');
+      }
+      const { invite, token, uri } = invites.create({
+        type: body.type,
+        username: body.username,
+        inviter: body.inviter,
+        allowRegistration: body.allow_registration,
+        groups: body.groups,
+        expiresIn,
+        maxUses: body.uses,
+        note: body.note,
+        source: `api:${key.id}`,
+      });
+      return reply.code(201).header("location", `/api/v1/invites/${invite.id}`)
+        .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(token) });
+    },
+  });
+
+  route(app, "/api/v1/invites/:id", {
+    GET: (request, reply) => {
+      if (!authorize(request, reply, false)) return reply;
+      return reply.send(inviteJson(invites.get(stringField(request.params, "id")), now()));
+    },
+    DELETE: (request, reply) => {
+      if (!authorize(request, reply, true)) return reply;
+      return reply.send(inviteJson(invites.revoke(stringField(request.params, "id")), now()));
+    },
+  });
+
+  // Unauthenticated: the invite token is the credential, as on the web form.
+  const limiter = new RateLimiter(config.http.rate_limit.max, config.http.rate_limit.window * 1000, now);
+  route(app, "/api/v1/registrations", {
+    POST: async (request, reply) => {
+      if (!limiter.take(request.ip)) throw new AppError("rate-limited");
+      const parsed = registerBody.safeParse(request.body ?? {});
+      if (!parsed.success) return invalidBody(reply, parsed.error);
+      const result = await deps.registration.register({ ...parsed.data, door: "api" });
+      return reply.code(result.action === "created" ? 201 : 200).send({ jid: result.jid, action: result.action });
+    },
+  });
+
+  route(app, "/api/v1/openapi.json", {
+    GET: (_request, reply) => reply.send(openApiDocument(config.http.public_url)),
+  });
+}

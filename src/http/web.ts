@@ -1,0 +1,117 @@
+// The pages: GET /invite/{token} (landing) and GET/POST /invite/{token}/register, on the same
+// registration core and error registry as XEP-0077.
+import { createHmac } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import QRCode from "qrcode";
+import { type AppError, isAppError } from "../errors.js";
+import { type Invite, registersAccount } from "../invites/invite.js";
+import { inviteUri } from "../invites/uri.js";
+import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
+import { type SafeHtml, trusted } from "./html.js";
+import { landingPage } from "./pages/landing.js";
+import { type RegisterErrors, registerPage } from "./pages/register.js";
+import { invalidPage, messagePage, successPage } from "./pages/result.js";
+import { type HttpDeps, route, stringField } from "./server.js";
+
+
+const USERNAME_ERRORS = new Set(["username-invalid", "username-taken", "username-mismatch", "reset-username-mismatch", "account-not-found"]);
+const PASSWORD_ERRORS = new Set(["password-too-short", "password-contains-username", "password-invalid", "field-missing"]);
+
+export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
+  const { config, invites, registration } = deps;
+  const siteName = config.site_name ?? config.domain;
+  // Derived from the component secret: stable across restarts, unknown to visitors.
+  const csrfKey = createHmac("sha256", config.component.secret).update("xmpp-invites web forms").digest("hex");
+  const limiter = new RateLimiter(config.http.rate_limit.max, config.http.rate_limit.window * 1000, () => deps.clock.now());
+
+  const page = (reply: FastifyReply, body: SafeHtml, status = 200) =>
+    reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body.value);
+  const invalid = (reply: FastifyReply) => page(reply, invalidPage(siteName), 404);
+  const baseUrl = (request: FastifyRequest) => config.http.public_url?.replace(/\/$/, "") ?? `${request.protocol}://${request.host}`;
+  const activeInvite = (token: string): Invite | undefined => {
+    const validation = invites.validate(token);
+    return validation.ok ? validation.invite : undefined;
+  };
+  const webRegistration = (invite: Invite) => registration.isAvailable && (registersAccount(invite) || invite.type === "reset");
+
+  route(app, "/invite/:token", {
+    GET: async (request, reply) => {
+      const token = stringField(request.params, "token");
+      const invite = activeInvite(token);
+      if (!invite) return invalid(reply);
+      const uri = inviteUri(invite, token, config.domain);
+      const pageUrl = `${baseUrl(request)}/invite/${token}`;
+      const qrSvg = trusted(await QRCode.toString(pageUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" }));
+      // Conversations reads this header (HTTP HEAD) when a scanned QR code holds the page's URL.
+      reply.header("link", `<${uri}>; rel="alternate"`);
+      return page(reply, landingPage({
+        siteName,
+        domain: config.domain,
+        invite,
+        uri,
+        registerUrl: webRegistration(invite) ? `/invite/${token}/register` : undefined,
+        qrSvg,
+      }));
+    },
+  });
+
+  route(app, "/invite/:token/register", {
+    GET: (request, reply) => {
+      const token = stringField(request.params, "token");
+      const invite = activeInvite(token);
+      if (!invite || !webRegistration(invite)) return invalid(reply);
+      return page(reply, form(invite, token, "", {}));
+    },
+    POST: async (request, reply) => {
+      const token = stringField(request.params, "token");
+      if (!limiter.take(request.ip)) {
+        deps.metrics.events.refused?.("web", "rate-limited");
+        return page(reply, messagePage(siteName, "Please wait", "Too many attempts from your address; please wait a few minutes and try again."), 429);
+      }
+      if (isCrossSite(request.headers, request.host)) return page(reply, messagePage(siteName, "Not allowed", "This form must be sent from its own page."), 403);
+      const body = request.body;
+      if (!isValidCsrf(csrfKey, token, stringField(body, "csrf"))) {
+        return page(reply, messagePage(siteName, "Please try again", "The form has expired. Go back, reload the page and send it again."), 403);
+      }
+      const invite = activeInvite(token);
+      if (!invite || !webRegistration(invite)) return invalid(reply);
+
+      const username = invite.username ?? stringField(body, "username").trim();
+      const password = stringField(body, "password");
+      const confirm = stringField(body, "confirm");
+      const errors: { -readonly [K in keyof RegisterErrors]: RegisterErrors[K] } = {};
+      if (!username) errors.username = "Enter a username.";
+      if (!password) errors.password = "Enter a password.";
+      else if (password !== confirm) errors.confirm = "The passwords do not match.";
+      if (Object.keys(errors).length > 0) return page(reply, form(invite, token, username, errors), 422);
+
+      try {
+        const result = await registration.register({ token, username, password, door: "web" });
+        return page(reply, successPage({ siteName, jid: result.jid, action: result.action, inviter: invite.inviter, webchatUrl: config.webchat_url }));
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        if (err.code === "token-invalid" || err.code === "registration-disabled") return invalid(reply);
+        return page(reply, form(invite, token, username, fieldError(err)), err.spec.http);
+      }
+    },
+  });
+
+  function form(invite: Invite, token: string, username: string, errors: RegisterErrors): SafeHtml {
+    return registerPage({
+      siteName,
+      domain: config.domain,
+      invite,
+      action: `/invite/${token}/register`,
+      csrf: csrfToken(csrfKey, token),
+      username,
+      minLength: registration.minPasswordLength,
+      errors,
+    });
+  }
+}
+
+function fieldError(err: AppError): RegisterErrors {
+  if (USERNAME_ERRORS.has(err.code)) return { username: err.message };
+  if (PASSWORD_ERRORS.has(err.code)) return { password: err.message };
+  return { general: err.message };
+}

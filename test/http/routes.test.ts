@@ -1,0 +1,336 @@
+// Every page and API status, in process (fastify inject), over the real registration core with a
+// fake adapter.
+import type { InjectOptions } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeAdapter } from "../helpers/fake-adapter.js";
+import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
+
+let h: Harness;
+afterEach(() => h?.close());
+
+const PUBLIC = "https://invite.example.test";
+const setup = (config = {}) => (h = createHarness({ http: { public_url: PUBLIC, listen: "127.0.0.1:0" }, site_name: "Example Chat", ...config }));
+const inject = (options: InjectOptions) => h.app.http.fastify.inject(options);
+const accounts = () => (h.adapter as unknown as FakeAdapter).accounts;
+
+function csrfOf(body: string): string {
+  return /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? "";
+}
+
+async function postForm(token: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  const page = await inject({ method: "GET", url: `/invite/${token}/register` });
+  return inject({
+    method: "POST",
+    url: `/invite/${token}/register`,
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    payload: new URLSearchParams({ csrf: csrfOf(page.body), ...fields }).toString(),
+  });
+}
+
+describe("landing page GET /invite/{token}", () => {
+  it("shows the site, the xmpp: button, apps, the web form link and a QR code; Link header on GET and HEAD", async () => {
+    setup();
+    const { token, uri } = h.app.invites.create();
+    const res = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.headers["link"]).toBe(`<${uri}>; rel="alternate"`);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["referrer-policy"]).toBe("no-referrer");
+    expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(res.body).toContain("You have been invited to chat on Example Chat");
+    expect(res.body).toContain(`href="${uri}"`);
+    expect(res.body).toContain(`href="/invite/${token}/register"`);
+    expect(res.body).toContain(`https://play.google.com/store/apps/details?id=eu.siacs.conversations&amp;referrer=${encodeURIComponent(uri)}`);
+    for (const app of ["Conversations", "Monal", "Siskin IM", "Dino", "Gajim", "Movim"]) expect(res.body).toContain(app);
+    expect(res.body).toMatch(/<svg[^>]*>/);
+    expect(res.body).toContain('aria-label="QR code');
+    const head = await inject({ method: "HEAD", url: `/invite/${token}` });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers["link"]).toBe(`<${uri}>; rel="alternate"`);
+    expect(head.body).toBe("");
+  });
+
+  it("a contact invite names the inviter; without ibr=y it offers no web registration", async () => {
+    setup();
+    const { token } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const res = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(res.body).toContain("romeo@example.test</span> invites you to chat on Example Chat");
+    expect(res.body).not.toContain("/register");
+    expect((await inject({ method: "GET", url: `/invite/${token}/register` })).statusCode).toBe(404);
+  });
+
+  it("unknown, expired, revoked and used invites all get the same 404 page", async () => {
+    setup();
+    const expired = h.app.invites.create({ expiresIn: 60 });
+    const revoked = h.app.invites.create();
+    h.app.invites.revoke(revoked.invite.id);
+    const used = h.app.invites.create();
+    await postForm(used.token, { username: "first", password: "0987654321!?", confirm: "0987654321!?" });
+    h.clock.advance(61_000);
+    const bodies = new Set<string>();
+    for (const token of ["AAAAAAAAAAAAAAAAAAAAAAAA", "not-even-a-token", expired.token, revoked.token, used.token]) {
+      const res = await inject({ method: "GET", url: `/invite/${token}` });
+      expect(res.statusCode).toBe(404);
+      expect(res.headers["link"]).toBeUndefined();
+      bodies.add(res.body);
+    }
+    expect(bodies.size).toBe(1);
+    expect([...bodies][0]).toContain("This invite is not valid");
+  });
+});
+
+describe("web registration /invite/{token}/register", () => {
+  it("the form shows the domain, keeps no cache, and carries a CSRF field", async () => {
+    setup();
+    const { token } = h.app.invites.create();
+    const res = await inject({ method: "GET", url: `/invite/${token}/register` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.body).toContain("@example.test");
+    expect(res.body).toMatch(/<label for="username">Username<\/label>/);
+    expect(res.body).toMatch(/<label for="password">Password<\/label>/);
+    expect(res.body).toMatch(/<label for="confirm">Repeat the password<\/label>/);
+    expect(csrfOf(res.body)).not.toBe("");
+  });
+
+  it("creates the account and shows the JID, never the password", async () => {
+    setup({ webchat_url: "https://chat.example.test/" });
+    const { invite, token } = h.app.invites.create();
+    const res = await postForm(token, { username: "Alice", password: "9876543210!x", confirm: "9876543210!x" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.body).toContain("alice@example.test");
+    expect(res.body).toContain('href="https://chat.example.test/"');
+    expect(res.body).not.toContain("9876543210!x");
+    expect(accounts().get("alice")).toBe("9876543210!x");
+    expect(h.app.invites.get(invite.id).uses).toBe(1);
+  });
+
+  it.each([
+    ["mismatched confirmation", { username: "bob", password: "9876543210!x", confirm: "other-password" }, 422, "The passwords do not match."],
+    ["a bad username", { username: "bo b", password: "9876543210!x", confirm: "9876543210!x" }, 422, "The requested username is invalid."],
+    ["a short password", { username: "bob", password: "short", confirm: "short" }, 422, "Password is too short (minimum 10 characters)"],
+    ["the username in the password", { username: "bob", password: "i-am-bob-12345", confirm: "i-am-bob-12345" }, 422, "Password must not include your username"],
+    ["missing fields", { username: "", password: "", confirm: "" }, 422, "Enter a username."],
+  ])("shows %s inline, keeps the username, drops the passwords", async (_what, fields, status, message) => {
+    setup();
+    const { token } = h.app.invites.create();
+    const res = await postForm(token, fields);
+    expect(res.statusCode).toBe(status);
+    expect(res.body).toContain(message);
+    if (fields.username) expect(res.body).toContain(`value="${fields.username}"`);
+    if (fields.password) expect(res.body).not.toContain(`value="${fields.password}"`);
+    expect(accounts().size).toBe(0);
+  });
+
+  it("a taken username: 409 with the XEP-0077 text, and the invite stays usable", async () => {
+    setup();
+    accounts().set("carol", "x");
+    const { invite, token } = h.app.invites.create();
+    const res = await postForm(token, { username: "carol", password: "9876543210!x", confirm: "9876543210!x" });
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain("The requested username already exists.");
+    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("a fixed-username invite registers its own name whatever is posted", async () => {
+    setup();
+    const { token } = h.app.invites.create({ username: "zoe" });
+    const page = await inject({ method: "GET", url: `/invite/${token}/register` });
+    expect(page.body).toMatch(/value="zoe"[^>]*readonly/);
+    await postForm(token, { username: "yann", password: "9876543210!x", confirm: "9876543210!x" });
+    expect([...accounts().keys()]).toEqual(["zoe"]);
+  });
+
+  it("a reset invite gets a form for its one account and changes its password", async () => {
+    setup();
+    accounts().set("alice", "old-password-123");
+    const { token } = h.app.invites.create({ type: "reset", username: "alice" });
+    expect((await inject({ method: "GET", url: `/invite/${token}` })).body).toContain("Reset the password in the browser");
+    const res = await postForm(token, { password: "new-password-456", confirm: "new-password-456" });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("Your password has been changed");
+    expect(accounts()).toEqual(new Map([["alice", "new-password-456"]]));
+  });
+
+  it("refuses a post without the CSRF field, or from another site", async () => {
+    setup();
+    const { token } = h.app.invites.create();
+    const noCsrf = await inject({
+      method: "POST", url: `/invite/${token}/register`, headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: "username=eve&password=9876543210!x&confirm=9876543210!x",
+    });
+    expect(noCsrf.statusCode).toBe(403);
+    expect((await postForm(token, { username: "eve", password: "9876543210!x", confirm: "9876543210!x" }, { "sec-fetch-site": "cross-site" })).statusCode).toBe(403);
+    expect((await postForm(token, { username: "eve", password: "9876543210!x", confirm: "9876543210!x" }, { origin: "https://evil.example" })).statusCode).toBe(403);
+    expect(accounts().size).toBe(0);
+  });
+
+  it("rate-limits posts per client address", async () => {
+    setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 3, window: 60 } } });
+    const { token } = h.app.invites.create({ maxUses: 10 });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" })).statusCode);
+    expect(statuses).toEqual([422, 422, 422, 429, 429]);
+    h.clock.advance(61_000);
+    expect((await postForm(token, { username: "ok", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(200);
+  });
+});
+
+describe("hostile input", () => {
+  it("escapes markup in usernames, site names and notes everywhere", async () => {
+    setup({ site_name: "<b>Site</b>" });
+    const { invite, token } = h.app.invites.create({ note: "<script>alert(1)</script>" });
+    const landing = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(landing.body).not.toContain("<b>Site</b>");
+    expect(landing.body).toContain("&lt;b&gt;Site&lt;/b&gt;");
+    const res = await postForm(token, { username: "<script>alert(1)</script>", password: "9876543210!x", confirm: "9876543210!x" });
+    expect(res.body).not.toContain("<script>");
+    expect(res.body).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    const key = h.app.apiKeys.create("t").secret;
+    const api = await inject({ method: "GET", url: `/api/v1/invites/${invite.id}`, headers: { authorization: `Bearer ${key}` } });
+    expect(api.headers["content-type"]).toMatch(/^application\/json/);
+    expect(api.json()).toMatchObject({ note: "<script>alert(1)</script>" });
+  });
+
+  it("refuses oversized bodies with 413", async () => {
+    setup();
+    const { token } = h.app.invites.create();
+    const res = await inject({ method: "POST", url: `/invite/${token}/register`, headers: { "content-type": "application/x-www-form-urlencoded" }, payload: `username=${"a".repeat(20_000)}` });
+    expect(res.statusCode).toBe(413);
+  });
+
+  it.each([
+    ["PUT", "/invite/TOKEN", "GET, HEAD"],
+    ["DELETE", "/invite/TOKEN/register", "GET, POST, HEAD"],
+    ["POST", "/healthz", "GET, HEAD"],
+    ["PATCH", "/api/v1/invites", "GET, POST, HEAD"],
+    ["PUT", "/api/v1/invites/abc", "GET, DELETE, HEAD"],
+    ["GET", "/api/v1/registrations", "POST"],
+  ])("%s %s is 405 with Allow", async (method, url, allow) => {
+    setup();
+    const res = await inject({ method: method as InjectOptions["method"] & string, url });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers["allow"]).toBe(allow);
+  });
+});
+
+describe("HTTP API /api/v1", () => {
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  it("401 without a key or with a bad or revoked one", async () => {
+    setup();
+    expect((await inject({ method: "GET", url: "/api/v1/invites" })).statusCode).toBe(401);
+    expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer("xi_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAA") })).statusCode).toBe(401);
+    const { key, secret } = h.app.apiKeys.create("old");
+    h.app.apiKeys.revoke(key.id);
+    const res = await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers["www-authenticate"]).toContain("Bearer");
+    expect(res.json()).toEqual({ error: { code: "unauthorized", message: "A valid API key is needed (Authorization: Bearer …)" } });
+  });
+
+  it("POST creates each type: 201 with token, uri, landing_url and expires", async () => {
+    setup();
+    const { secret } = h.app.apiKeys.create("portal");
+    const res = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "account", expires: "2d", uses: 3, note: "api" } });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ type: "account", max_uses: 3, note: "api", uri: `xmpp:example.test?register;preauth=${body.token}`, landing_url: `${PUBLIC}/invite/${body.token}` });
+    expect(res.headers["location"]).toBe(`/api/v1/invites/${body.id}`);
+    expect(h.app.invites.get(body.id).source).toMatch(/^api:/);
+    const contact = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "contact", inviter: "romeo@example.test", allow_registration: true } });
+    expect(contact.json().uri).toMatch(/;ibr=y$/);
+    const reset = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "reset", username: "alice" } });
+    expect(reset.json()).toMatchObject({ type: "reset", username: "alice" });
+  });
+
+  it("422 for invalid bodies, with the registry's code", async () => {
+    setup();
+    const { secret } = h.app.apiKeys.create("portal");
+    const unknownKey = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "account", colour: "red" } });
+    expect(unknownKey.statusCode).toBe(422);
+    expect(unknownKey.json().error.code).toBe("invalid-argument");
+    const noInviter = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "contact" } });
+    expect(noInviter.statusCode).toBe(422);
+    expect(noInviter.json().error.message).toMatch(/needs the inviter/);
+    const badJson = await inject({ method: "POST", url: "/api/v1/invites", headers: { ...bearer(secret), "content-type": "application/json" }, payload: "{nope" });
+    expect(badJson.statusCode).toBe(400);
+  });
+
+  it("GET lists and shows (no tokens); DELETE revokes, then 409; unknown ids 404", async () => {
+    setup();
+    const { secret } = h.app.apiKeys.create("portal");
+    const { invite, token } = h.app.invites.create();
+    const list = await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) });
+    expect(list.json().invites.map((i: { id: string }) => i.id)).toEqual([invite.id]);
+    expect(list.body).not.toContain(token);
+    expect((await inject({ method: "GET", url: `/api/v1/invites/${invite.id}`, headers: bearer(secret) })).json()).toMatchObject({ id: invite.id, status: "active" });
+    const del = await inject({ method: "DELETE", url: `/api/v1/invites/${invite.id}`, headers: bearer(secret) });
+    expect(del.statusCode).toBe(200);
+    expect(del.json().status).toBe("revoked");
+    const again = await inject({ method: "DELETE", url: `/api/v1/invites/${invite.id}`, headers: bearer(secret) });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe("already-revoked");
+    expect((await inject({ method: "GET", url: "/api/v1/invites/nosuchid", headers: bearer(secret) })).statusCode).toBe(404);
+  });
+
+  it("a read-only key may read but not write (403)", async () => {
+    setup();
+    const { secret } = h.app.apiKeys.create("dashboard", { readOnly: true });
+    expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) })).statusCode).toBe(200);
+    const post = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: {} });
+    expect(post.statusCode).toBe(403);
+    expect(post.json().error.code).toBe("read-only-key");
+  });
+
+  it("POST /registrations redeems a token (201, 404, 409, 422)", async () => {
+    setup();
+    const { token } = h.app.invites.create({ maxUses: 5 });
+    const ok = await inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "dan", password: "9876543210!x" } });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json()).toEqual({ jid: "dan@example.test", action: "created" });
+    expect((await inject({ method: "POST", url: "/api/v1/registrations", payload: { token: "A".repeat(24), username: "nobody", password: "9876543210!x" } })).statusCode).toBe(404);
+    expect((await inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "dan", password: "9876543210!x" } })).statusCode).toBe(409);
+    expect((await inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "eve", password: "short" } })).statusCode).toBe(422);
+  });
+
+  it("serves its OpenAPI document", async () => {
+    setup();
+    const res = await inject({ method: "GET", url: "/api/v1/openapi.json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/registrations"]);
+    expect(doc.servers[0].url).toBe(`${PUBLIC}/api/v1`);
+  });
+});
+
+describe("operations", () => {
+  it("GET /healthz: 200 when connected and writable, 503 when the component is down", async () => {
+    setup();
+    const ok = await inject({ method: "GET", url: "/healthz" });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ status: "ok", component: "connected", database: "writable" });
+    h.app.connection.xmpp.status = "disconnect";
+    const down = await inject({ method: "GET", url: "/healthz" });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ status: "unavailable", component: "disconnected" });
+  });
+
+  it("GET /metrics counts invites, redemptions by door, refusals by reason, adapter latency and the connection", async () => {
+    setup();
+    const { token } = h.app.invites.create();
+    await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" });
+    await postForm(token, { username: "max", password: "9876543210!x", confirm: "9876543210!x" });
+    const res = await inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(res.body).toContain('xmpp_invites_invites_created_total{kind="account"} 1');
+    expect(res.body).toContain('xmpp_invites_registrations_total{door="web",action="created"} 1');
+    expect(res.body).toContain('xmpp_invites_invites_redeemed_total{kind="account"} 1');
+    expect(res.body).toMatch(/xmpp_invites_adapter_call_duration_seconds_count\{operation="create_account",outcome="ok"\} 1/);
+    expect(res.body).toContain("xmpp_invites_component_connected 1");
+  });
+});
