@@ -26,6 +26,9 @@ export interface ProsodyOptions {
   iterationCount?: number;
   /** More ordinary virtual hosts, e.g. to have users of another domain. */
   extraHosts?: string[];
+  /** More modules and raw config lines for the main virtual host. */
+  vhostModules?: string[];
+  vhostLines?: string[];
 }
 
 export interface ProsodyServer {
@@ -102,8 +105,9 @@ function renderConfig(o: {
   dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
   c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string;
   privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
+  vhostModules: string[]; vhostLines: string[];
 }): string {
-  const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : [])];
+  const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : []), ...o.vhostModules];
   return `-- Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 run_as_root = true -- only matters as uid 0: mod_posix refuses root otherwise
 pidfile = ${lua(join(o.dir, "prosody.pid"))}
@@ -133,7 +137,7 @@ modules_disabled = { "s2s"; "s2s_auth_certs" }
 VirtualHost ${lua(o.domain)}
   authentication = "internal_hashed"
 ${o.nativeInvites ? "  allow_registration = true\n  registration_invite_only = true\n" : ""}  modules_enabled = { ${vhostModules.map((m) => `${lua(m)};`).join(" ")} }
-${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}
+${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}${o.vhostLines.map((line) => `  ${line}\n`).join("")}
 VirtualHost ${lua(o.anonDomain)}
   authentication = "anonymous"
 ${o.extraHosts.map((host) => `\nVirtualHost ${lua(host)}\n  authentication = "internal_hashed"\n`).join("")}
@@ -170,6 +174,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins,
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
     iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
+    vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [],
   }));
 
   let version = "unknown";

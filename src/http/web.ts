@@ -3,14 +3,14 @@
 import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import QRCode from "qrcode";
-import { type AppError, isAppError } from "../errors.js";
+import { AppError, isAppError } from "../errors.js";
 import { type Invite, registersAccount } from "../invites/invite.js";
 import { inviteUri } from "../invites/uri.js";
 import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
 import { type SafeHtml, trusted } from "./html.js";
 import { landingPage } from "./pages/landing.js";
 import { type RegisterErrors, registerPage } from "./pages/register.js";
-import { invalidPage, messagePage, successPage } from "./pages/result.js";
+import { homePage, invalidPage, messagePage, successPage } from "./pages/result.js";
 import { type HttpDeps, route, stringField } from "./server.js";
 
 
@@ -33,6 +33,11 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
     return validation.ok ? validation.invite : undefined;
   };
   const webRegistration = (invite: Invite) => registration.isAvailable && (registersAccount(invite) || invite.type === "reset");
+
+  // The target for the XMPP server's own registration redirect (XEP-0077 §5), which carries no token.
+  route(app, "/", {
+    GET: (_request, reply) => reply.code(200).type("text/html; charset=utf-8").header("cache-control", "public, max-age=300").send(homePage(siteName, config.domain).value),
+  });
 
   route(app, "/invite/:token", {
     GET: async (request, reply) => {
@@ -82,7 +87,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
       const errors: { -readonly [K in keyof RegisterErrors]: RegisterErrors[K] } = {};
       if (!username) errors.username = "Enter a username.";
       if (!password) errors.password = "Enter a password.";
-      else if (password !== confirm) errors.confirm = "The passwords do not match.";
+      else if (password !== confirm) errors.confirm = new AppError("password-mismatch").message;
       if (Object.keys(errors).length > 0) return page(reply, form(invite, token, username, errors), 422);
 
       try {

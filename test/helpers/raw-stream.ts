@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 
 export interface RawStream {
   /** Sends an IQ and resolves with the reply's type ("result" or "error") and raw text. */
-  iq(id: string, payload: string): Promise<{ type: string; xml: string }>;
+  iq(id: string, payload: string, type?: "get" | "set"): Promise<{ type: string; xml: string }>;
   close(): void;
 }
 
@@ -31,10 +31,10 @@ export function openRawStream(port: number, domain: string): Promise<RawStream> 
       }
     };
     const stream: RawStream = {
-      iq(id, payload) {
+      iq(id, payload, type = "set") {
         return new Promise((done) => {
           waiting = { id, done };
-          socket.write(`<iq type='set' id='${id}'>${payload}</iq>`);
+          socket.write(`<iq type='${type}' id='${id}'>${payload}</iq>`);
           check();
         });
       },

@@ -27,6 +27,15 @@ async function postForm(token: string, fields: Record<string, string>, headers: 
   });
 }
 
+describe("GET /", () => {
+  it("tells visitors without an invite how to get one (the target of the server's registration redirect)", async () => {
+    setup();
+    const res = await inject({ method: "GET", url: "/" });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("Accounts on <span class=\"jid\">example.test</span> are created by invitation.");
+  });
+});
+
 describe("landing page GET /invite/{token}", () => {
   it("shows the site, the xmpp: button, apps, the web form link and a QR code; Link header on GET and HEAD", async () => {
     setup();
@@ -108,7 +117,7 @@ describe("web registration /invite/{token}/register", () => {
   });
 
   it.each([
-    ["mismatched confirmation", { username: "bob", password: "9876543210!x", confirm: "other-password" }, 422, "The passwords do not match."],
+    ["mismatched confirmation", { username: "bob", password: "9876543210!x", confirm: "other-password" }, 422, "The passwords do not match"],
     ["a bad username", { username: "bo b", password: "9876543210!x", confirm: "9876543210!x" }, 422, "The requested username is invalid."],
     ["a short password", { username: "bob", password: "short", confirm: "short" }, 422, "Password is too short (minimum 10 characters)"],
     ["the username in the password", { username: "bob", password: "i-am-bob-12345", confirm: "i-am-bob-12345" }, 422, "Password must not include your username"],

@@ -29,6 +29,7 @@ main { max-width: 40rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
 footer { text-align: center; color: var(--muted); font-size: .875rem; padding-bottom: 2rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: .5rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; color: var(--muted); }
 .lead { font-size: 1.1rem; }
 .muted { color: var(--muted); }
 a.button, button { display: inline-block; font: inherit; font-weight: 600; padding: .75rem 1.25rem; border-radius: .5rem;

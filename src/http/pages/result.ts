@@ -42,3 +42,14 @@ export function invalidPage(siteName: string): SafeHtml {
 export function messagePage(siteName: string, title: string, message: string): SafeHtml {
   return layout({ title, siteName, body: html`<h1>${title}</h1><p class="lead">${message}</p>` });
 }
+
+/** GET /: where the XMPP server's registration redirect sends people without an invite. */
+export function homePage(siteName: string, domain: string): SafeHtml {
+  const body = html`
+<h1>Join ${siteName}</h1>
+<p class="lead">Accounts on <span class="jid">${domain}</span> are created by invitation.</p>
+<p>If someone sent you an invite link, open that link: it takes you through choosing an app and creating your account.</p>
+<p>No invite yet? Ask someone who already chats on ${siteName} to invite you.</p>
+`;
+  return layout({ title: "Join", siteName, body });
+}
