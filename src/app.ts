@@ -1,7 +1,7 @@
 // The composition root: the only place that builds things and wires them together.
 import type { Logger } from "pino";
 import type { RosterWriter, ServerAdapter } from "./adapters/adapter.js";
-import { createAdapter } from "./adapters/index.js";
+import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
 import { ApiKeyService } from "./invites/api-keys.js";
@@ -88,15 +88,18 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   isOnline = () => connection.isOnline();
-  const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain }));
-  const roster = overrides.roster ?? createPrivilegedRoster({
-    connection,
+  const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: log.child({ feature: "adapter" }) }));
+  const roster = overrides.roster ?? createRoster(config.adapter, {
     domain: config.domain,
-    componentDomain: config.component.domain,
-    log: log.child({ feature: "xep0356" }),
-    timeoutMs: config.adapter.timeout * 1000,
-    // Only ever called once the server has connected, long after rosterTasks exists.
-    onGranted: () => rosterTasks.kick(),
+    xep0356: () => createPrivilegedRoster({
+      connection,
+      domain: config.domain,
+      componentDomain: config.component.domain,
+      log: log.child({ feature: "xep0356" }),
+      timeoutMs: config.adapter.timeout * 1000,
+      // Only ever called once the server has connected, long after rosterTasks exists.
+      onGranted: () => rosterTasks.kick(),
+    }),
   });
   const rosterTasks = new RosterTaskRunner({
     store: invites.store,
@@ -176,8 +179,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       housekeeping();
       timer = setInterval(housekeeping, HOUSEKEEPING_MS);
       timer.unref();
-      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, mode: registration.mode }, "starting");
+      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode }, "starting");
       await http.start();
+      await adapter.start?.();
       await connection.start();
       rosterTasks.start();
     },
@@ -185,6 +189,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       clearInterval(timer);
       await http.stop();
       await rosterTasks.stop();
+      await adapter.stop?.();
       await connection.stop();
       db.close();
       log.info("stopped");

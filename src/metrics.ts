@@ -61,6 +61,9 @@ export function createMetrics(isConnected: () => boolean): Metrics {
       kind: adapter.kind,
       createAccount: (account) => timed("create_account", () => adapter.createAccount(account)),
       changePassword: (account) => timed("change_password", () => adapter.changePassword(account)),
+      deleteAccount: (username) => timed("delete_account", () => adapter.deleteAccount(username)),
+      ...(adapter.start ? { start: () => adapter.start?.() ?? Promise.resolve() } : {}),
+      ...(adapter.stop ? { stop: () => adapter.stop?.() ?? Promise.resolve() } : {}),
     }),
   };
 }

@@ -25,6 +25,11 @@ export interface ServerAdapter {
   createAccount(account: Account): Promise<CreateAccountResult>;
   /** Sets a new password on an existing account; never creates one. */
   changePassword(account: Account): Promise<ChangePasswordResult>;
+  /** Removes an account (used to roll back and by operators); "missing" when there is none. */
+  deleteAccount(username: string): Promise<ChangePasswordResult>;
+  /** Connections the adapter holds of its own, opened by the app's start and closed by its stop. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
 }
 
 /** A roster item the component writes: `jid` with subscription both, in these groups, no name (XEP-0379 §6). */

@@ -1,19 +1,70 @@
-import type { AdapterConfig } from "../config/schema.js";
-import type { ServerAdapter } from "./adapter.js";
+// Builds the configured adapter and its roster capability: an exhaustive switch on the type.
+import type { Logger } from "pino";
+import { type AdapterConfig, type RosterConfig, effectiveRoster } from "../config/schema.js";
+import type { RosterResult, RosterWriter, ServerAdapter } from "./adapter.js";
+import { createEjabberdApi } from "./ejabberd-api.js";
+import { createProsodyctl } from "./prosodyctl.js";
 import { type IqRequester, createXep0133Adapter } from "./xep0133.js";
+import { createXep0133AccountAdapter } from "./xep0133-account.js";
 
 export interface AdapterDeps {
+  /** The component connection (XEP-0133 from the component JID). */
   readonly xmpp: IqRequester;
   readonly domain: string;
+  readonly log: Logger;
 }
 
 export function createAdapter(config: AdapterConfig, deps: AdapterDeps): ServerAdapter {
+  const timeoutMs = config.timeout * 1000;
   switch (config.type) {
     case "xep0133":
-      return createXep0133Adapter({ xmpp: deps.xmpp, domain: deps.domain, timeoutMs: config.timeout * 1000 });
+      return createXep0133Adapter({ xmpp: deps.xmpp, domain: deps.domain, timeoutMs });
+    case "xep0133-account":
+      return createXep0133AccountAdapter({ jid: config.jid, password: config.password, service: config.service, domain: deps.domain, timeoutMs, log: deps.log });
+    case "ejabberd-api":
+      return createEjabberdApi({ url: config.url, domain: deps.domain, username: config.username, password: config.password, timeoutMs }).adapter;
+    case "prosodyctl":
+      return createProsodyctl({ config: config.config, command: config.command, domain: deps.domain, timeoutMs }).adapter;
     default: {
-      const unknown: never = config.type;
-      throw new Error(`unknown adapter type ${String(unknown)}`);
+      const unknown: never = config;
+      throw new Error(`unknown adapter type ${String((unknown as { type?: unknown }).type)}`);
     }
   }
+}
+
+/** The roster writer for the adapter's (or `adapter.roster`'s) capability; xep0356 is built by the app. */
+export function createRoster(config: AdapterConfig, deps: { domain: string; xep0356: () => RosterWriter }): RosterWriter {
+  const roster: RosterConfig = effectiveRoster(config);
+  const timeoutMs = config.timeout * 1000;
+  switch (roster.type) {
+    case "xep0356":
+      return deps.xep0356();
+    case "ejabberd-api":
+      return createEjabberdApi({ url: roster.url, domain: deps.domain, username: roster.username, password: roster.password, timeoutMs }).roster;
+    case "prosodyctl":
+      return createProsodyctl({ config: roster.config, command: roster.command, domain: deps.domain, timeoutMs }).roster;
+    case "none":
+      return noRoster;
+    default: {
+      const unknown: never = roster;
+      throw new Error(`unknown roster type ${String((unknown as { type?: unknown }).type)}`);
+    }
+  }
+}
+
+const noRoster: RosterWriter = {
+  kind: "none",
+  isAvailable: () => false,
+  setSubscribed: async (): Promise<RosterResult> => ({ ok: false, reason: "rejected", detail: "no roster capability configured" }),
+};
+
+/** What check-config and the start-up log say the configuration can do. */
+export function describeCapabilities(config: AdapterConfig): string[] {
+  const roster = effectiveRoster(config).type;
+  return [
+    "create accounts",
+    "reset passwords",
+    "delete accounts",
+    roster === "none" ? "no roster writes (contact and group invites unavailable)" : `mutual subscriptions via ${roster}`,
+  ];
 }

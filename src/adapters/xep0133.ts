@@ -23,11 +23,12 @@ export interface Xep0133Options {
 
 /** What a command's reply says, before each operation gives it meaning. */
 export type CommandOutcome =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly info?: string }
   | { readonly ok: false; readonly condition: string | undefined; readonly note: string | undefined; readonly detail: string };
 
 export const ADD_USER = `${NS.ADMIN}#add-user`;
 export const CHANGE_USER_PASSWORD = `${NS.ADMIN}#change-user-password`;
+export const DELETE_USER = `${NS.ADMIN}#delete-user`;
 
 export function adminCommand(domain: string, node: string, fields: Record<string, string>): Element {
   // One round trip: Prosody and ejabberd both take the filled-in form with the first execute.
@@ -53,7 +54,10 @@ export function addUserCommand(domain: string, account: Account): Element {
 export function readCommandReply(reply: Element): CommandOutcome {
   const command = reply.getChild("command", NS.COMMANDS);
   const errorNote = command?.getChildren("note").find((note) => note.attrs.type === "error");
-  if (command?.attrs.status === "completed" && !errorNote) return { ok: true };
+  if (command?.attrs.status === "completed" && !errorNote) {
+    const info = command.getChildren("note").map((note) => note.getText()).join("\n");
+    return info ? { ok: true, info } : { ok: true };
+  }
   if (errorNote) return { ok: false, condition: undefined, note: errorNote.getText(), detail: errorNote.getText() };
   return { ok: false, condition: "undefined-condition", note: undefined, detail: `unexpected reply: command status ${command?.attrs.status ?? "missing"}` };
 }
@@ -78,7 +82,7 @@ function commonReason(outcome: Exclude<CommandOutcome, { ok: true }>): { reason:
   return { reason: "rejected", detail: outcome.detail };
 }
 
-export function createXep0133Adapter(options: Xep0133Options): ServerAdapter {
+export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"): ServerAdapter {
   const { xmpp, domain, timeoutMs } = options;
 
   const run = async (command: Element): Promise<CommandOutcome> => {
@@ -91,17 +95,25 @@ export function createXep0133Adapter(options: Xep0133Options): ServerAdapter {
   };
 
   return {
-    kind: "xep0133",
+    kind,
     async createAccount(account) {
       const outcome = await run(addUserCommand(domain, account));
-      if (outcome.ok) return outcome;
+      if (outcome.ok) return { ok: true };
       if (outcome.condition === "conflict" || /already exists/i.test(outcome.note ?? "")) return { ok: false, reason: "exists", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
     async changePassword(account) {
       const outcome = await run(adminCommand(domain, CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password }));
-      if (outcome.ok) return outcome;
+      if (outcome.ok) return { ok: true };
       if (outcome.condition === "item-not-found" || /does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
+      return { ok: false, ...commonReason(outcome) };
+    },
+    async deleteAccount(username) {
+      const outcome = await run(adminCommand(domain, DELETE_USER, { accountjids: `${username}@${domain}` }));
+      // Prosody answers a completed command either way; its note says which accounts failed.
+      if (outcome.ok) return /could not be deleted/i.test(outcome.info ?? "") ? { ok: false, reason: "missing", detail: outcome.info ?? "" } : { ok: true };
+      // Prosody: "The following accounts could not be deleted: …" in an error note.
+      if (outcome.condition === "item-not-found" || /could not be deleted|does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
   };

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
 import { formatPeriod } from "../config/period.js";
+import { describeCapabilities } from "../adapters/index.js";
 import { registrationMode } from "../invites/registration.js";
 import { createLogger } from "../log.js";
 import { usage } from "./usage.js";
@@ -13,6 +14,9 @@ export async function runStart(args: string[]): Promise<number> {
   const config = loadConfig(configPath(values.config));
   const log = createLogger(config.log_level);
   const app = createApp(config, log);
+  // @xmpp/connection leaves a promise unobserved when a stream fails while opening; a service must
+  // log that and keep running rather than exit.
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
 
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
@@ -50,8 +54,7 @@ export function runCheckConfig(args: string[]): number {
       `  registration     ${mode}`,
       `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
       `  database         ${config.database}`,
-      `  adapter          ${config.adapter.type}: create accounts, reset passwords`,
-      `  rosters          XEP-0356 privileged roster access, once the server grants roster "set" or "both"`,
+      `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
       `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
       `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
       "",

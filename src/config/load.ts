@@ -29,7 +29,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return issue.keys.map((key) => `unknown key "${path ? `${path}.` : ""}${key}"`).join("; ");
   }
   if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) return `${path}: is required`;
-  if (issue.code === "invalid_union" && path === "adapter.type") return `${path}: must be "xep0133"`;
+  if (issue.code === "invalid_union" && path === "adapter.type") return `${path}: must be one of "xep0133", "xep0133-account", "ejabberd-api", "prosodyctl"`;
+  if (issue.code === "invalid_union" && path === "adapter.roster.type") return `${path}: must be one of "xep0356", "ejabberd-api", "prosodyctl", "none"`;
   return `${path || "(top level)"}: ${issue.message}`;
 }
 

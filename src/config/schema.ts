@@ -33,13 +33,6 @@ const componentService = z.string().refine((value) => {
   }
 }, "must look like xmpp://127.0.0.1:5347 (host and component port of the XMPP server)");
 
-const xep0133Adapter = z
-  .strictObject({
-    type: z.literal("xep0133").describe("XEP-0133 admin commands sent from the component JID to `domain`"),
-    timeout: period.default(10).describe("Seconds to wait for the server to answer a command"),
-  })
-  .describe("Create accounts with XEP-0133 commands from the component (Prosody: list the component in `admins`)");
-
 const listenAddress = z.string().refine((value) => {
   const match = /^(\[[0-9a-f:]+\]|[^:]+):(\d{1,5})$/i.exec(value);
   return match !== null && Number(match[2]) <= 65535;
@@ -68,6 +61,63 @@ const httpSection = z
   })
   .default({ listen: "127.0.0.1:5281", trust_proxy: false, rate_limit: { max: 10, window: 600 } });
 
+const bareJidValue = z.string().regex(/^[^@/\s]+@[^@/\s]+$/, "must be a bare JID such as admin@example.org");
+const xmppService = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "xmpp:" || url.protocol === "xmpps:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}, "must look like xmpp://127.0.0.1:5222");
+
+/** Who writes the roster items of mutual subscriptions (XEP-0379). */
+const rosterConfig = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("xep0356") }).describe("XEP-0356 privileged roster access granted to the component (Prosody: mod_privilege)"),
+  z.strictObject({
+    type: z.literal("ejabberd-api"),
+    url: httpUrl.describe("mod_http_api base URL, e.g. http://127.0.0.1:5280/api"),
+    username: z.string().optional(),
+    password: z.string().optional(),
+  }).describe("ejabberd's add_rosteritem (its XEP-0356 roster set is broken in 23.01)"),
+  z.strictObject({ type: z.literal("prosodyctl"), config: z.string().min(1), command: z.string().min(1).default("prosodyctl") })
+    .describe("Prosody's rostermanager through prosodyctl shell, beside a Prosody the component cannot be privileged on"),
+  z.strictObject({ type: z.literal("none") }).describe("No roster writes: contact and group invites are refused"),
+]);
+
+const timeout = period.default(10).describe("Seconds to wait for the server to answer");
+
+const adapterConfig = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("xep0133").describe("XEP-0133 admin commands sent from the component JID to `domain`"),
+    timeout,
+    roster: rosterConfig.default({ type: "xep0356" }),
+  }).describe("Prosody: list the component in `admins`; ejabberd: the component in the `configure` access rule"),
+  z.strictObject({
+    type: z.literal("xep0133-account"),
+    jid: bareJidValue.describe("An admin account on the server"),
+    password: z.string().min(1),
+    service: xmppService.describe("The server's client port, e.g. xmpp://127.0.0.1:5222"),
+    timeout,
+    roster: rosterConfig.default({ type: "xep0356" }),
+  }).describe("The same commands from an admin account over a client connection (Openfire, Tigase, servers that will not make a component an admin)"),
+  z.strictObject({
+    type: z.literal("ejabberd-api"),
+    url: httpUrl.describe("mod_http_api base URL, e.g. http://127.0.0.1:5280/api"),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    timeout,
+    roster: rosterConfig.optional(),
+  }).describe("ejabberd's HTTP API: register, check_account, change_password, unregister, add_rosteritem"),
+  z.strictObject({
+    type: z.literal("prosodyctl"),
+    config: z.string().min(1).describe("Path of prosody.cfg.lua"),
+    command: z.string().min(1).default("prosodyctl"),
+    timeout,
+    roster: rosterConfig.optional(),
+  }).describe("prosodyctl shell beside Prosody, commands batched on one process"),
+]);
+
 export const configSchema = z.strictObject({
   domain: domainName.describe("The XMPP domain where accounts are created"),
   component: z
@@ -83,7 +133,7 @@ export const configSchema = z.strictObject({
   allow_user_invites: z.boolean().default(false).describe("Contact invites from users who are not admins may also create an account"),
   invite_expiry: period.default(604800).describe("Default invite lifetime: seconds or a period like \"7d\""),
   database: z.string().min(1).default("./data/invites.sqlite").describe("SQLite file, relative to the config file's folder"),
-  adapter: z.discriminatedUnion("type", [xep0133Adapter]).default({ type: "xep0133", timeout: 10 }).describe("How accounts are created on the server"),
+  adapter: adapterConfig.default({ type: "xep0133", timeout: 10, roster: { type: "xep0356" } }).describe("How accounts are created on the server"),
   admins: z.array(bareJid).default([]).describe("Bare JIDs allowed to manage invites"),
   http: httpSection.describe("The web door: landing pages, web registration, HTTP API, health and metrics"),
   site_name: z.string().min(1).max(100).optional().describe("Shown on the web pages (default: the domain)"),
@@ -93,7 +143,27 @@ export const configSchema = z.strictObject({
     .default({ min_length: 10 })
     .describe("Applied to every registration and password reset, whichever door"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("Log verbosity"),
+}).superRefine((config, ctx) => {
+  // A config that offers contact invites promises XEP-0379 subscriptions: it needs a roster writer.
+  if (config.allow_contact_invites && effectiveRoster(config.adapter).type === "none") {
+    ctx.addIssue({ code: "custom", path: ["allow_contact_invites"], message: 'contact invites need a roster capability: set adapter.roster, or set allow_contact_invites to false' });
+  }
 });
+
+export type RosterConfig = z.output<typeof rosterConfig>;
+
+/** The roster capability a configured adapter brings, unless `adapter.roster` names another. */
+export function effectiveRoster(adapter: z.output<typeof adapterConfig>): RosterConfig {
+  if (adapter.roster !== undefined) return adapter.roster;
+  switch (adapter.type) {
+    case "ejabberd-api":
+      return { type: "ejabberd-api", url: adapter.url, ...(adapter.username === undefined ? {} : { username: adapter.username }), ...(adapter.password === undefined ? {} : { password: adapter.password }) };
+    case "prosodyctl":
+      return { type: "prosodyctl", config: adapter.config, command: adapter.command };
+    default:
+      return { type: "xep0356" };
+  }
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -1,11 +1,17 @@
 // Real XMPP clients against a real server, for integration tests.
 import { RedeemError, connectClient, redeemOverXmpp } from "../../src/client/redeem.js";
-import type { ProsodyServer } from "../../src/demo/prosody.js";
+/** What the clients need to know of a server, Prosody or ejabberd. */
+export interface XmppServer {
+  readonly domain: string;
+  readonly anonDomain: string;
+  readonly componentDomain: string;
+  c2sService(): string;
+}
 
 export type Outcome = { ok: true; jid: string } | { ok: false; type: string | undefined; condition: string | undefined; text: string };
 
 /** An anonymous session on the server sends preauth + register to the component. */
-export async function redeemAnonymously(server: ProsodyServer, token: string, username: string, password: string): Promise<Outcome> {
+export async function redeemAnonymously(server: XmppServer, token: string, username: string, password: string): Promise<Outcome> {
   try {
     const { jid } = await redeemOverXmpp({
       service: server.c2sService(),
@@ -26,7 +32,7 @@ export async function redeemAnonymously(server: ProsodyServer, token: string, us
 }
 
 /** True when the account exists with this password: a real c2s login. */
-export async function canLogin(server: ProsodyServer, username: string, password: string): Promise<boolean> {
+export async function canLogin(server: XmppServer, username: string, password: string): Promise<boolean> {
   try {
     const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username, password, timeoutMs: 5000 });
     await entity.stop().catch(() => undefined);
@@ -43,7 +49,7 @@ export interface RosterEntry {
 }
 
 /** Logs in as the user and fetches their roster (RFC 6121 §2.2). */
-export async function rosterOf(server: ProsodyServer, username: string, password: string): Promise<Map<string, RosterEntry>> {
+export async function rosterOf(server: XmppServer, username: string, password: string): Promise<Map<string, RosterEntry>> {
   const { xml } = await import("../../src/xmpp/xml.js");
   const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username, password, timeoutMs: 5000 });
   try {
@@ -58,7 +64,7 @@ export async function rosterOf(server: ProsodyServer, username: string, password
 export type Session = Awaited<ReturnType<typeof connectClient>>;
 
 /** A logged-in session (anonymous when no username is given). */
-export function login(server: ProsodyServer, username?: string, password?: string, host = server.domain): Promise<Session> {
+export function login(server: XmppServer, username?: string, password?: string, host = server.domain): Promise<Session> {
   return connectClient({
     service: server.c2sService(),
     domain: username === undefined ? server.anonDomain : host,

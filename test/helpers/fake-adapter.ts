@@ -28,6 +28,11 @@ export class FakeAdapter implements ServerAdapter {
     this.accounts.set(account.username, account.password);
     return { ok: true };
   }
+
+  async deleteAccount(username: string): Promise<ChangePasswordResult> {
+    this.calls += 1;
+    return this.accounts.delete(username) ? { ok: true } : { ok: false, reason: "missing" };
+  }
 }
 
 export class FakeRoster implements RosterWriter {

@@ -23,7 +23,7 @@ describe("configuration", () => {
     const config = loadConfig(resolve("config.example.json"));
     expect(config.domain).toBe("example.org");
     expect(config.invite_expiry).toBe(604800);
-    expect(config.adapter).toEqual({ type: "xep0133", timeout: 10 });
+    expect(config.adapter).toEqual({ type: "xep0133", timeout: 10, roster: { type: "xep0356" } });
   });
 
   it("fills in Prosody's defaults", () => {
@@ -33,7 +33,7 @@ describe("configuration", () => {
       allow_registration: false,
       invite_expiry: 604800,
       database: "/srv/invites/data/invites.sqlite",
-      adapter: { type: "xep0133", timeout: 10 },
+      adapter: { type: "xep0133", timeout: 10, roster: { type: "xep0356" } },
       admins: [],
       log_level: "info",
     });
@@ -54,7 +54,28 @@ describe("configuration", () => {
 
   it("treats unknown keys as errors at every level", () => {
     expect(problems({ ...minimal, component: { ...minimal.component, port: 5347 } })).toEqual(['unknown key "component.port"']);
-    expect(problems({ ...minimal, adapter: { type: "ejabberd" } })).toEqual(['adapter.type: must be "xep0133"']);
+    expect(problems({ ...minimal, adapter: { type: "ejabberd" } })).toEqual(['adapter.type: must be one of "xep0133", "xep0133-account", "ejabberd-api", "prosodyctl"']);
+  });
+
+  it("accepts each adapter with its fixed key names, and derives its roster capability", () => {
+    const ejabberd = parseConfig({ ...minimal, adapter: { type: "ejabberd-api", url: "http://127.0.0.1:5280/api" } });
+    expect(ejabberd.adapter).toMatchObject({ type: "ejabberd-api", url: "http://127.0.0.1:5280/api", timeout: 10 });
+    const account = parseConfig({ ...minimal, adapter: { type: "xep0133-account", jid: "admin@example.org", password: "p", service: "xmpp://127.0.0.1:5222" } });
+    expect(account.adapter).toMatchObject({ roster: { type: "xep0356" } });
+    const pctl = parseConfig({ ...minimal, adapter: { type: "prosodyctl", config: "/etc/prosody/prosody.cfg.lua" } });
+    expect(pctl.adapter).toMatchObject({ command: "prosodyctl" });
+    expect(problems({ ...minimal, adapter: { type: "xep0133-account", jid: "nobody", service: "http://x" } })).toEqual([
+      "adapter.jid: must be a bare JID such as admin@example.org",
+      "adapter.password: is required",
+      "adapter.service: must look like xmpp://127.0.0.1:5222",
+    ]);
+  });
+
+  it("refuses a config that promises contact invites without a roster capability", () => {
+    expect(problems({ ...minimal, adapter: { type: "xep0133", roster: { type: "none" } } })).toEqual([
+      "allow_contact_invites: contact invites need a roster capability: set adapter.roster, or set allow_contact_invites to false",
+    ]);
+    expect(problems({ ...minimal, allow_contact_invites: false, adapter: { type: "xep0133", roster: { type: "none" } } })).toEqual([]);
   });
 
   it("reads config files, reporting missing files and bad JSON clearly", () => {

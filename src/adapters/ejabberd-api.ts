@@ -1,0 +1,91 @@
+// ejabberd's mod_http_api: accounts (register, check_account, change_password, unregister) and
+// rosters (add_rosteritem with subs=both). Beware: commands that return a "rescode" answer HTTP 200
+// with the body 1 on failure, so every body is read.
+import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "./adapter.js";
+
+export interface EjabberdApiOptions {
+  /** e.g. http://127.0.0.1:5280/api */
+  readonly url: string;
+  readonly domain: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly timeoutMs: number;
+}
+
+type Call = { ok: true; status: number; body: unknown } | { ok: false; reason: "unavailable"; detail: string };
+
+export function createEjabberdApi(options: EjabberdApiOptions): { adapter: ServerAdapter; roster: RosterWriter } {
+  const base = options.url.replace(/\/$/, "");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.username !== undefined) {
+    headers["authorization"] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`;
+  }
+  let reachable = true;
+
+  const call = async (command: string, args: Record<string, string>): Promise<Call> => {
+    try {
+      const response = await fetch(`${base}/${command}`, { method: "POST", headers, body: JSON.stringify(args), signal: AbortSignal.timeout(options.timeoutMs) });
+      reachable = true;
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // a plain-text answer
+      }
+      return { ok: true, status: response.status, body };
+    } catch (err) {
+      reachable = false;
+      return { ok: false, reason: "unavailable", detail: `${command}: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}` };
+    }
+  };
+  const describe = (command: string, status: number, body: unknown) => `${command}: HTTP ${status} ${typeof body === "string" ? body : JSON.stringify(body)}`.slice(0, 300);
+  /** rescode commands: 0 is success, anything else failure, even with HTTP 200. */
+  const rescodeOk = (result: Call) => result.ok && result.status === 200 && result.body === 0;
+  const user = (username: string) => ({ user: username, host: options.domain });
+
+  const exists = async (username: string): Promise<boolean | Call> => {
+    const result = await call("check_account", user(username));
+    if (!result.ok) return result;
+    if (result.status === 200 && (result.body === 0 || result.body === 1)) return result.body === 0;
+    return result;
+  };
+  const failure = (command: string, result: Call): { ok: false; reason: "rejected" | "unavailable"; detail: string } =>
+    result.ok ? { ok: false, reason: result.status >= 500 ? "unavailable" : "rejected", detail: describe(command, result.status, result.body) } : result;
+
+  const adapter: ServerAdapter = {
+    kind: "ejabberd-api",
+    async createAccount(account: Account): Promise<CreateAccountResult> {
+      const result = await call("register", { ...user(account.username), password: account.password });
+      if (result.ok && result.status === 200) return { ok: true };
+      if (result.ok && result.status === 409) return { ok: false, reason: "exists", detail: describe("register", result.status, result.body) };
+      return failure("register", result);
+    },
+    async changePassword(account: Account): Promise<ChangePasswordResult> {
+      const known = await exists(account.username);
+      if (known === false) return { ok: false, reason: "missing", detail: "check_account: no such account" };
+      if (known !== true) return failure("check_account", known);
+      const result = await call("change_password", { ...user(account.username), newpass: account.password });
+      return rescodeOk(result) ? { ok: true } : failure("change_password", result);
+    },
+    async deleteAccount(username: string): Promise<ChangePasswordResult> {
+      const known = await exists(username);
+      if (known === false) return { ok: false, reason: "missing", detail: "check_account: no such account" };
+      if (known !== true) return failure("check_account", known);
+      const result = await call("unregister", user(username));
+      return result.ok && result.status === 200 ? { ok: true } : failure("unregister", result);
+    },
+  };
+
+  const roster: RosterWriter = {
+    kind: "ejabberd-api",
+    isAvailable: () => reachable,
+    async setSubscribed(owner, item): Promise<RosterResult> {
+      const [localuser = "", localhost = ""] = owner.split("@");
+      const [contact = "", host = ""] = item.jid.split("@");
+      const result = await call("add_rosteritem", { localuser, localhost, user: contact, host, nick: "", group: item.groups.join(";"), subs: "both" });
+      return rescodeOk(result) ? { ok: true } : failure("add_rosteritem", result);
+    },
+  };
+  return { adapter, roster };
+}

@@ -1,0 +1,241 @@
+// A throwaway ejabberd (Debian package, 23.01 on Debian 12) on loopback, attached with
+// `ejabberdctl … foreground`, with its own config, spool and logs in a temp dir: for the adapter
+// contract suite. As root, Debian's ejabberdctl runs everything as the `ejabberd` user, so the
+// dir belongs to that user; Erlang distribution uses a fixed loopback port and no epmd.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./ports.js";
+
+export interface EjabberdOptions {
+  domain?: string;
+  anonDomain?: string;
+  componentDomain?: string;
+  componentSecret?: string;
+  /** The component may run XEP-0133 commands (`configure` access rule); default true. */
+  componentAdmin?: boolean;
+  /** mod_privilege grants for the component; default true. */
+  privilege?: boolean;
+  logLevel?: "info" | "warning" | "error" | "debug";
+}
+
+export interface EjabberdServer {
+  readonly dir: string;
+  readonly domain: string;
+  readonly anonDomain: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly httpPort: number;
+  readonly version: string;
+  /** mod_http_api base URL, open to loopback without credentials. */
+  apiUrl(): string;
+  componentService(): string;
+  c2sService(): string;
+  registerUser(username: string, password: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function isEjabberdInstalled(): boolean {
+  return existsSync("/usr/sbin/ejabberdctl");
+}
+
+const API_COMMANDS = ["register", "unregister", "check_account", "change_password", "check_password", "add_rosteritem", "delete_rosteritem", "get_roster", "registered_users", "status"];
+
+function renderConfig(o: Required<EjabberdOptions> & { c2sPort: number; componentPort: number; httpPort: number }): string {
+  const configure = ["    - allow: admin", ...(o.componentAdmin ? ["    - allow: invites_component"] : [])].join("\n");
+  const privilege = o.privilege
+    ? `  mod_privilege:\n    roster:\n      both: invites_component\n    message:\n      outgoing: invites_component\n`
+    : "";
+  return `# Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
+loglevel: ${o.logLevel}
+log_rotate_count: 0
+hosts:
+  - ${o.domain}
+  - ${o.anonDomain}
+host_config:
+  ${o.anonDomain}:
+    auth_method: anonymous
+    anonymous_protocol: sasl_anon
+auth_method: internal
+certfiles: []
+acme:
+  auto: false
+listen:
+  - port: ${o.c2sPort}
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    access: c2s
+    starttls: false
+    starttls_required: false
+  - port: ${o.componentPort}
+    ip: "127.0.0.1"
+    module: ejabberd_service
+    hosts:
+      "${o.componentDomain}":
+        password: "${o.componentSecret}"
+  - port: ${o.httpPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      /api: mod_http_api
+acl:
+  admin:
+    user: admin@${o.domain}
+  invites_component:
+    server: ${o.componentDomain}
+access_rules:
+  c2s:
+    allow: all
+  configure:
+${configure}
+api_permissions:
+  "console commands":
+    from:
+      - ejabberd_ctl
+    who: all
+    what: "*"
+  "loopback HTTP API":
+    from:
+      - mod_http_api
+    who:
+      ip: 127.0.0.0/8
+    what:
+${API_COMMANDS.map((command) => `      - ${command}`).join("\n")}
+modules:
+  mod_adhoc: {}
+  mod_admin_extra: {}
+  mod_configure: {}
+  mod_disco: {}
+  mod_http_api: {}
+  mod_last: {}
+  mod_ping: {}
+  mod_roster:
+    versioning: true
+${privilege}`;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startEjabberd(opts: EjabberdOptions = {}): Promise<EjabberdServer> {
+  if (!isEjabberdInstalled()) throw new Error("ejabberd is not installed: apt-get install -y ejabberd");
+  const options = {
+    domain: opts.domain ?? "example.test",
+    anonDomain: opts.anonDomain ?? "anon.example.test",
+    componentDomain: opts.componentDomain ?? "invites.example.test",
+    componentSecret: opts.componentSecret ?? randomBytes(16).toString("hex"),
+    componentAdmin: opts.componentAdmin ?? true,
+    privilege: opts.privilege ?? true,
+    logLevel: opts.logLevel ?? "warning",
+  };
+  const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
+  mkdirSync(join(dir, "spool"));
+  mkdirSync(join(dir, "logs"));
+  const [c2sPort, componentPort, httpPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(dir, "ejabberd.yml"), renderConfig({ ...options, c2sPort, componentPort, httpPort }));
+  const node = `xiej${randomBytes(3).toString("hex")}@localhost`;
+  writeFileSync(join(dir, "ejabberdctl.cfg"), [
+    `ERLANG_NODE=${node}`,
+    `EJABBERD_PID_PATH=${join(dir, "ejabberd.pid")}`,
+    `ERL_DIST_PORT=${distPort}`,
+    "INET_DIST_INTERFACE=127.0.0.1",
+    'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+    "",
+  ].join("\n"));
+  if (existsSync("/etc/ejabberd/inetrc")) copyFileSync("/etc/ejabberd/inetrc", join(dir, "inetrc"));
+  chmodSync(dir, 0o755);
+  if (process.getuid?.() === 0) await run("chown", ["-R", "ejabberd:ejabberd", dir], 10_000);
+
+  const ctlArgs = ["--config-dir", dir, "--config", join(dir, "ejabberd.yml"), "--ctl-config", join(dir, "ejabberdctl.cfg"), "--spool", join(dir, "spool"), "--logs", join(dir, "logs")];
+  const out = openSync(join(dir, "stdout.log"), "a");
+  const child: ChildProcess = spawn("ejabberdctl", [...ctlArgs, "foreground"], { cwd: dir, stdio: ["ignore", out, out] });
+  closeSync(out);
+  const readPid = () => {
+    try {
+      return Number(readFileSync(join(dir, "ejabberd.pid"), "utf8").trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let beamPid: number | undefined;
+  const killAll = () => {
+    if (beamPid !== undefined && alive(beamPid)) process.kill(beamPid, "SIGKILL");
+    child.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
+
+  const logTail = () => {
+    try {
+      return readFileSync(join(dir, "stdout.log"), "utf8").split("\n").slice(-30).join("\n");
+    } catch {
+      return "(no log)";
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    beamPid = readPid();
+    if (beamPid !== undefined && (await accepts(c2sPort)) && (await accepts(componentPort)) && (await accepts(httpPort))) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      killAll();
+      const tail = logTail();
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`ejabberd did not come up:\n${tail}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  let version = "unknown";
+  const dpkg = await run("dpkg-query", ["-W", "-f=${Version}", "ejabberd"], 5000);
+  if (dpkg.code === 0) version = dpkg.output.trim();
+  const apiUrl = `http://127.0.0.1:${httpPort}/api`;
+  let stopped = false;
+
+  return {
+    dir, ...options, c2sPort, componentPort, httpPort, version,
+    apiUrl: () => apiUrl,
+    componentService: () => `xmpp://127.0.0.1:${componentPort}`,
+    c2sService: () => `xmpp://127.0.0.1:${c2sPort}`,
+    async registerUser(username, password) {
+      const response = await fetch(`${apiUrl}/register`, { method: "POST", body: JSON.stringify({ user: username, host: options.domain, password }) });
+      if (!response.ok) throw new Error(`register ${username}: HTTP ${response.status} ${await response.text()}`);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      process.off("exit", killAll);
+      await run("ejabberdctl", [...ctlArgs, "stop"], 20_000);
+      const until = Date.now() + 10_000;
+      while (beamPid !== undefined && alive(beamPid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+      killAll();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

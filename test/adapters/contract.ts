@@ -1,0 +1,129 @@
+// The one contract every server adapter passes, on a real server: create, "already exists",
+// change password, delete, mutual subscription, an unreachable server (clear error, invite left
+// usable) and a slow one (timeout). Each *.contract.test.ts runs it for its server and adapters.
+import { createServer, type Server } from "node:net";
+import { describe, expect, it } from "vitest";
+import type { RosterWriter, ServerAdapter } from "../../src/adapters/adapter.js";
+import { RegistrationService } from "../../src/invites/registration.js";
+import { type XmppServer, canLogin, rosterOf } from "../helpers/clients.js";
+import { makeCore } from "../helpers/invites.js";
+
+export interface ContractSubject {
+  readonly adapter: ServerAdapter;
+  readonly roster: RosterWriter;
+  readonly server: XmppServer;
+}
+
+export interface ContractOptions {
+  /** The adapter and roster writer against the running server. */
+  readonly subject: () => ContractSubject;
+  /** The same kind of adapter pointed at a port where nothing listens. */
+  readonly unreachable: (closedPort: number) => ServerAdapter | Promise<ServerAdapter>;
+  /** The same kind of adapter pointed at a server that accepts and never answers; 1 s timeout. */
+  readonly slow: (silentPort: number) => ServerAdapter | Promise<ServerAdapter>;
+}
+
+/** A TCP server that accepts connections and never says anything. */
+export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<import("node:net").Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+export async function closedPort(): Promise<number> {
+  const { freePort } = await import("../../src/demo/ports.js");
+  return freePort();
+}
+
+export function describeAdapterContract(name: string, options: ContractOptions): void {
+  describe(`adapter contract: ${name}`, () => {
+    const unique = (base: string) => `${base}${Math.random().toString(36).slice(2, 8)}`;
+
+    it("creates an account that logs in", async () => {
+      const { adapter, server } = options.subject();
+      const username = unique("made");
+      expect(await adapter.createAccount({ username, password: "pw-first-12345" })).toEqual({ ok: true });
+      expect(await canLogin(server, username, "pw-first-12345")).toBe(true);
+    });
+
+    it("says an account already exists, and leaves it alone", async () => {
+      const { adapter, server } = options.subject();
+      const username = unique("dup");
+      await adapter.createAccount({ username, password: "pw-original-1" });
+      expect(await adapter.createAccount({ username, password: "pw-intruder-2" })).toMatchObject({ ok: false, reason: "exists" });
+      expect(await canLogin(server, username, "pw-original-1")).toBe(true);
+    });
+
+    it("changes a password, and says when there is no such account", async () => {
+      const { adapter, server } = options.subject();
+      const username = unique("pass");
+      await adapter.createAccount({ username, password: "pw-before-123" });
+      expect(await adapter.changePassword({ username, password: "pw-after-4567" })).toEqual({ ok: true });
+      expect(await canLogin(server, username, "pw-before-123")).toBe(false);
+      expect(await canLogin(server, username, "pw-after-4567")).toBe(true);
+      expect(await adapter.changePassword({ username: unique("ghost"), password: "pw-ghost-1234" })).toMatchObject({ ok: false, reason: "missing" });
+    });
+
+    it("deletes an account, and says when there is none", async () => {
+      const { adapter, server } = options.subject();
+      const username = unique("gone");
+      await adapter.createAccount({ username, password: "pw-delete-123" });
+      expect(await adapter.deleteAccount(username)).toEqual({ ok: true });
+      expect(await canLogin(server, username, "pw-delete-123")).toBe(false);
+      expect(await adapter.deleteAccount(username)).toMatchObject({ ok: false, reason: "missing" });
+    });
+
+    it("XEP-0379: writes a mutual subscription both users see as both", async () => {
+      const { adapter, roster, server } = options.subject();
+      const [a, b] = [unique("ann"), unique("bea")];
+      await adapter.createAccount({ username: a, password: "pw-ann-123456" });
+      await adapter.createAccount({ username: b, password: "pw-bea-123456" });
+      const deadline = Date.now() + 5000;
+      while (!roster.isAvailable() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await roster.setSubscribed(`${a}@${server.domain}`, { jid: `${b}@${server.domain}`, groups: ["Team"] })).toEqual({ ok: true });
+      expect(await roster.setSubscribed(`${b}@${server.domain}`, { jid: `${a}@${server.domain}`, groups: ["Team"] })).toEqual({ ok: true });
+      expect((await rosterOf(server, a, "pw-ann-123456")).get(`${b}@${server.domain}`)).toEqual({ subscription: "both", groups: ["Team"] });
+      expect((await rosterOf(server, b, "pw-bea-123456")).get(`${a}@${server.domain}`)).toEqual({ subscription: "both", groups: ["Team"] });
+    });
+
+    it("an unreachable server: a clear 'unavailable', and the invite stays usable", async () => {
+      const adapter = await options.unreachable(await closedPort());
+      try {
+        const result = await adapter.createAccount({ username: "nobody", password: "pw-9876543210" });
+        expect(result).toMatchObject({ ok: false, reason: "unavailable" });
+        expect((result as { detail?: string }).detail).toBeTruthy();
+        const core = makeCore();
+        const registration = new RegistrationService({ invites: core.invites, adapter, policy: { inviteOnly: true, allowRegistration: false }, log: core.logs.log, minPasswordLength: 10 });
+        const { invite, token } = core.invites.create();
+        await expect(registration.register({ token, username: "nobody", password: "pw-9876543210", door: "xmpp" })).rejects.toMatchObject({ code: "account-creation-failed" });
+        expect(core.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+      } finally {
+        await adapter.stop?.();
+      }
+    });
+
+    it("a slow server: the call gives up after its timeout", async () => {
+      const silent = await silentServer();
+      const adapter = await options.slow(silent.port);
+      try {
+        const started = Date.now();
+        expect(await adapter.createAccount({ username: "patient", password: "pw-1234567890" })).toMatchObject({ ok: false, reason: "unavailable" });
+        expect(Date.now() - started).toBeLessThan(5000);
+      } finally {
+        await adapter.stop?.();
+        await silent.close();
+      }
+    });
+  });
+}
