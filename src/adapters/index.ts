@@ -18,9 +18,9 @@ export function createAdapter(config: AdapterConfig, deps: AdapterDeps): ServerA
   const timeoutMs = config.timeout * 1000;
   switch (config.type) {
     case "xep0133":
-      return createXep0133Adapter({ xmpp: deps.xmpp, domain: deps.domain, timeoutMs });
+      return createXep0133Adapter({ xmpp: deps.xmpp, domain: deps.domain, timeoutMs, commandsJid: config.commands_jid });
     case "xep0133-account":
-      return createXep0133AccountAdapter({ jid: config.jid, password: config.password, service: config.service, domain: deps.domain, timeoutMs, log: deps.log });
+      return createXep0133AccountAdapter({ jid: config.jid, password: config.password, service: config.service, domain: deps.domain, timeoutMs, log: deps.log, commandsJid: config.commands_jid });
     case "ejabberd-api":
       return createEjabberdApi({ url: config.url, domain: deps.domain, username: config.username, password: config.password, timeoutMs }).adapter;
     case "prosodyctl":

@@ -14,6 +14,7 @@ export interface Xep0133AccountOptions {
   readonly domain: string;
   readonly timeoutMs: number;
   readonly log: Logger;
+  readonly commandsJid?: string | undefined;
 }
 
 export function createXep0133AccountAdapter(options: Xep0133AccountOptions): ServerAdapter {
@@ -29,7 +30,7 @@ export function createXep0133AccountAdapter(options: Xep0133AccountOptions): Ser
       return entity.iqCaller.request(stanza, timeoutMs);
     },
   };
-  const commands = createXep0133Adapter({ xmpp: requester, domain: options.domain, timeoutMs: options.timeoutMs }, "xep0133-account");
+  const commands = createXep0133Adapter({ xmpp: requester, domain: options.domain, timeoutMs: options.timeoutMs, commandsJid: options.commandsJid }, "xep0133-account");
 
   return {
     ...commands,

@@ -19,6 +19,8 @@ export interface Xep0133Options {
   readonly xmpp: IqRequester;
   readonly domain: string;
   readonly timeoutMs: number;
+  /** Where the commands go: the domain (Prosody, ejabberd, Openfire), or e.g. sess-man@domain (Tigase). */
+  readonly commandsJid?: string | undefined;
 }
 
 /** What a command's reply says, before each operation gives it meaning. */
@@ -30,17 +32,17 @@ export const ADD_USER = `${NS.ADMIN}#add-user`;
 export const CHANGE_USER_PASSWORD = `${NS.ADMIN}#change-user-password`;
 export const DELETE_USER = `${NS.ADMIN}#delete-user`;
 
-export function adminCommand(domain: string, node: string, fields: Record<string, string>): Element {
+export function adminCommand(to: string, node: string, fields: Record<string, string>): Element {
   // One round trip: Prosody and ejabberd both take the filled-in form with the first execute.
-  return xml("iq", { type: "set", to: domain },
+  return xml("iq", { type: "set", to },
     xml("command", { xmlns: NS.COMMANDS, node, action: "complete" },
       xml("x", { xmlns: NS.DATA_FORMS, type: "submit" },
         xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS.ADMIN)),
         Object.entries(fields).map(([name, value]) => xml("field", { var: name }, xml("value", {}, value))))));
 }
 
-export function addUserCommand(domain: string, account: Account): Element {
-  return adminCommand(domain, ADD_USER, {
+export function addUserCommand(domain: string, account: Account, to = domain): Element {
+  return adminCommand(to, ADD_USER, {
     accountjid: `${account.username}@${domain}`,
     password: account.password,
     "password-verify": account.password,
@@ -84,6 +86,7 @@ function commonReason(outcome: Exclude<CommandOutcome, { ok: true }>): { reason:
 
 export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"): ServerAdapter {
   const { xmpp, domain, timeoutMs } = options;
+  const to = options.commandsJid ?? domain;
 
   const run = async (command: Element): Promise<CommandOutcome> => {
     if (!xmpp.isOnline()) return { ok: false, condition: undefined, note: undefined, detail: "component not connected" };
@@ -97,19 +100,19 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
   return {
     kind,
     async createAccount(account) {
-      const outcome = await run(addUserCommand(domain, account));
+      const outcome = await run(addUserCommand(domain, account, to));
       if (outcome.ok) return { ok: true };
       if (outcome.condition === "conflict" || /already exists/i.test(outcome.note ?? "")) return { ok: false, reason: "exists", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
     async changePassword(account) {
-      const outcome = await run(adminCommand(domain, CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password }));
+      const outcome = await run(adminCommand(to, CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password }));
       if (outcome.ok) return { ok: true };
       if (outcome.condition === "item-not-found" || /does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
     async deleteAccount(username) {
-      const outcome = await run(adminCommand(domain, DELETE_USER, { accountjids: `${username}@${domain}` }));
+      const outcome = await run(adminCommand(to, DELETE_USER, { accountjids: `${username}@${domain}` }));
       // Prosody answers a completed command either way; its note says which accounts failed.
       if (outcome.ok) return /could not be deleted/i.test(outcome.info ?? "") ? { ok: false, reason: "missing", detail: outcome.info ?? "" } : { ok: true };
       // Prosody: "The following accounts could not be deleted: …" in an error note.

@@ -91,6 +91,7 @@ const adapterConfig = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("xep0133").describe("XEP-0133 admin commands sent from the component JID to `domain`"),
     timeout,
+    commands_jid: z.string().min(1).optional().describe("Where the commands go when not the domain (Tigase: sess-man@DOMAIN)"),
     roster: rosterConfig.default({ type: "xep0356" }),
   }).describe("Prosody: list the component in `admins`; ejabberd: the component in the `configure` access rule"),
   z.strictObject({
@@ -99,6 +100,7 @@ const adapterConfig = z.discriminatedUnion("type", [
     password: z.string().min(1),
     service: xmppService.describe("The server's client port, e.g. xmpp://127.0.0.1:5222"),
     timeout,
+    commands_jid: z.string().min(1).optional().describe("Where the commands go when not the domain (Tigase: sess-man@DOMAIN)"),
     roster: rosterConfig.default({ type: "xep0356" }),
   }).describe("The same commands from an admin account over a client connection (Openfire, Tigase, servers that will not make a component an admin)"),
   z.strictObject({

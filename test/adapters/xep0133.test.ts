@@ -37,6 +37,14 @@ describe("XEP-0133 adapter", () => {
     expect(values).toEqual({ FORM_TYPE: "http://jabber.org/protocol/admin", accountjid: "alice@example.test", password: "pw", "password-verify": "pw" });
   });
 
+  it("sends to commands_jid when set (Tigase: sess-man@domain)", async () => {
+    const { xmpp, requests } = fakeServer(() => completed());
+    const adapter = createXep0133Adapter({ xmpp, domain: "example.test", timeoutMs: 1000, commandsJid: "sess-man@example.test" });
+    await adapter.createAccount({ username: "a", password: "p" });
+    await adapter.changePassword({ username: "a", password: "q" });
+    expect(requests.map((r) => r.attrs.to)).toEqual(["sess-man@example.test", "sess-man@example.test"]);
+  });
+
   it("a completed command without an error note is success", async () => {
     const { adapter } = fakeServer(() => completed('<note type="info">Account successfully created</note>'));
     expect(await adapter.createAccount({ username: "alice", password: "pw" })).toEqual({ ok: true });
