@@ -161,8 +161,17 @@ export class RegistrationService {
       if (claim) this.#invites.consume(claim, redemption);
       else this.#invites.recordOpenRegistration(redemption);
     } catch (err) {
-      // The account is real, so the registration stands; the log line lets an operator revoke the invite.
-      log.error({ incident: newIncidentId(), err }, "account created but the invite use was not recorded");
+      const incident = newIncidentId();
+      if (reset) {
+        // A password change cannot be undone; it stands, and the log says the use was not counted.
+        log.error({ incident, err }, "password reset but the invite use was not recorded");
+      } else {
+        // Nothing half done: an account whose invite use could not be counted is rolled back.
+        const rollback = await this.#adapter.deleteAccount(username).catch((e: unknown) => ({ ok: false as const, reason: "unavailable" as const, detail: String(e) }));
+        if (claim) this.#invites.release(claim);
+        log.error({ incident, err, rolledBack: rollback.ok }, "the invite use could not be recorded; account rolled back");
+        throw new AppError("internal", incident, err);
+      }
     }
     log.info(reset ? "password reset" : "account registered");
     this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);

@@ -62,6 +62,23 @@ describe("RegistrationService", () => {
     expect(invites.get(invite.id).uses).toBe(1);
   });
 
+  it("rolls the account back when the invite use cannot be recorded: nothing half done", async () => {
+    const { registration, invites, adapter, logs } = makeCore();
+    const { invite, token } = invites.create();
+    const consume = invites.consume.bind(invites);
+    invites.consume = () => {
+      throw new Error("disk full");
+    };
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
+    expect(err.code).toBe("internal");
+    expect(adapter.accounts.has("alice")).toBe(false);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(logs.lines().some((line) => line["rolledBack"] === true)).toBe(true);
+    invites.consume = consume;
+    await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
+    expect(invites.get(invite.id).uses).toBe(1);
+  });
+
   it("a fixed-username invite registers only that username", async () => {
     const { registration, invites, adapter } = makeCore();
     const { token } = invites.create({ username: "zoe" });
