@@ -27,7 +27,7 @@ import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
 export const PREAUTH_TTL_MS = 5 * 60_000;
 /** Longer than any adapter call can take, so only abandoned claims are released. */
 export const STALE_CLAIM_MS = 10 * 60_000;
-const HOUSEKEEPING_MS = 60 * 60_000;
+const HOUSEKEEPING_MS = 10 * 60_000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -170,6 +170,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const housekeeping = () => {
     const released = invites.releaseStaleClaims(STALE_CLAIM_MS);
     const purged = invites.purgeExpired();
+    db.pragma("wal_checkpoint(PASSIVE)");
     if (released || purged) log.info({ released, purged }, "housekeeping");
   };
 

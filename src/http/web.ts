@@ -2,7 +2,6 @@
 // registration core and error registry as XEP-0077.
 import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import QRCode from "qrcode";
 import { AppError, isAppError } from "../errors.js";
 import { type Invite, registersAccount } from "../invites/invite.js";
 import { inviteUri } from "../invites/uri.js";
@@ -46,6 +45,8 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
       if (!invite) return invalid(reply);
       const uri = inviteUri(invite, token, config.domain);
       const pageUrl = `${baseUrl(request)}/invite/${token}`;
+      // Loaded on the first landing page, not at start: it is ~8 MB an idle process does not need.
+      const QRCode = (await import("qrcode")).default;
       const qrSvg = trusted(await QRCode.toString(pageUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" }));
       // Conversations reads this header (HTTP HEAD) when a scanned QR code holds the page's URL.
       reply.header("link", `<${uri}>; rel="alternate"`);

@@ -116,12 +116,20 @@ export class InviteService {
     for (;;) {
       const id = generateInviteId();
       if (this.#store.insert({ id, ...row })) {
-        const invite = this.#store.findById(id);
-        if (!invite) throw new Error(`invite ${id} vanished after insert`);
+        const { tokenHash: _hash, ...fields } = row;
+        const invite: Invite = { id, ...fields, uses: 0, pending: 0, revokedAt: null };
         this.#events.created?.(invite);
         return { invite, token, uri: inviteUri(invite, token, this.#domain) };
       }
     }
+  }
+
+  /** Creates `count` invites alike in one transaction: for bulk issuing (e.g. a conference). */
+  createMany(count: number, request: CreateInvite = {}): CreatedInvite[] {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_USES_LIMIT) {
+      throw new AppError("invalid-argument", `The number of invites must be a whole number from 1 to ${MAX_USES_LIMIT}`);
+    }
+    return this.#store.transaction(() => Array.from({ length: count }, () => this.create(request)));
   }
 
   #checkKind(type: InviteType, request: CreateInvite): { username: string | null; inviter: string | null; allowRegistration: boolean; groups: string[] } {

@@ -173,6 +173,11 @@ export class InviteStore {
     );
   }
 
+  /** Runs `work` in one (immediate) transaction. */
+  transaction<T>(work: () => T): T {
+    return this.#db.transaction(work).immediate();
+  }
+
   /** False when the id is already taken (the caller picks another). */
   insert(invite: NewInvite): boolean {
     try {

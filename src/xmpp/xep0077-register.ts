@@ -32,6 +32,8 @@ const INSTRUCTIONS = "Choose a username and password for use with this service."
 const INVITE_INSTRUCTIONS = `${INSTRUCTIONS} Registration needs an invite: send its token first (urn:xmpp:pars:0), or enter it in the form.`;
 
 export function registerIbr({ xmpp, registration, sessions, log, domain }: RegisterOptions): void {
+  // Built once: the form never changes while the process runs.
+  const form = registrationForm(registration.mode === "invite-only", domain);
   xmpp.iqCallee.get(NS.REGISTER, "query", guarded(log, (ctx) => {
     if (!registration.isAvailable) throw new AppError("registration-disabled");
     // §3.1: an entity that already registered is told so, with what it registered.
@@ -41,7 +43,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
         xml("registered"),
         xml("username", {}, registered.slice(0, registered.lastIndexOf("@"))));
     }
-    return registrationForm(registration.mode === "invite-only", domain);
+    return form;
   }));
 
   xmpp.iqCallee.set(NS.REGISTER, "query", guarded(log, async (ctx) => {
@@ -64,7 +66,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
   }));
 }
 
-function registrationForm(needsToken: boolean, domain: string): Element {
+export function registrationForm(needsToken: boolean, domain: string): Element {
   const instructions = needsToken ? INVITE_INSTRUCTIONS : INSTRUCTIONS;
   return xml("query", { xmlns: NS.REGISTER },
     xml("instructions", {}, instructions),

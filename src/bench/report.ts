@@ -1,0 +1,76 @@
+// Renders the benchmark results as BENCHMARKS.md: one table per benchmark, figures as the median
+// of the runs with min–max, ratios computed pair by pair within each run.
+import type { DoorResult } from "./live.js";
+import type { StoreResult } from "./b3-store.js";
+import { type Spread, spread } from "./stats.js";
+
+interface Results {
+  date: string;
+  command: string;
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string; prosody: string };
+  plan: { runs: number; registrations: number; roundTrips: number; storeInvites: number };
+  b1: Record<string, { native: DoorResult[]; xmpp: DoorResult[]; web: DoorResult[] }>;
+  b2: { inFlight: number; ours: number[]; bare: number[]; sequential: { ours: number[]; bare: number[] } };
+  b3: StoreResult[];
+  b4: { idleRssMb: number; afterB1RssMb: number };
+}
+
+const f = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
+const show = (s: Spread, digits = 0) => `${f(s.median, digits)} (${f(s.min, digits)}–${f(s.max, digits)})`;
+const ratios = (a: readonly number[], b: readonly number[]) => spread(a.map((value, i) => value / (b[i] ?? Number.NaN)));
+
+export function renderReport(r: Results): string {
+  const lines: string[] = [];
+  const out = (line = "") => lines.push(line);
+  out("# Benchmarks");
+  out();
+  out(`Measured ${r.date.slice(0, 10)} with \`${r.command}\` on ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB,`);
+  out(`Node ${r.machine.node}, Prosody ${r.machine.prosody}, all on loopback. Each figure is the median of ${r.plan.runs} run(s) with min–max;`);
+  out("ratios are taken pair by pair inside each run. Raw figures: `bench/results.json`.");
+  out();
+  out(`## B1 registration (${r.plan.registrations} per door per run)`);
+  out();
+  out("Native: Prosody's own `mod_invites_register` on an unauthenticated c2s stream (preauth + register). XMPP door: an anonymous");
+  out("session logs in, sends preauth and register to the component, which creates the account with XEP-0133. Web door: GET the");
+  out("form, POST it. Prosody's PBKDF2 (10 000 iterations) runs for every account on every path.");
+  out();
+  out("| load | path | registrations/s | p50 ms | p99 ms | ours/native (rate) |");
+  out("|---|---|---|---|---|---|");
+  for (const [key, doors] of Object.entries(r.b1)) {
+    const load = key === "c1" ? "sequential" : `${key.slice(1)} at once`;
+    const native = doors.native.map((d) => d.perSecond);
+    for (const [name, results] of [["native", doors.native], ["xmpp door", doors.xmpp], ["web door", doors.web]] as const) {
+      const rate = results.map((d) => d.perSecond);
+      out(`| ${load} | ${name} | ${show(spread(rate))} | ${show(spread(results.map((d) => d.p50Ms)), 1)} | ${show(spread(results.map((d) => d.p99Ms)), 1)} | ${name === "native" ? "1" : show(ratios(rate, native), 2)} |`);
+    }
+  }
+  out();
+  out(`## B2 component overhead (${r.plan.roundTrips} register \`get\` round trips per run, one anonymous client)`);
+  out();
+  out("| in flight | xmpp-invites (IQ/s) | bare @xmpp/component (IQ/s) | ours/bare |");
+  out("|---|---|---|---|");
+  out(`| 1 | ${show(spread(r.b2.sequential.ours))} | ${show(spread(r.b2.sequential.bare))} | ${show(ratios(r.b2.sequential.ours, r.b2.sequential.bare), 2)} |`);
+  out(`| ${r.b2.inFlight} | ${show(spread(r.b2.ours))} | ${show(spread(r.b2.bare))} | ${show(ratios(r.b2.ours, r.b2.bare), 2)} |`);
+  out();
+  out(`## B3 store at scale (${r.plan.storeInvites.toLocaleString("en")} invites, SQLite file, WAL)`);
+  out();
+  out("| figure | value |");
+  out("|---|---|");
+  out(`| first 100 000 created (batches of 10 000 per transaction) | ${show(spread(r.b3.map((s) => s.first100kMs / 1000)), 2)} s |`);
+  out(`| creation rate, batched | ${show(spread(r.b3.map((s) => s.createPerSecond)))} /s |`);
+  out(`| creation rate, one per transaction (CLI, API) | ${show(spread(r.b3.map((s) => s.singleCreatePerSecond)))} /s |`);
+  out(`| claim + consume p50 | ${show(spread(r.b3.map((s) => s.claimConsumeP50Us)))} µs |`);
+  out(`| claim + consume p99 | ${show(spread(r.b3.map((s) => s.claimConsumeP99Us)))} µs |`);
+  out(`| one page (50) of pending invites | ${show(spread(r.b3.map((s) => s.listPageMs)), 2)} ms |`);
+  out(`| database size per invite | ${show(spread(r.b3.map((s) => s.bytesPerInvite)))} bytes |`);
+  out(`| bench process RSS after the run | ${show(spread(r.b3.map((s) => s.rssMb)))} MB |`);
+  out();
+  out("## B4 memory (the component process)");
+  out();
+  out("| when | RSS |");
+  out("|---|---|");
+  out(`| idle, 2 s after start | ${f(r.b4.idleRssMb, 1)} MB |`);
+  out(`| after B1 | ${f(r.b4.afterB1RssMb, 1)} MB |`);
+  out();
+  return `${lines.join("\n")}\n`;
+}
