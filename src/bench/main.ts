@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: B1 registration, B2 component overhead, B3 store at scale,
 // B4 memory, side by side with Prosody's own invites on one real server, in one run.
 // Writes bench/results.json and BENCHMARKS.md.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,11 +26,18 @@ export interface Plan {
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, render: { type: "boolean", default: false } }, strict: true });
+  const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+  if (values.render) {
+    // Re-renders BENCHMARKS.md from the last full run's raw figures.
+    const report = renderReport(JSON.parse(readFileSync(join(root, "bench", "results.json"), "utf8")));
+    writeFileSync(join(root, "BENCHMARKS.md"), report);
+    process.stdout.write(report);
+    return;
+  }
   const plan: Plan = values.quick
     ? { quick: true, runs: 1, registrations: 30, concurrency: [1, 16], roundTrips: 300, storeInvites: 100_000, storeSamples: 2000 }
     : { quick: false, runs: 3, registrations: 200, concurrency: [1, 16], roundTrips: 2000, storeInvites: 1_000_000, storeSamples: 10_000 };
-  const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
   const cli = join(root, "dist", "cli", "main.js");
   await ensureProsodyInstalled(say);
   const server = await startProsody({ nativeInvites: true });
