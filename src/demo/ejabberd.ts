@@ -5,20 +5,11 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./ports.js";
+import { type ServerNames, accepts, freePort } from "./ports.js";
 
-export interface EjabberdOptions {
-  domain?: string;
-  anonDomain?: string;
-  componentDomain?: string;
-  componentSecret?: string;
-  /** The component may run XEP-0133 commands (`configure` access rule); default true. */
-  componentAdmin?: boolean;
-  /** mod_privilege grants for the component; default true. */
-  privilege?: boolean;
+export interface EjabberdOptions extends ServerNames {
   logLevel?: "info" | "warning" | "error" | "debug";
 }
 
@@ -119,13 +110,6 @@ modules:
 ${privilege}`;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

@@ -1,4 +1,28 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+
+/** What every throwaway server here is set up with; each has its defaults. */
+export interface ServerNames {
+  domain?: string;
+  anonDomain?: string;
+  componentDomain?: string;
+  componentSecret?: string;
+  /** Let the component run XEP-0133 admin commands (default true). */
+  componentAdmin?: boolean;
+  /** Grant the component XEP-0356 roster access (default true). */
+  privilege?: boolean;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {

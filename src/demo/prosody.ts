@@ -3,20 +3,11 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { freePort } from "./ports.js";
+import { type ServerNames, accepts, freePort } from "./ports.js";
 import { join } from "node:path";
 
-export interface ProsodyOptions {
-  domain?: string;
-  anonDomain?: string;
-  componentDomain?: string;
-  componentSecret?: string;
-  /** Put the component in `admins`, so it may run XEP-0133 commands (default true). */
-  componentAdmin?: boolean;
-  /** Load mod_privilege (XEP-0356) with roster rights for the component (default true). */
-  privilege?: boolean;
+export interface ProsodyOptions extends ServerNames {
   /** Load Prosody's own invite modules on the vhost (default false). */
   nativeInvites?: boolean;
   admins?: string[];
@@ -91,13 +82,6 @@ export async function ensureProsodyInstalled(log: (line: string) => void = () =>
   if (!isProsodyInstalled()) throw new Error("apt-get finished but prosody or prosody-modules is still missing");
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string literal here
 
