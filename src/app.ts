@@ -1,24 +1,26 @@
 // The composition root: the only place that builds things and wires them together.
 import type { Logger } from "pino";
-import type { RosterWriter, ServerAdapter } from "./adapters/adapter.js";
 import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
 import { ApiKeyService } from "./invites/api-keys.js";
-import { type Metrics, createMetrics } from "./metrics.js";
 import { type Clock, systemClock } from "./invites/clock.js";
-import { type Db, openDatabase } from "./invites/database.js";
 import type { InviteEvents } from "./invites/events.js";
+import { Housekeeping } from "./invites/housekeeping.js";
+import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { InviteService } from "./invites/service.js";
-import { InviteStore } from "./invites/store.js";
+import { isWritable } from "./invites/sqlite/database.js";
+import { type Stores, openStores } from "./invites/sqlite/index.js";
+import { type Metrics, createMetrics } from "./metrics.js";
+import { NS } from "./protocol/namespaces.js";
+import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
-import { NS } from "./xmpp/namespaces.js";
-import { inviteCommands } from "./xmpp/commands/index.js";
+import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
-import { type Requester, registerCommands } from "./xmpp/xep0050-commands.js";
+import { registerCommands } from "./xmpp/xep0050-commands.js";
 import { registerIbr } from "./xmpp/xep0077-register.js";
 import { registerPing } from "./xmpp/xep0199-ping.js";
 import { createPrivilegedRoster } from "./xmpp/xep0356-privilege.js";
@@ -40,7 +42,7 @@ export interface AppOverrides {
 
 export interface App {
   readonly config: Config;
-  readonly db: Db;
+  readonly stores: Stores;
   readonly invites: InviteService;
   readonly registration: RegistrationService;
   readonly connection: ComponentConnection;
@@ -54,32 +56,22 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock, events?: InviteEvents): { db: Db; invites: InviteService } {
-  const db = openDatabase(config.database);
+/** The stores and the invite service alone, for commands that only touch the database. */
+export function openInvites(config: Config, clock: Clock = systemClock, events?: InviteEvents): { stores: Stores; invites: InviteService } {
+  const stores = openStores(config.database);
   const invites = new InviteService({
-    store: new InviteStore(db),
+    store: stores.invites,
+    claims: stores.claims,
     clock,
     domain: config.domain,
     defaultExpiry: config.invite_expiry,
     ...(events ? { events } : {}),
   });
-  return { db, invites };
-}
-
-/** The web page of an invite, when `http.public_url` says where the web door is. */
-export function landingUrlFor(config: Config): (token: string) => string | undefined {
-  const base = config.http.public_url?.replace(/\/$/, "");
-  return (token) => (base === undefined ? undefined : `${base}/invite/${token}`);
+  return { stores, invites };
 }
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
-  // Metrics read the connection state lazily, so they can exist before it does.
-  let isOnline = () => false;
-  const metrics = createMetrics(() => isOnline());
-  const { db, invites } = openInvites(config, clock, metrics.events);
-  const apiKeys = new ApiKeyService(db, clock);
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
@@ -87,7 +79,11 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "xep0114" }),
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
-  isOnline = () => connection.isOnline();
+  const { xmpp } = connection;
+  const metrics = createMetrics(() => connection.isOnline());
+  const { stores, invites } = openInvites(config, clock, metrics.events);
+  const apiKeys = new ApiKeyService(stores.apiKeys, clock);
+
   const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: log.child({ feature: "adapter" }) }));
   const roster = overrides.roster ?? createRoster(config.adapter, {
     domain: config.domain,
@@ -97,12 +93,10 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       componentDomain: config.component.domain,
       log: log.child({ feature: "xep0356" }),
       timeoutMs: config.adapter.timeout * 1000,
-      // Only ever called once the server has connected, long after rosterTasks exists.
-      onGranted: () => rosterTasks.kick(),
     }),
   });
   const rosterTasks = new RosterTaskRunner({
-    store: invites.store,
+    queue: stores.rosterQueue,
     roster,
     clock,
     log: log.child({ feature: "xep0379" }),
@@ -119,15 +113,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     events: metrics.events,
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
-  const { xmpp } = connection;
   // Queued roster steps run as soon as the server is back (for writers that need no grant).
   xmpp.on("online", () => rosterTasks.kick());
-
-  const admins = new Set(config.admins.map((jid) => jid.toLowerCase()));
-  const requesterOf = (from: { toString(): string; bare(): { toString(): string }; local: string; domain: string }): Requester => {
-    const bare = from.bare().toString().toLowerCase();
-    return { jid: from.toString(), bare, isAdmin: admins.has(bare), isLocalUser: from.domain === config.domain && from.local !== "" };
-  };
 
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
@@ -137,9 +124,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       domain: config.domain,
       allowContactInvites: config.allow_contact_invites,
       allowUserInvites: config.allow_user_invites,
-      landingUrl: landingUrlFor(config),
+      publicUrl: config.http.public_url,
     }),
-    requesterOf,
+    requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
     clock,
     log: log.child({ feature: "xep0050" }),
@@ -163,23 +150,20 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     metrics,
     clock,
     log: log.child({ feature: "http" }),
-    health: () => ({ component: connection.isOnline(), database: isWritable(db) }),
+    health: () => ({ component: connection.isOnline(), database: isWritable(stores.db) }),
+  });
+  const housekeeping = new Housekeeping({
+    invites,
+    compact: () => stores.db.pragma("wal_checkpoint(PASSIVE)"),
+    log: log.child({ feature: "housekeeping" }),
+    intervalMs: HOUSEKEEPING_MS,
+    staleClaimMs: STALE_CLAIM_MS,
   });
 
-  let timer: NodeJS.Timeout | undefined;
-  const housekeeping = () => {
-    const released = invites.releaseStaleClaims(STALE_CLAIM_MS);
-    const purged = invites.purgeExpired();
-    db.pragma("wal_checkpoint(PASSIVE)");
-    if (released || purged) log.info({ released, purged }, "housekeeping");
-  };
-
   return {
-    config, db, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http,
     async start() {
-      housekeeping();
-      timer = setInterval(housekeeping, HOUSEKEEPING_MS);
-      timer.unref();
+      housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode }, "starting");
       await http.start();
       await adapter.start?.();
@@ -187,24 +171,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       rosterTasks.start();
     },
     async stop() {
-      clearInterval(timer);
+      housekeeping.stop();
       await http.stop();
       await rosterTasks.stop();
       await adapter.stop?.();
       await connection.stop();
-      db.close();
+      stores.db.close();
       log.info("stopped");
     },
   };
-}
-
-/** Takes the write lock and gives it back: proof the database can be written. */
-function isWritable(db: Db): boolean {
-  try {
-    db.exec("BEGIN IMMEDIATE");
-    db.exec("ROLLBACK");
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 // One registry of the errors users can see, shared by every door: the XMPP edge renders an
 // entry as a stanza error (RFC 6120 §8.3), the CLI as a message and exit code, and HTTP
-// (later) as a status with a JSON body carrying the same `code`.
+// as a status with a JSON body carrying the same `code`.
 import { randomBytes } from "node:crypto";
 
 export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";

@@ -1,7 +1,7 @@
 // Prometheus metrics (GET /metrics), in the text exposition format 0.0.4. The domain reports
 // through InviteEvents; this file turns those reports into counters, so no domain code knows
-// about Prometheus. Hand-written: a client library cost about 12 MB of memory for five series.
-import type { ServerAdapter } from "./adapters/adapter.js";
+// about Prometheus. Hand-written: a client library cost about 12 MB of memory for a handful of series.
+import type { ServerAdapter } from "./invites/ports.js";
 import type { InviteEvents } from "./invites/events.js";
 import { inviteKind } from "./invites/invite.js";
 

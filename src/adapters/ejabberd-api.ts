@@ -1,7 +1,8 @@
 // ejabberd's mod_http_api: accounts (register, check_account, change_password, unregister) and
 // rosters (add_rosteritem with subs=both). Beware: commands that return a "rescode" answer HTTP 200
 // with the body 1 on failure, so every body is read.
-import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "./adapter.js";
+import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
+import { parseJid } from "../protocol/jid.js";
 
 export interface EjabberdApiOptions {
   /** e.g. http://127.0.0.1:5280/api */
@@ -81,9 +82,10 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
     kind: "ejabberd-api",
     isAvailable: () => reachable,
     async setSubscribed(owner, item): Promise<RosterResult> {
-      const [localuser = "", localhost = ""] = owner.split("@");
-      const [contact = "", host = ""] = item.jid.split("@");
-      const result = await call("add_rosteritem", { localuser, localhost, user: contact, host, nick: "", group: item.groups.join(";"), subs: "both" });
+      const user = parseJid(owner);
+      const contact = parseJid(item.jid);
+      if (!user || !contact) return { ok: false, reason: "rejected", detail: "not a user JID" };
+      const result = await call("add_rosteritem", { localuser: user.local, localhost: user.domain, user: contact.local, host: contact.domain, nick: "", group: item.groups.join(";"), subs: "both" });
       return rescodeOk(result) ? { ok: true } : failure("add_rosteritem", result);
     },
   };

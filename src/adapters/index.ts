@@ -1,10 +1,11 @@
 // Builds the configured adapter and its roster capability: an exhaustive switch on the type.
 import type { Logger } from "pino";
 import { type AdapterConfig, type RosterConfig, effectiveRoster } from "../config/schema.js";
-import type { RosterResult, RosterWriter, ServerAdapter } from "./adapter.js";
+import type { RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
 import { createEjabberdApi } from "./ejabberd-api.js";
 import { createProsodyctl } from "./prosodyctl.js";
-import { type IqRequester, createXep0133Adapter } from "./xep0133.js";
+import type { IqRequester } from "../protocol/iq.js";
+import { createXep0133Adapter } from "./xep0133.js";
 import { createXep0133AccountAdapter } from "./xep0133-account.js";
 
 export interface AdapterDeps {

@@ -2,7 +2,8 @@
 // admin rights: accounts through `user:*` commands, roster items through core.rostermanager.
 // Requests that arrive together share one process (about 65 ms per process, 4 ms per command).
 import { execFile } from "node:child_process";
-import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "./adapter.js";
+import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
+import { parseJid } from "../protocol/jid.js";
 
 export interface ProsodyctlOptions {
   /** Path of prosody.cfg.lua. */
@@ -101,10 +102,10 @@ export function createProsodyctl(options: ProsodyctlOptions): { adapter: ServerA
     kind: "prosodyctl",
     isAvailable: () => true,
     async setSubscribed(owner, item): Promise<RosterResult> {
-      const at = owner.indexOf("@");
+      const { local, domain } = parseJid(owner) ?? { local: "", domain: "" };
       const groups = item.groups.map((group) => `[${luaString(group)}]=true`).join(",");
       // Inside the running server: the item is saved and pushed to the owner's online sessions.
-      const line = `>local rm = require "core.rostermanager"; local u, h, c = ${luaString(owner.slice(0, at))}, ${luaString(owner.slice(at + 1))}, ${luaString(item.jid)}; ` +
+      const line = `>local rm = require "core.rostermanager"; local u, h, c = ${luaString(local)}, ${luaString(domain)}, ${luaString(item.jid)}; ` +
         `if not require "core.usermanager".user_exists(u, h) then error("no such user") end; ` +
         `local r = rm.load_roster(u, h); r[c] = { subscription = "both", groups = { ${groups} } }; ` +
         `assert(rm.save_roster(u, h, r, c)); rm.roster_push(u, h, c); return "roster-ok"`;

@@ -2,8 +2,10 @@
 // will not make a component an admin (Openfire, Tigase) or where operators prefer not to.
 import type { Client } from "@xmpp/client";
 import type { Logger } from "pino";
-import type { ServerAdapter } from "./adapter.js";
-import { type IqRequester, createXep0133Adapter } from "./xep0133.js";
+import type { ServerAdapter } from "../invites/ports.js";
+import type { IqRequester } from "../protocol/iq.js";
+import { createXep0133Adapter } from "./xep0133.js";
+import { parseJid } from "../protocol/jid.js";
 
 export interface Xep0133AccountOptions {
   /** The admin's bare JID. */
@@ -18,9 +20,8 @@ export interface Xep0133AccountOptions {
 }
 
 export function createXep0133AccountAdapter(options: Xep0133AccountOptions): ServerAdapter {
-  const at = options.jid.indexOf("@");
-  const username = options.jid.slice(0, at);
-  const loginDomain = options.jid.slice(at + 1);
+  // The config schema has checked it is an account JID.
+  const { local: username, domain: loginDomain } = parseJid(options.jid) ?? { local: "", domain: "" };
   let entity: Client | undefined;
 
   const requester: IqRequester = {

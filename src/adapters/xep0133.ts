@@ -5,16 +5,12 @@
 // in `admins`, ejabberd when the component matches the `configure` access rule.
 // ====================================================================
 import type { Element } from "ltx";
-import { NS } from "../xmpp/namespaces.js";
-import { xml } from "../xmpp/xml.js";
-import type { Account, ServerAdapter } from "./adapter.js";
+import { NS } from "../protocol/namespaces.js";
+import { xml } from "../protocol/xml.js";
+import type { Account, ServerAdapter } from "../invites/ports.js";
+import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 
 /** What the adapter needs from the component connection. */
-export interface IqRequester {
-  isOnline(): boolean;
-  request(stanza: Element, timeoutMs: number): Promise<Element>;
-}
-
 export interface Xep0133Options {
   readonly xmpp: IqRequester;
   readonly domain: string;
@@ -66,10 +62,9 @@ export function readCommandReply(reply: Element): CommandOutcome {
 
 /** An IQ error (thrown by the iq caller) or a timeout, as an outcome. */
 export function readCommandError(err: unknown): CommandOutcome {
-  const condition = typeof err === "object" && err !== null ? (err as { condition?: unknown }).condition : undefined;
-  const text = typeof err === "object" && err !== null ? String((err as { text?: unknown }).text ?? "") : "";
+  const { condition, text } = stanzaErrorOf(err);
   const detail = [condition, text].filter(Boolean).join(": ") || String(err);
-  return { ok: false, condition: typeof condition === "string" ? condition : undefined, note: undefined, detail };
+  return { ok: false, condition, note: undefined, detail };
 }
 
 const NO_ANSWER = new Set(["remote-server-timeout", "remote-server-not-found", "recipient-unavailable", "resource-constraint", undefined]);

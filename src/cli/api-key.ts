@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openDatabase } from "../invites/database.js";
+import { openStores } from "../invites/sqlite/index.js";
 import { type ApiKey, ApiKeyService } from "../invites/api-keys.js";
 import { systemClock } from "../invites/clock.js";
 import { iso } from "../invites/json.js";
@@ -26,8 +26,8 @@ export function runApiKey(args: string[]): number {
   const [action, ...rest] = args;
   const { values, positionals } = usage(() => parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true }));
   const config = loadConfig(configPath(values.config));
-  const db = openDatabase(config.database);
-  const keys = new ApiKeyService(db, systemClock);
+  const { db, apiKeys } = openStores(config.database);
+  const keys = new ApiKeyService(apiKeys, systemClock);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     switch (action) {

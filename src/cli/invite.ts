@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { landingUrlFor, openInvites } from "../app.js";
+import { openInvites } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
-import { parsePeriod } from "../config/period.js";
+import { inviteRequest } from "../invites/request.js";
+import { landingUrl } from "../invites/uri.js";
 import { systemClock } from "../invites/clock.js";
 import { inviteKind } from "../invites/invite.js";
 import type { InviteService } from "../invites/service.js";
@@ -32,12 +33,11 @@ export function runInvite(args: string[]): number {
   const [action, ...rest] = args;
   const { values, positionals } = parse(rest);
   const config = loadConfig(configPath(values.config));
-  const { db, invites } = openInvites(config);
-  const landingUrl = landingUrlFor(config);
+  const { stores: { db }, invites } = openInvites(config);
   try {
     switch (action) {
       case "create":
-        return create(invites, values, positionals, landingUrl);
+        return create(invites, values, positionals, config.http.public_url);
       case "list":
         return list(invites, values, positionals);
       case "show":
@@ -69,34 +69,26 @@ function onlyId(positionals: string[]): string {
   return id;
 }
 
-function create(invites: InviteService, values: Values, positionals: string[], landingUrl: (token: string) => string | undefined): number {
+function create(invites: InviteService, values: Values, positionals: string[], publicUrl: string | undefined): number {
   noPositionals(positionals);
-  let expiresIn: number | undefined;
-  if (values.expires !== undefined) {
-    expiresIn = parsePeriod(values.expires);
-    if (expiresIn === undefined) throw new UsageError(`--expires: "${values.expires}" is not a period such as 7d, 12h or 3600`);
-  }
-  let maxUses: number | undefined;
-  if (values.uses !== undefined) {
-    maxUses = /^\d+$/.test(values.uses) ? Number(values.uses) : Number.NaN;
-    if (Number.isNaN(maxUses)) throw new UsageError(`--uses: "${values.uses}" is not a whole number`);
-  }
   if (values.contact !== undefined && values.reset !== undefined) throw new UsageError("--contact and --reset cannot be combined");
   if (values["allow-registration"] && values.contact === undefined) throw new UsageError("--allow-registration goes with --contact");
   if (values.reset !== undefined && values.username !== undefined) throw new UsageError("--reset already names the account; drop --username");
   const type = values.contact !== undefined ? "contact" : values.reset !== undefined ? "reset" : "account";
-  const { invite, token, uri } = invites.create({
+  const { invite, token, uri } = invites.create(inviteRequest({
     type,
     username: values.reset ?? values.username,
     inviter: values.contact,
     allowRegistration: values["allow-registration"],
     groups: values.group,
-    expiresIn,
-    maxUses,
+    expires: values.expires,
+    uses: values.uses,
     note: values.note,
     source: "cli",
-  });
-  const page = landingUrl(token);
+  }, (field, message) => {
+    throw new UsageError(`--${field}: ${message}`);
+  }));
+  const page = landingUrl(publicUrl, token);
   if (values.json) {
     out(JSON.stringify({ ...inviteJson(invite, systemClock.now()), token, uri, landing_url: page ?? null }));
   } else {

@@ -3,6 +3,7 @@ import { redeemOverXmpp } from "../client/redeem.js";
 import { configPath, loadConfig } from "../config/load.js";
 import { parseInviteUri } from "../invites/uri.js";
 import { UsageError, usage } from "./usage.js";
+import { parseJid } from "../protocol/jid.js";
 
 const OPTIONS = {
   config: { type: "string" },
@@ -21,8 +22,9 @@ export async function runRedeem(args: string[]): Promise<number> {
   if (!invite) throw new UsageError("redeem needs an invite URI such as xmpp:example.org?register;preauth=TOKEN");
   // The password may come from the environment, so it does not show in the process list.
   const password = values.password ?? process.env["XMPP_INVITES_PASSWORD"];
-  const domain = invite.jid.slice(invite.jid.indexOf("@") + 1);
-  const username = values.username ?? (invite.jid.includes("@") ? invite.jid.slice(0, invite.jid.indexOf("@")) : undefined);
+  const target = parseJid(invite.jid);
+  const domain = target?.domain ?? invite.jid;
+  const username = values.username ?? (target?.local || undefined);
   if (!username) throw new UsageError("--username is needed (the invite does not fix one)");
   if (!password) throw new UsageError("--password (or $XMPP_INVITES_PASSWORD) is needed");
   if (!values.server || !values["anonymous-domain"]) {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
-import { formatPeriod } from "../config/period.js";
+import { formatPeriod } from "../invites/period.js";
 import { describeCapabilities } from "../adapters/index.js";
 import { registrationMode } from "../invites/registration.js";
 import { createLogger } from "../log.js";

@@ -3,8 +3,9 @@
 import { client, type Client } from "@xmpp/client";
 import type { Element } from "ltx";
 import { normalizeUsername } from "../invites/username.js";
-import { NS } from "../xmpp/namespaces.js";
-import { xml } from "../xmpp/xml.js";
+import { NS } from "../protocol/namespaces.js";
+import { xml } from "../protocol/xml.js";
+import { stanzaErrorOf } from "../protocol/iq.js";
 
 export interface RedeemOptions {
   /** The server's client port, e.g. xmpp://127.0.0.1:5222. */
@@ -81,7 +82,7 @@ async function ask(entity: Client, stanza: Element, timeoutMs: number): Promise<
   try {
     await entity.iqCaller.request(stanza, timeoutMs);
   } catch (err) {
-    const { condition, type, text } = err as { condition?: string; type?: string; text?: string };
+    const { condition, type, text } = stanzaErrorOf(err);
     if (condition) throw new RedeemError(text ? `${condition}: ${text}` : condition, condition, type, text ?? "");
     throw err;
   }

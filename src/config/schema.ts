@@ -1,17 +1,20 @@
 // The configuration schema: types, defaults and the description of every key in one place.
 // Operator-facing keys are snake_case, as in Prosody's configuration.
 import { z } from "zod";
-import { parsePeriod } from "./period.js";
+import { isAccountJid, parseJid } from "../protocol/jid.js";
+import { parsePeriod } from "../invites/period.js";
 
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 const domainName = z.string().regex(DOMAIN_RE, "must be a domain name such as example.org");
 
+/** A bare JID, the domain alone allowed (a component's JID may be an admin). */
 const bareJid = z.string().refine((value) => {
-  const at = value.indexOf("@");
-  const domain = at === -1 ? value : value.slice(at + 1);
-  return !value.includes("/") && (at === -1 || at > 0) && DOMAIN_RE.test(domain);
+  const jid = parseJid(value);
+  return jid !== undefined && jid.resource === "" && !/\s/.test(value) && DOMAIN_RE.test(jid.domain);
 }, "must be a bare JID such as admin@example.org");
+/** A bare JID of an account: a localpart is required. */
+const accountJid = bareJid.refine((value) => isAccountJid(value), "must be a bare JID such as admin@example.org");
 
 const period = z
   .union([z.number(), z.string()])
@@ -61,7 +64,6 @@ const httpSection = z
   })
   .default({ listen: "127.0.0.1:5281", trust_proxy: false, rate_limit: { max: 10, window: 600 } });
 
-const bareJidValue = z.string().regex(/^[^@/\s]+@[^@/\s]+$/, "must be a bare JID such as admin@example.org");
 const xmppService = z.string().refine((value) => {
   try {
     const url = new URL(value);
@@ -96,7 +98,7 @@ const adapterConfig = z.discriminatedUnion("type", [
   }).describe("Prosody: list the component in `admins`; ejabberd: the component in the `configure` access rule"),
   z.strictObject({
     type: z.literal("xep0133-account"),
-    jid: bareJidValue.describe("An admin account on the server"),
+    jid: accountJid.describe("An admin account on the server"),
     password: z.string().min(1),
     service: xmppService.describe("The server's client port, e.g. xmpp://127.0.0.1:5222"),
     timeout,

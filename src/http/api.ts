@@ -2,16 +2,17 @@
 // registry's codes. POST /api/v1/registrations is the registration core's third door.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { parsePeriod } from "../config/period.js";
 import { AppError } from "../errors.js";
 import type { ApiKey } from "../invites/api-keys.js";
+import { INVITE_TYPES } from "../invites/invite.js";
 import { inviteJson } from "../invites/json.js";
-import { RateLimiter } from "./guards.js";
+import { inviteRequest } from "../invites/request.js";
+import { landingUrl } from "../invites/uri.js";
 import { openApiDocument } from "./openapi.js";
-import { type HttpDeps, route, sendApiError, stringField } from "./server.js";
+import { type HttpDeps, type HttpShared, route, sendApiError, stringField } from "./routing.js";
 
 const createBody = z.strictObject({
-  type: z.enum(["account", "contact", "reset"]).default("account"),
+  type: z.enum(INVITE_TYPES).default("account"),
   username: z.string().max(1023).optional(),
   inviter: z.string().max(3071).optional(),
   allow_registration: z.boolean().optional(),
@@ -28,10 +29,9 @@ const registerBody = z.strictObject({
 });
 
 
-export function registerApi(app: FastifyInstance, deps: HttpDeps): void {
+export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpShared): void {
   const { invites, apiKeys, config } = deps;
   const now = () => deps.clock.now();
-  const landingUrl = (token: string) => (config.http.public_url ? `${config.http.public_url.replace(/\/$/, "")}/invite/${token}` : null);
 
   /** Authenticates the request; read-only keys may only GET. */
   const authorize = (request: FastifyRequest, reply: FastifyReply, write: boolean): ApiKey | undefined => {
@@ -66,24 +66,21 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps): void {
       const parsed = createBody.safeParse(request.body ?? {});
       if (!parsed.success) return invalidBody(reply, parsed.error);
       const body = parsed.data;
-      let expiresIn: number | undefined;
-      if (body.expires !== undefined) {
-        expiresIn = parsePeriod(body.expires);
-        if (expiresIn === undefined) throw new AppError("invalid-argument", 'expires: must be seconds or a period such as "7d"');
-      }
-      const { invite, token, uri } = invites.create({
+      const { invite, token, uri } = invites.create(inviteRequest({
         type: body.type,
         username: body.username,
         inviter: body.inviter,
         allowRegistration: body.allow_registration,
         groups: body.groups,
-        expiresIn,
-        maxUses: body.uses,
+        expires: body.expires,
+        uses: body.uses,
         note: body.note,
         source: `api:${key.id}`,
-      });
+      }, (field, message) => {
+        throw new AppError("invalid-argument", `${field}: ${message}`);
+      }));
       return reply.code(201).header("location", `/api/v1/invites/${invite.id}`)
-        .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(token) });
+        .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(config.http.public_url, token) ?? null });
     },
   });
 
@@ -99,7 +96,7 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   // Unauthenticated: the invite token is the credential, as on the web form.
-  const limiter = new RateLimiter(config.http.rate_limit.max, config.http.rate_limit.window * 1000, now);
+  const limiter = shared.registrationLimiter;
   route(app, "/api/v1/registrations", {
     POST: async (request, reply) => {
       if (!limiter.take(request.ip)) throw new AppError("rate-limited");

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { type HttpDeps, createHttpServer, listenAddress } from "./server.js";
+import type { HttpDeps } from "./routing.js";
+import { createHttpServer, listenAddress } from "./server.js";
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;

@@ -1,12 +1,13 @@
 // The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 import { ERRORS } from "../errors.js";
+import { INVITE_KINDS, INVITE_TYPES } from "../invites/invite.js";
 
 const invite = {
   type: "object",
   properties: {
     id: { type: "string", description: "Short, non-secret id" },
-    type: { type: "string", enum: ["account", "contact", "reset"] },
-    kind: { type: "string", enum: ["account", "group", "contact", "contact+register", "reset"] },
+    type: { type: "string", enum: [...INVITE_TYPES] },
+    kind: { type: "string", enum: [...INVITE_KINDS] },
     status: { type: "string", enum: ["active", "expired", "revoked", "used"] },
     username: { type: ["string", "null"] },
     inviter: { type: ["string", "null"] },
@@ -85,7 +86,7 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
                   type: "object",
                   additionalProperties: false,
                   properties: {
-                    type: { type: "string", enum: ["account", "contact", "reset"], default: "account" },
+                    type: { type: "string", enum: [...INVITE_TYPES], default: "account" },
                     username: { type: "string", description: "account: the only username it registers; reset: the account" },
                     inviter: { type: "string", description: "contact (required) or account: a user of the domain, subscribed with the new account" },
                     allow_registration: { type: "boolean", description: "contact: may also create an account" },

@@ -1,6 +1,6 @@
 // Operations: GET /healthz (component connected, database writable) and GET /metrics.
 import type { FastifyInstance } from "fastify";
-import { type HttpDeps, route } from "./server.js";
+import { type HttpDeps, route } from "./routing.js";
 
 export function registerOps(app: FastifyInstance, deps: HttpDeps): void {
   route(app, "/healthz", {

@@ -1,61 +1,13 @@
 // The web door: landing pages, web registration, the HTTP API, health and metrics, on one
 // fastify instance. Meant to sit behind a TLS reverse proxy.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Logger } from "pino";
-import type { Config } from "../config/schema.js";
-import { type AppError, isAppError, newIncidentId } from "../errors.js";
-import type { ApiKeyService } from "../invites/api-keys.js";
-import type { Clock } from "../invites/clock.js";
-import type { RegistrationService } from "../invites/registration.js";
-import type { InviteService } from "../invites/service.js";
-import type { Metrics } from "../metrics.js";
+import Fastify, { type FastifyInstance } from "fastify";
+import { isAppError, newIncidentId } from "../errors.js";
 import { registerApi } from "./api.js";
+import { RateLimiter } from "./guards.js";
 import { registerOps } from "./ops.js";
 import { STYLE_CSS } from "./pages/layout.js";
+import { type HttpDeps, type HttpShared, route, sendApiError } from "./routing.js";
 import { registerWeb } from "./web.js";
-
-export interface HttpDeps {
-  readonly config: Config;
-  readonly invites: InviteService;
-  readonly registration: RegistrationService;
-  readonly apiKeys: ApiKeyService;
-  readonly metrics: Metrics;
-  readonly health: () => { component: boolean; database: boolean };
-  readonly clock: Clock;
-  readonly log: Logger;
-}
-
-const ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
-type Method = (typeof ALL_METHODS)[number];
-
-/**
- * Registers `handlers` on `url` and answers every other method with 405 and an Allow header
- * (HEAD comes with GET).
- */
-export type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
-
-/** A path parameter, query or body field as a string ("" when absent). */
-export function stringField(source: unknown, name: string): string {
-  const value = typeof source === "object" && source !== null ? (source as Record<string, unknown>)[name] : undefined;
-  return typeof value === "string" ? value : "";
-}
-
-export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Exclude<Method, "HEAD">, Handler>>): void {
-  const allowed = Object.keys(handlers) as Method[];
-  if (allowed.includes("GET")) allowed.push("HEAD");
-  for (const [method, handler] of Object.entries(handlers)) app.route({ method, url, handler: (request, reply) => handler(request, reply) });
-  const others = ALL_METHODS.filter((method) => !allowed.includes(method));
-  app.route({
-    method: others,
-    url,
-    handler: (_request, reply) => reply.code(405).header("allow", allowed.join(", ")).type("text/plain; charset=utf-8").send("Method Not Allowed\n"),
-  });
-}
-
-/** The JSON error body every API error uses, with the registry's code. */
-export function sendApiError(reply: FastifyReply, error: AppError, status = error.spec.http): FastifyReply {
-  return reply.code(status).type("application/json; charset=utf-8").send({ error: { code: error.code, message: error.message } });
-}
 
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -97,8 +49,10 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   route(app, "/static/style.css", {
     GET: (_request, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLE_CSS),
   });
-  registerWeb(app, deps);
-  registerApi(app, deps);
+  const { max, window } = deps.config.http.rate_limit;
+  const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now()) };
+  registerWeb(app, deps, shared);
+  registerApi(app, deps, shared);
   registerOps(app, deps);
   return app;
 }

@@ -2,26 +2,26 @@
 // registration core and error registry as XEP-0077.
 import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, isAppError } from "../errors.js";
+import { AppError, type ErrorCode, isAppError } from "../errors.js";
 import { type Invite, registersAccount } from "../invites/invite.js";
-import { inviteUri } from "../invites/uri.js";
-import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
+import { invitePath, inviteUri, registerPath } from "../invites/uri.js";
+import { csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
 import { type SafeHtml, trusted } from "./html.js";
 import { landingPage } from "./pages/landing.js";
 import { type RegisterErrors, registerPage } from "./pages/register.js";
 import { homePage, invalidPage, messagePage, successPage } from "./pages/result.js";
-import { type HttpDeps, route, stringField } from "./server.js";
+import { type HttpDeps, type HttpShared, route, stringField } from "./routing.js";
 
 
-const USERNAME_ERRORS = new Set(["username-invalid", "username-taken", "username-mismatch", "reset-username-mismatch", "account-not-found"]);
-const PASSWORD_ERRORS = new Set(["password-too-short", "password-contains-username", "password-invalid", "field-missing"]);
+const USERNAME_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["username-invalid", "username-taken", "username-mismatch", "reset-username-mismatch", "account-not-found"]);
+const PASSWORD_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["password-too-short", "password-contains-username", "password-invalid", "field-missing"]);
 
-export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
+export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpShared): void {
   const { config, invites, registration } = deps;
   const siteName = config.site_name ?? config.domain;
   // Derived from the component secret: stable across restarts, unknown to visitors.
   const csrfKey = createHmac("sha256", config.component.secret).update("xmpp-invites web forms").digest("hex");
-  const limiter = new RateLimiter(config.http.rate_limit.max, config.http.rate_limit.window * 1000, () => deps.clock.now());
+  const limiter = shared.registrationLimiter;
 
   const page = (reply: FastifyReply, body: SafeHtml, status = 200) =>
     reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body.value);
@@ -44,7 +44,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
       const invite = activeInvite(token);
       if (!invite) return invalid(reply);
       const uri = inviteUri(invite, token, config.domain);
-      const pageUrl = `${baseUrl(request)}/invite/${token}`;
+      const pageUrl = `${baseUrl(request)}${invitePath(token)}`;
       // Loaded on the first landing page, not at start: it is ~8 MB an idle process does not need.
       const QRCode = (await import("qrcode")).default;
       const qrSvg = trusted(await QRCode.toString(pageUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" }));
@@ -55,7 +55,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
         domain: config.domain,
         invite,
         uri,
-        registerUrl: webRegistration(invite) ? `/invite/${token}/register` : undefined,
+        registerUrl: webRegistration(invite) ? registerPath(token) : undefined,
         qrSvg,
       }));
     },
@@ -107,7 +107,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps): void {
       siteName,
       domain: config.domain,
       invite,
-      action: `/invite/${token}/register`,
+      action: registerPath(token),
       csrf: csrfToken(csrfKey, token),
       username,
       minLength: registration.minPasswordLength,

@@ -3,7 +3,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
-import type { Db } from "./database.js";
 import { generateInviteId, generateToken, hashToken } from "./token.js";
 
 export interface ApiKey {
@@ -15,33 +14,24 @@ export interface ApiKey {
   readonly revokedAt: number | null;
 }
 
-interface Row {
-  id: string;
-  name: string;
-  secret_hash: Buffer;
-  read_only: number;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
+/** Where keys are kept (the SQLite implementation is sqlite/api-key-store.ts). */
+export interface ApiKeyStore {
+  /** False when the id is already taken (the caller picks another). */
+  insert(key: { id: string; name: string; secretHash: Buffer; readOnly: boolean; createdAt: number }): boolean;
+  find(id: string): { key: ApiKey; secretHash: Buffer } | undefined;
+  list(): ApiKey[];
+  markUsed(id: string, now: number): void;
+  revoke(id: string, now: number): void;
 }
-
-const toKey = (row: Row): ApiKey => ({
-  id: row.id,
-  name: row.name,
-  readOnly: row.read_only === 1,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  revokedAt: row.revoked_at,
-});
 
 const KEY_RE = /^xi_([a-z2-9]{8})_([A-Za-z0-9]{24})$/;
 
 export class ApiKeyService {
-  readonly #db: Db;
+  readonly #store: ApiKeyStore;
   readonly #clock: Clock;
 
-  constructor(db: Db, clock: Clock) {
-    this.#db = db;
+  constructor(store: ApiKeyStore, clock: Clock) {
+    this.#store = store;
     this.#clock = clock;
   }
 
@@ -53,14 +43,9 @@ export class ApiKeyService {
     const secret = generateToken();
     for (;;) {
       const id = generateInviteId();
-      try {
-        this.#db.prepare(`INSERT INTO api_keys (id, name, secret_hash, read_only, created_at) VALUES (?, ?, ?, ?, ?)`)
-          .run(id, clean, hashToken(secret), options.readOnly ? 1 : 0, this.#clock.now());
-      } catch (err) {
-        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") continue;
-        throw err;
+      if (this.#store.insert({ id, name: clean, secretHash: hashToken(secret), readOnly: options.readOnly === true, createdAt: this.#clock.now() })) {
+        return { key: this.get(id), secret: `xi_${id}_${secret}` };
       }
-      return { key: this.get(id), secret: `xi_${id}_${secret}` };
     }
   }
 
@@ -68,26 +53,26 @@ export class ApiKeyService {
   verify(presented: string): ApiKey | undefined {
     const match = KEY_RE.exec(presented);
     if (!match) return undefined;
-    const row = this.#db.prepare(`SELECT * FROM api_keys WHERE id = ?`).get(match[1]) as Row | undefined;
-    if (!row || row.revoked_at !== null) return undefined;
-    if (!timingSafeEqual(row.secret_hash, hashToken(match[2] ?? ""))) return undefined;
-    this.#db.prepare(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`).run(this.#clock.now(), row.id);
-    return toKey(row);
+    const found = this.#store.find(match[1] ?? "");
+    if (!found || found.key.revokedAt !== null) return undefined;
+    if (!timingSafeEqual(found.secretHash, hashToken(match[2] ?? ""))) return undefined;
+    this.#store.markUsed(found.key.id, this.#clock.now());
+    return found.key;
   }
 
   get(id: string): ApiKey {
-    const row = this.#db.prepare(`SELECT * FROM api_keys WHERE id = ?`).get(id) as Row | undefined;
-    if (!row) throw new AppError("api-key-not-found", id);
-    return toKey(row);
+    const found = this.#store.find(id);
+    if (!found) throw new AppError("api-key-not-found", id);
+    return found.key;
   }
 
   list(): ApiKey[] {
-    return (this.#db.prepare(`SELECT * FROM api_keys ORDER BY created_at, id`).all() as Row[]).map(toKey);
+    return this.#store.list();
   }
 
   revoke(id: string): ApiKey {
-    const key = this.get(id);
-    if (key.revokedAt === null) this.#db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE id = ?`).run(this.#clock.now(), id);
+    this.get(id);
+    this.#store.revoke(id, this.#clock.now());
     return this.get(id);
   }
 }

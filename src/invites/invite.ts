@@ -40,8 +40,11 @@ export function inviteStatus(invite: Invite, now: number): InviteStatus {
   return "active";
 }
 
-/** What the list and the CLI call it. */
-export function inviteKind(invite: Pick<Invite, "type" | "allowRegistration" | "groups">): string {
+/** What the list, the CLI and the API call an invite: its type, with group and contact+register told apart. */
+export const INVITE_KINDS = ["account", "group", "contact", "contact+register", "reset"] as const;
+export type InviteKind = (typeof INVITE_KINDS)[number];
+
+export function inviteKind(invite: Pick<Invite, "type" | "allowRegistration" | "groups">): InviteKind {
   if (invite.type === "contact") return invite.allowRegistration ? "contact+register" : "contact";
   if (invite.type === "account" && invite.groups.length > 0) return "group";
   return invite.type;

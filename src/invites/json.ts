@@ -1,6 +1,7 @@
 // How an invite looks in JSON, for the CLI's --json and the HTTP API alike (snake_case, like the config).
 import { type Invite, inviteKind, inviteStatus } from "./invite.js";
 
+/** XEP-0082 DateTime in UTC, without fractions. */
 export function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

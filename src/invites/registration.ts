@@ -1,7 +1,7 @@
-// The one registration core behind every door (XEP-0077 at the component now, the web form
-// and HTTP API later): policy, username rules, the claim, the account, then the use.
+// The one registration core behind every door (XEP-0077 at the component, the web form and
+// the HTTP API): policy, username rules, the claim, the account, then the use.
 import type { Logger } from "pino";
-import type { ServerAdapter } from "../adapters/adapter.js";
+import type { ServerAdapter } from "./ports.js";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
 import type { InviteEvents } from "./events.js";
 import type { Door } from "./invite.js";

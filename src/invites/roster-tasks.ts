@@ -2,12 +2,13 @@
 // Each step was recorded in SQLite with the redemption; it is retried with backoff until the
 // server takes it, so an outage or a restart never leaves a pair half-subscribed.
 import type { Logger } from "pino";
-import type { RosterWriter } from "../adapters/adapter.js";
+import type { RosterWriter } from "./ports.js";
 import type { Clock } from "./clock.js";
-import type { InviteStore, RosterTask } from "./store.js";
+import type { RosterQueue, RosterTask } from "./sqlite/roster-queue.js";
+import { isAccountJid } from "../protocol/jid.js";
 
 export interface RosterTaskOptions {
-  readonly store: InviteStore;
+  readonly queue: RosterQueue;
   readonly roster: RosterWriter;
   readonly clock: Clock;
   readonly log: Logger;
@@ -31,6 +32,8 @@ export class RosterTaskRunner {
   constructor(options: RosterTaskOptions) {
     this.#o = options;
     this.#retry = { ...(options.retry ?? { initialMs: 5000, maxMs: 5 * 60_000 }) };
+    // Steps that waited for the right (e.g. a XEP-0356 grant) run as soon as it comes.
+    options.roster.onAvailable?.(() => this.kick());
   }
 
   start(): void {
@@ -68,11 +71,11 @@ export class RosterTaskRunner {
 
   /** Runs every task that is due now; returns how many were done. */
   async runDue(): Promise<number> {
-    const { store, roster, clock } = this.#o;
+    const { queue, roster, clock } = this.#o;
     let done = 0;
     for (;;) {
       if (!roster.isAvailable()) return done;
-      const tasks = store.dueRosterTasks(clock.now(), BATCH);
+      const tasks = queue.due(clock.now(), BATCH);
       if (tasks.length === 0) return done;
       for (const task of tasks) {
         if (await this.#runOne(task)) done += 1;
@@ -81,33 +84,28 @@ export class RosterTaskRunner {
   }
 
   async #runOne(task: RosterTask): Promise<boolean> {
-    const { store, roster, clock, log } = this.#o;
-    if (!this.#isUser(task.owner) || !this.#isUser(task.contact)) {
+    const { queue, roster, clock, log } = this.#o;
+    if (!isAccountJid(task.owner, this.#o.domain) || !isAccountJid(task.contact, this.#o.domain)) {
       // Never put the component (or any non-user) on a roster: drop the step, loudly.
-      store.rosterTaskDone(task.id, clock.now());
+      queue.done(task.id, clock.now());
       log.warn({ task: task.id, owner: task.owner, contact: task.contact }, "roster step skipped: not a user of the domain");
       return false;
     }
     const result = await roster.setSubscribed(task.owner, { jid: task.contact, groups: task.groups });
     if (result.ok) {
-      store.rosterTaskDone(task.id, clock.now());
+      queue.done(task.id, clock.now());
       log.info({ owner: task.owner, contact: task.contact, groups: task.groups }, "roster item set (subscription both)");
       return true;
     }
     const delay = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** task.attempts);
-    store.rosterTaskFailed(task.id, clock.now() + delay, `${result.reason}: ${result.detail ?? ""}`);
+    queue.failed(task.id, clock.now() + delay, `${result.reason}: ${result.detail ?? ""}`);
     log.warn({ owner: task.owner, contact: task.contact, attempt: task.attempts + 1, retryInMs: delay, reason: result.reason, detail: result.detail }, "roster step failed; will retry");
     return false;
   }
 
-  #isUser(jid: string): boolean {
-    const at = jid.indexOf("@");
-    return at > 0 && !jid.includes("/") && jid.slice(at + 1) === this.#o.domain;
-  }
-
   #schedule(): void {
     if (this.#stopped) return;
-    const next = this.#o.store.nextRosterTaskAt();
+    const next = this.#o.queue.nextAt();
     if (next === undefined) return;
     const wait = this.#o.roster.isAvailable() ? Math.max(0, next - this.#o.clock.now()) : (this.#o.pollMs ?? 30_000);
     this.#timer = setTimeout(() => this.kick(), Math.min(wait, 2 ** 31 - 1));

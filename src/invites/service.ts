@@ -4,13 +4,16 @@ import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
 import type { InviteEvents } from "./events.js";
 import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
-import type { InviteStore, ListOptions } from "./store.js";
+import type { ClaimStore } from "./sqlite/claim-store.js";
+import type { InviteStore, ListOptions } from "./sqlite/invite-store.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import { inviteUri } from "./uri.js";
 import { normalizeUsername } from "./username.js";
+import { parseJid } from "../protocol/jid.js";
 
 export interface InviteServiceOptions {
   readonly store: InviteStore;
+  readonly claims: ClaimStore;
   readonly clock: Clock;
   /** The XMPP domain accounts are created on. */
   readonly domain: string;
@@ -60,6 +63,7 @@ const MAX_NOTE_LENGTH = 1000;
 
 export class InviteService {
   readonly #store: InviteStore;
+  readonly #claims: ClaimStore;
   readonly #clock: Clock;
   readonly #domain: string;
   readonly #defaultExpiry: number;
@@ -68,6 +72,7 @@ export class InviteService {
   constructor(options: InviteServiceOptions) {
     this.#events = options.events ?? {};
     this.#store = options.store;
+    this.#claims = options.claims;
     this.#clock = options.clock;
     this.#domain = options.domain;
     this.#defaultExpiry = options.defaultExpiry;
@@ -75,11 +80,6 @@ export class InviteService {
 
   get domain(): string {
     return this.#domain;
-  }
-
-  /** The store, for the roster steps that run after a registration. */
-  get store(): InviteStore {
-    return this.#store;
   }
 
   create(request: CreateInvite = {}): CreatedInvite {
@@ -155,10 +155,10 @@ export class InviteService {
 
   /** A bare JID of a user of this domain, normalised; the component's own JID can never qualify. */
   #localJid(jid: string, what: string): string {
-    const at = jid.lastIndexOf("@");
-    const domain = jid.slice(at + 1).toLowerCase();
-    const local = at > 0 ? normalizeUsername(jid.slice(0, at)) : { ok: false as const };
-    if (!local.ok || domain !== this.#domain || jid.includes("/")) {
+    const parsed = parseJid(jid);
+    const domain = parsed?.domain.toLowerCase();
+    const local = parsed !== undefined && parsed.local !== "" ? normalizeUsername(parsed.local) : { ok: false as const };
+    if (!local.ok || domain !== this.#domain || parsed?.resource !== "") {
       throw new AppError("invalid-argument", `${what} must be a user of ${this.#domain}, such as alice@${this.#domain}`);
     }
     return `${local.username}@${domain}`;
@@ -196,7 +196,7 @@ export class InviteService {
         if (invite.username !== username) throw new AppError("reset-username-mismatch");
         break;
     }
-    const claimId = this.#store.claim(invite.id, username, this.#clock.now());
+    const claimId = this.#claims.claim(invite.id, username, this.#clock.now());
     if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
     return { id: claimId, invite };
   }
@@ -210,21 +210,21 @@ export class InviteService {
     const created = invite.type !== "reset";
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
     const groups = created ? invite.groups : [];
-    this.#store.consume(claim.id, invite.id, redemption, { subscriptions, groups }, this.#clock.now());
+    this.#claims.consume(claim.id, invite.id, redemption, { subscriptions, groups }, this.#clock.now());
   }
 
   release(claim: Claim): void {
-    this.#store.release(claim.id);
+    this.#claims.release(claim.id);
   }
 
   /** Records a registration that used no invite (open registration). */
   recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null }): void {
-    this.#store.recordRedemption(redemption, this.#clock.now());
+    this.#claims.recordRedemption(redemption, this.#clock.now());
   }
 
   /** The account a requester (bare JID) registered through this service, if any. */
   registeredBy(requester: string): string | undefined {
-    return this.#store.lastRedemptionBy(requester)?.jid;
+    return this.#claims.lastRedemptionBy(requester)?.jid;
   }
 
   get(id: string): Invite {
@@ -251,7 +251,7 @@ export class InviteService {
 
   /** Frees uses claimed by registrations that never finished (a crash or a lost adapter reply). */
   releaseStaleClaims(maxAgeMs: number): number {
-    return this.#store.releaseStaleClaims(this.#clock.now() - maxAgeMs);
+    return this.#claims.releaseStale(this.#clock.now() - maxAgeMs);
   }
 }
 

@@ -1,6 +1,7 @@
 // xmpp: URIs for invites as deployed clients read them (RFC 5122, XEP-0147 query actions,
 // XEP-0401/XEP-0445 `preauth`).
 import type { Invite } from "./invite.js";
+import { parseJid } from "../protocol/jid.js";
 
 // RFC 5122 §2.2 leaves these unescaped in the node part; everything else is percent-encoded.
 function encodeNode(localpart: string): string {
@@ -8,8 +9,8 @@ function encodeNode(localpart: string): string {
 }
 
 function encodeJid(bareJid: string): string {
-  const at = bareJid.lastIndexOf("@");
-  return at === -1 ? bareJid : `${encodeNode(bareJid.slice(0, at))}@${bareJid.slice(at + 1)}`;
+  const jid = parseJid(bareJid);
+  return jid === undefined || jid.local === "" ? bareJid : `${encodeNode(jid.local)}@${jid.domain}`;
 }
 
 /**
@@ -44,4 +45,13 @@ export function parseInviteUri(uri: string): ParsedInviteUri | undefined {
   const token = params.get("preauth");
   if (!token || !action) return undefined;
   return { jid: decodeURIComponent(match[1] ?? ""), action, token, params };
+}
+
+/** The web door's paths for an invite. */
+export const invitePath = (token: string): string => `/invite/${token}`;
+export const registerPath = (token: string): string => `/invite/${token}/register`;
+
+/** The invite's web page under `http.public_url`; undefined when the web door's address is unknown. */
+export function landingUrl(publicUrl: string | undefined, token: string): string | undefined {
+  return publicUrl === undefined ? undefined : `${publicUrl.replace(/\/+$/, "")}${invitePath(token)}`;
 }

@@ -6,9 +6,9 @@
 // ====================================================================
 import { type Component, component } from "@xmpp/component";
 import type { Logger } from "pino";
-import type { IqRequester } from "../adapters/xep0133.js";
-import { stanzaError } from "./stanza-error.js";
-import { type Element, xml } from "./xml.js";
+import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
+import { stanzaError } from "../protocol/stanza-error.js";
+import { type Element, xml } from "../protocol/xml.js";
 
 export interface ConnectionOptions {
   readonly service: string;
@@ -81,7 +81,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
         await xmpp.start();
         return;
       } catch (err) {
-        const condition = (err as { condition?: string }).condition;
+        const { condition } = stanzaErrorOf(err);
         if (condition !== undefined && FATAL_CONDITIONS.has(condition)) {
           xmpp.reconnect.stop();
           await xmpp.stop().catch(() => undefined);
@@ -92,11 +92,12 @@ export function createComponentConnection(options: ConnectionOptions): Component
       // The reconnect plugin keeps trying after a failed first attempt; wait for it.
       await new Promise<void>((resolve, reject) => {
         const onOnline = () => { cleanup(); resolve(); };
-        const onError = (err: { condition?: string }) => {
-          if (err?.condition !== undefined && FATAL_CONDITIONS.has(err.condition)) {
+        const onError = (err: unknown) => {
+          const { condition } = stanzaErrorOf(err);
+          if (condition !== undefined && FATAL_CONDITIONS.has(condition)) {
             cleanup();
             xmpp.reconnect.stop();
-            reject(new ComponentStartError(explainFatal(err.condition, options)));
+            reject(new ComponentStartError(explainFatal(condition, options)));
           }
         };
         const cleanup = () => { xmpp.off("online", onOnline); xmpp.off("error", onError); };
@@ -156,7 +157,7 @@ function explainFatal(condition: string, options: ConnectionOptions): string {
 
 function describeError(err: unknown): string {
   if (err instanceof Error) {
-    const condition = (err as { condition?: string }).condition;
+    const { condition } = stanzaErrorOf(err);
     return condition ? `${condition}: ${err.message}` : err.message;
   }
   return String(err);

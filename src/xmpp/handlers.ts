@@ -3,8 +3,8 @@
 import type { Component, IqContext, IqHandler } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
-import { errorElement, stanzaError } from "./stanza-error.js";
-import type { Element } from "./xml.js";
+import { errorElement, stanzaError } from "../protocol/stanza-error.js";
+import type { Element } from "../protocol/xml.js";
 
 /** `true` answers with an empty result, an element with a result payload. */
 export type IqReply = Element | true;

@@ -5,9 +5,9 @@
 import type { Component } from "@xmpp/component";
 import type { Logger } from "pino";
 import { guarded } from "./handlers.js";
-import { NS } from "./namespaces.js";
-import { stanzaError } from "./stanza-error.js";
-import { xml } from "./xml.js";
+import { NS } from "../protocol/namespaces.js";
+import { stanzaError } from "../protocol/stanza-error.js";
+import { xml } from "../protocol/xml.js";
 import type { CommandsDisco } from "./xep0050-commands.js";
 
 export interface DiscoOptions {

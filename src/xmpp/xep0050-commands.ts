@@ -9,11 +9,11 @@ import type { Component, IqContext, JID } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
 import type { Clock } from "../invites/clock.js";
-import { type FormSpec, type SubmittedForm, buildForm, parseForm } from "./forms.js";
+import { type FormSpec, type SubmittedForm, buildForm, parseForm } from "../protocol/forms.js";
 import { guarded } from "./handlers.js";
-import { NS } from "./namespaces.js";
-import { errorElement, stanzaError } from "./stanza-error.js";
-import { type Element, xml } from "./xml.js";
+import { NS } from "../protocol/namespaces.js";
+import { errorElement, stanzaError } from "../protocol/stanza-error.js";
+import { type Element, xml } from "../protocol/xml.js";
 
 export interface Requester {
   /** Full JID, as the server stamped it. */

@@ -8,11 +8,12 @@ import type { Component, IqContext } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
 import type { RegistrationService } from "../invites/registration.js";
-import { buildForm, fieldValue, parseForm } from "./forms.js";
+import { buildForm, fieldValue, parseForm } from "../protocol/forms.js";
 import { guarded } from "./handlers.js";
-import { NS } from "./namespaces.js";
+import { NS } from "../protocol/namespaces.js";
 import type { PreauthSessions } from "./xep0401-preauth.js";
-import { type Element, xml } from "./xml.js";
+import { type Element, xml } from "../protocol/xml.js";
+import { localpartOf } from "../protocol/jid.js";
 
 export interface RegisterOptions {
   readonly xmpp: Component;
@@ -41,7 +42,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
     if (registered) {
       return xml("query", { xmlns: NS.REGISTER },
         xml("registered"),
-        xml("username", {}, registered.slice(0, registered.lastIndexOf("@"))));
+        xml("username", {}, localpartOf(registered)));
     }
     return form;
   }));

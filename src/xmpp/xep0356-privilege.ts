@@ -6,10 +6,12 @@
 // an invitation (Prosody's mod_privilege honours the attribute).
 // ====================================================================
 import type { Logger } from "pino";
-import type { RosterResult, RosterWriter, SubscribedItem } from "../adapters/adapter.js";
+import type { RosterResult, RosterWriter, SubscribedItem } from "../invites/ports.js";
 import type { ComponentConnection } from "./component.js";
-import { NS } from "./namespaces.js";
-import { type Element, xml } from "./xml.js";
+import { NS } from "../protocol/namespaces.js";
+import { type Element, xml } from "../protocol/xml.js";
+import { isAccountJid, parseJid } from "../protocol/jid.js";
+import { stanzaErrorOf } from "../protocol/iq.js";
 
 export interface PrivilegedRosterOptions {
   readonly connection: ComponentConnection;
@@ -18,16 +20,9 @@ export interface PrivilegedRosterOptions {
   readonly componentDomain: string;
   readonly log: Logger;
   readonly timeoutMs: number;
-  /** Called when the server grants roster access, so waiting roster steps can run. */
-  readonly onGranted?: () => void;
 }
 
 const GRANT_WAIT_MS = 5000;
-
-export interface PrivilegedRoster extends RosterWriter {
-  /** The roster permission the server granted ("none" until it says otherwise). */
-  rosterPermission(): string;
-}
 
 export function parsePrivileges(message: Element): Map<string, string> | undefined {
   const privilege = message.getChild("privilege", NS.PRIVILEGE) ?? message.getChild("privilege", NS.PRIVILEGE_1);
@@ -41,8 +36,9 @@ export function rosterItemSet(owner: string, item: SubscribedItem): Element {
       xml("item", { jid: item.jid, subscription: "both" }, item.groups.map((group) => xml("group", {}, group)))));
 }
 
-export function createPrivilegedRoster(options: PrivilegedRosterOptions): PrivilegedRoster {
-  const { connection, domain, componentDomain, log, timeoutMs, onGranted } = options;
+export function createPrivilegedRoster(options: PrivilegedRosterOptions): RosterWriter {
+  const { connection, domain, componentDomain, log, timeoutMs } = options;
+  const listeners: (() => void)[] = [];
   const { xmpp } = connection;
   let permission = "none";
 
@@ -53,7 +49,7 @@ export function createPrivilegedRoster(options: PrivilegedRosterOptions): Privil
       if (perms) {
         permission = perms.get("roster") ?? "none";
         log.info({ roster: permission, message: perms.get("message") ?? "none" }, "privileges granted by the server (XEP-0356)");
-        if (permission === "set" || permission === "both") onGranted?.();
+        if (permission === "set" || permission === "both") for (const listener of listeners) listener();
         return undefined;
       }
     }
@@ -74,15 +70,11 @@ export function createPrivilegedRoster(options: PrivilegedRosterOptions): Privil
   // Roster pushes about users' rosters, if the server sends them: acknowledge (RFC 6121 §2.1.6).
   xmpp.iqCallee.set(NS.ROSTER, "query", (ctx) => (ctx.from && ctx.from.domain === domain && !ctx.from.resource ? true : undefined));
 
-  const isUser = (jid: string) => {
-    const at = jid.indexOf("@");
-    const host = jid.slice(at + 1);
-    return at > 0 && !jid.includes("/") && host !== componentDomain;
-  };
+  const isUser = (jid: string) => isAccountJid(jid) && parseJid(jid)?.domain !== componentDomain;
 
   return {
     kind: "xep0356",
-    rosterPermission: () => permission,
+    onAvailable: (listener) => listeners.push(listener),
     isAvailable: () => connection.isOnline() && (permission === "set" || permission === "both"),
     async setSubscribed(owner, item): Promise<RosterResult> {
       // The component never puts itself (or any bare domain) on a user's roster.
@@ -92,8 +84,8 @@ export function createPrivilegedRoster(options: PrivilegedRosterOptions): Privil
         await connection.request(rosterItemSet(owner, item), timeoutMs);
         return { ok: true };
       } catch (err) {
-        const condition = (err as { condition?: string }).condition;
-        const detail = condition ?? (err as Error).message;
+        const { condition } = stanzaErrorOf(err);
+        const detail = condition ?? (err instanceof Error ? err.message : String(err));
         return { ok: false, reason: condition === undefined || condition === "remote-server-timeout" ? "unavailable" : "rejected", detail };
       }
     },

@@ -11,7 +11,7 @@ import { AppError } from "../errors.js";
 import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
 import { guarded } from "./handlers.js";
-import { NS } from "./namespaces.js";
+import { NS } from "../protocol/namespaces.js";
 
 export class PreauthSessions {
   readonly #tokens = new Map<string, { token: string; expiresAt: number }>();

@@ -3,7 +3,7 @@
 // usable) and a slow one (timeout). Each *.contract.test.ts runs it for its server and adapters.
 import { createServer, type Server } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { RosterWriter, ServerAdapter } from "../../src/adapters/adapter.js";
+import type { RosterWriter, ServerAdapter } from "../../src/invites/ports.js";
 import { RegistrationService } from "../../src/invites/registration.js";
 import { type XmppServer, canLogin, rosterOf } from "../helpers/clients.js";
 import { makeCore } from "../helpers/invites.js";
@@ -42,7 +42,7 @@ export async function silentServer(): Promise<{ port: number; close(): Promise<v
 }
 
 export async function closedPort(): Promise<number> {
-  const { freePort } = await import("../../src/demo/ports.js");
+  const { freePort } = await import("../../tools/demo/ports.js");
   return freePort();
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 
 describe("npm run bench -- --quick", () => {
   it("runs B1 to B4 against a real Prosody and prints their tables", () => {
-    const result = spawnSync(process.execPath, [resolve("dist/bench/main.js"), "--quick"], { encoding: "utf8", timeout: 180_000 });
+    const result = spawnSync(process.execPath, ["--import", "tsx", resolve("tools/bench/main.ts"), "--quick"], { encoding: "utf8", timeout: 180_000 });
     expect(result.status).toBe(0);
     for (const heading of ["## B1 registration", "## B2 component overhead", "## B3 store at scale", "## B4 memory"]) expect(result.stdout).toContain(heading);
     expect(result.stdout).toMatch(/\| sequential \| native \| \d+/);

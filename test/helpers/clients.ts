@@ -50,7 +50,7 @@ export interface RosterEntry {
 
 /** Logs in as the user and fetches their roster (RFC 6121 §2.2). */
 export async function rosterOf(server: XmppServer, username: string, password: string): Promise<Map<string, RosterEntry>> {
-  const { xml } = await import("../../src/xmpp/xml.js");
+  const { xml } = await import("../../src/protocol/xml.js");
   const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username, password, timeoutMs: 5000 });
   try {
     const reply = await entity.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5000);

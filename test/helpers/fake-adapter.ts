@@ -1,5 +1,5 @@
 // In-memory adapters for unit tests: accounts and rosters in Maps, with switchable failures.
-import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter, SubscribedItem } from "../../src/adapters/adapter.js";
+import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter, SubscribedItem } from "../../src/invites/ports.js";
 
 export class FakeAdapter implements ServerAdapter {
   readonly kind = "fake";

@@ -2,7 +2,7 @@
 import { type App, createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
-import { type ProsodyOptions, type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { type ProsodyOptions, type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { type CapturedLog, captureLog } from "./logger.js";
 
 export interface Live {

@@ -1,1 +1,1 @@
-export { openRawStream, preauthPayload, registerPayload, type RawStream } from "../../src/client/raw-stream.js";
+export { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";

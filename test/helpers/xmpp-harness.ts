@@ -1,7 +1,7 @@
 // Runs the real component wiring (middleware, iq callee, our handlers) with the socket faked:
 // receive() injects a stanza as if the server routed it, nextSent() returns what the component sent.
 import type { Element } from "ltx";
-import type { ServerAdapter } from "../../src/adapters/adapter.js";
+import type { ServerAdapter } from "../../src/invites/ports.js";
 import { type App, type AppOverrides, createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
@@ -75,14 +75,14 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
     app, clock, adapter, roster, logs, sent, receive, nextSent,
     async iq(type, child, from = "x1@anon.example.test/res", to = COMPONENT) {
       const id = `t${++counter}`;
-      const { xml } = await import("../../src/xmpp/xml.js");
+      const { xml } = await import("../../src/protocol/xml.js");
       receive(xml("iq", { type, id, from, to }, child));
       const reply = await nextSent();
       if (reply.attrs.id !== id) throw new Error(`reply id ${reply.attrs.id} does not match ${id}`);
       return reply;
     },
     close() {
-      app.db.close();
+      app.stores.db.close();
     },
   };
 }

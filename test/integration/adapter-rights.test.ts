@@ -2,7 +2,7 @@
 // logged reason, and the invite stays usable for when the operator fixes the server config.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import type { ProsodyServer } from "../../src/demo/prosody.js";
+import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import type { CapturedLog } from "../helpers/logger.js";

@@ -3,8 +3,8 @@
 import type { Element } from "ltx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import type { ProsodyServer } from "../../src/demo/prosody.js";
-import { xml } from "../../src/xmpp/xml.js";
+import type { ProsodyServer } from "../../tools/demo/prosody.js";
+import { xml } from "../../src/protocol/xml.js";
 import { type Session, login, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { rosterStepsDone } from "../helpers/wait.js";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 
 describe("npm run demo", () => {
   it("prints a working invite link, which redeems to an account that logs in", () => {
-    const result = spawnSync(process.execPath, [resolve("dist/demo/main.js"), "--once"], { encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync(process.execPath, ["--import", "tsx", resolve("tools/demo/main.ts"), "--once"], { encoding: "utf8", timeout: 60_000 });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Invite link: http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9]{24}$/m);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
-import { type EjabberdServer, startEjabberd } from "../../src/demo/ejabberd.js";
+import { type EjabberdServer, startEjabberd } from "../../tools/demo/ejabberd.js";
 import { canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { captureLog } from "../helpers/logger.js";
 import { rosterStepsDone } from "../helpers/wait.js";

@@ -2,7 +2,7 @@
 // XEP-0356 (mod_privilege) and checked by logging in as each user and fetching the roster.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import type { ProsodyServer } from "../../src/demo/prosody.js";
+import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { pw } from "../helpers/passwords.js";
 import { canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { canLogin } from "../helpers/clients.js";
 
 const BIN = resolve("dist/cli/main.js");

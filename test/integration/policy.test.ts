@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
-import { xml } from "../../src/xmpp/xml.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
+import { xml } from "../../src/protocol/xml.js";
 import { pw } from "../helpers/passwords.js";
 import { canLogin, login, redeemAnonymously } from "../helpers/clients.js";
 import { captureLog } from "../helpers/logger.js";

@@ -3,7 +3,7 @@
 // Reference: prosody-invites.md §2.3, §3.3 and §6 (#1, #2, #4).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import type { ProsodyServer } from "../../src/demo/prosody.js";
+import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { openRawStream, preauthPayload, registerPayload } from "../helpers/raw-stream.js";

@@ -1,7 +1,7 @@
 // The README's Prosody lines for redirecting the server's own in-band registration to the web
 // door (XEP-0077 §5, mod_register_redirect), checked on a real Prosody.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { openRawStream } from "../helpers/raw-stream.js";
 
 let server: ProsodyServer;

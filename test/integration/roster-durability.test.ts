@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
-import { type ProsodyServer, startProsody } from "../../src/demo/prosody.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { captureLog } from "../helpers/logger.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
@@ -42,7 +42,7 @@ describe("roster steps survive restarts", () => {
     await app.rosterTasks.stop();
     const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect((await redeemAnonymously(server, token, "benvolio", "pw-oilovneb-1234567")).ok).toBe(true);
-    expect(app.invites.store.rosterTasksFor(`benvolio@${server.domain}`).map((t) => t.doneAt)).toEqual([null, null]);
+    expect(app.stores.rosterQueue.tasksFor(`benvolio@${server.domain}`).map((t) => t.doneAt)).toEqual([null, null]);
 
     await server.restart();
     await until(() => app.connection.isOnline() && app.roster.isAvailable(), 15_000, "reconnection and privileges");

@@ -1,6 +1,6 @@
 // Malformed or unexpected stanzas get a stanza error (or, for non-requests, nothing), never a crash.
 import { afterEach, describe, expect, it } from "vitest";
-import { xml } from "../../src/xmpp/xml.js";
+import { xml } from "../../src/protocol/xml.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { type Harness, COMPONENT, createHarness } from "../helpers/xmpp-harness.js";
 import { errorOf, stanza } from "../helpers/xml.js";

@@ -1,10 +1,11 @@
 // XEP-0401 §5.2 "Create new account invite" (urn:xmpp:invite#create-account): admins.
 // Asks for an optional fixed username and whether to subscribe the new account with the admin;
 // a client may also submit that form with the first execute.
-import { fieldBoolean, fieldValue } from "../forms.js";
+import { fieldBoolean, fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
-import type { CommandDeps } from "./index.js";
+import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
+import { landingUrl } from "../../invites/uri.js";
 
 export function createAccountInvite(deps: CommandDeps): AdhocCommand {
   return {
@@ -34,7 +35,7 @@ export function createAccountInvite(deps: CommandDeps): AdhocCommand {
         inviter: subscribe ? requester.bare : undefined,
         source: requester.jid,
       });
-      return { status: "completed", form: invitationForm(invite, uri, deps.landingUrl(token)) };
+      return { status: "completed", form: invitationForm(invite, uri, landingUrl(deps.publicUrl, token)) };
     },
   };
 }

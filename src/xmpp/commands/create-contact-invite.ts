@@ -1,7 +1,8 @@
 // XEP-0401 §5.1 "Create new contact invite" (urn:xmpp:invite#invite): completes at once.
 import type { AdhocCommand } from "../xep0050-commands.js";
-import type { CommandDeps } from "./index.js";
+import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
+import { landingUrl } from "../../invites/uri.js";
 
 export function createContactInvite(deps: CommandDeps): AdhocCommand {
   return {
@@ -17,7 +18,7 @@ export function createContactInvite(deps: CommandDeps): AdhocCommand {
         allowRegistration: requester.isAdmin || deps.allowUserInvites,
         source: requester.jid,
       });
-      return { status: "completed", form: invitationForm(invite, uri, deps.landingUrl(token)) };
+      return { status: "completed", form: invitationForm(invite, uri, landingUrl(deps.publicUrl, token)) };
     },
   };
 }

@@ -1,18 +1,14 @@
 // XEP-0401 (v0.6) §5: the result form every invite-creating command returns.
 import type { Invite } from "../../invites/invite.js";
-import type { FieldSpec, FormSpec } from "../forms.js";
-import { NS } from "../namespaces.js";
-
-/** XEP-0082 DateTime in UTC, without fractions. */
-export function xep0082(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+import { iso } from "../../invites/json.js";
+import type { FieldSpec, FormSpec } from "../../protocol/forms.js";
+import { NS } from "../../protocol/namespaces.js";
 
 export function invitationForm(invite: Invite, uri: string, landingUrl: string | undefined): FormSpec {
   const fields: FieldSpec[] = [
     { var: "uri", type: "text-single", label: "Invite URI", desc: "This alternative link can be opened with some XMPP clients", values: [uri] },
     ...(landingUrl === undefined ? [] : [{ var: "landing-url", type: "text-single" as const, label: "Invite web page", desc: "Share this link", values: [landingUrl] }]),
-    { var: "expire", type: "text-single", label: "Invite valid until", values: [xep0082(invite.expiresAt)] },
+    { var: "expire", type: "text-single", label: "Invite valid until", values: [iso(invite.expiresAt)] },
   ];
   return { type: "result", formType: NS.INVITATION_FORM, title: "Your invite has been created", fields };
 }

@@ -1,8 +1,8 @@
 // List pending invites (admins): an XEP-0004 §3.4 table, newest first.
 import { inviteKind } from "../../invites/invite.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
-import type { CommandDeps } from "./index.js";
-import { xep0082 } from "./invitation-form.js";
+import type { CommandDeps } from "./deps.js";
+import { iso } from "../../invites/json.js";
 
 const MAX_ROWS = 200;
 
@@ -35,7 +35,7 @@ export function listInvites(deps: CommandDeps): AdhocCommand {
               inviter: invite.inviter ?? "",
               username: invite.username ?? "",
               uses: `${invite.uses}/${invite.maxUses}`,
-              expire: xep0082(invite.expiresAt),
+              expire: iso(invite.expiresAt),
               note: invite.note ?? "",
             })),
           },

@@ -1,9 +1,11 @@
 // Prosody 13's "Create password reset invite" (xmpp:prosody.im/mod_invites_adhoc#password-reset): admins.
 import { AppError } from "../../errors.js";
-import { fieldValue } from "../forms.js";
+import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
-import type { CommandDeps } from "./index.js";
+import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
+import { parseJid } from "../../protocol/jid.js";
+import { landingUrl } from "../../invites/uri.js";
 
 export function passwordResetInvite(deps: CommandDeps): AdhocCommand {
   return {
@@ -23,12 +25,12 @@ export function passwordResetInvite(deps: CommandDeps): AdhocCommand {
           ...(form === undefined ? {} : { note: { type: "error" as const, text: "Enter the account whose password is to be reset" } }),
         };
       }
-      const at = accountjid.lastIndexOf("@");
-      if (at <= 0 || accountjid.slice(at + 1).toLowerCase() !== deps.domain) {
+      const account = parseJid(accountjid);
+      if (account === undefined || account.local === "" || account.resource !== "" || account.domain.toLowerCase() !== deps.domain) {
         throw new AppError("invalid-argument", `The account must be on ${deps.domain}`);
       }
-      const { invite, token, uri } = deps.invites.create({ type: "reset", username: accountjid.slice(0, at), source: requester.jid });
-      return { status: "completed", form: invitationForm(invite, uri, deps.landingUrl(token)) };
+      const { invite, token, uri } = deps.invites.create({ type: "reset", username: account.local, source: requester.jid });
+      return { status: "completed", form: invitationForm(invite, uri, landingUrl(deps.publicUrl, token)) };
     },
   };
 }

@@ -1,8 +1,8 @@
 // Revoke an invite (admins): pick one of the pending invites, or submit its id directly.
 import { inviteKind } from "../../invites/invite.js";
-import { fieldValue } from "../forms.js";
+import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
-import type { CommandDeps } from "./index.js";
+import type { CommandDeps } from "./deps.js";
 
 export function revokeInvite(deps: CommandDeps): AdhocCommand {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatPeriod, parsePeriod } from "../../../src/config/period.js";
+import { formatPeriod, parsePeriod } from "../../../src/invites/period.js";
 
 describe("periods", () => {
   it.each([

@@ -129,11 +129,11 @@ describe("RegistrationService", () => {
 
   describe("contact invites (XEP-0379)", () => {
     it("with ;ibr=y: registers, then queues both sides of a mutual subscription with the inviter", async () => {
-      const { registration, invites, store } = makeCore();
+      const { registration, invites, queue } = makeCore();
       const { token, uri } = invites.create({ type: "contact", inviter: "Romeo@example.test", allowRegistration: true });
       expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token};ibr=y`);
       await registration.register({ token, username: "juliet", password: "0987654321!?", door: "xmpp" });
-      const tasks = store.rosterTasksFor("juliet@example.test").map((t) => [t.owner, t.contact, t.doneAt]);
+      const tasks = queue.tasksFor("juliet@example.test").map((t) => [t.owner, t.contact, t.doneAt]);
       expect(tasks).toEqual([["romeo@example.test", "juliet@example.test", null], ["juliet@example.test", "romeo@example.test", null]]);
     });
 
@@ -187,24 +187,24 @@ describe("RegistrationService", () => {
     });
 
     it("queue no roster steps and cannot carry groups or uses", async () => {
-      const { registration, invites, adapter, store } = makeCore();
+      const { registration, invites, adapter, queue } = makeCore();
       adapter.accounts.set("alice", "old");
       expect(() => invites.create({ type: "reset", username: "alice", groups: ["x"] })).toThrow(/no groups/);
       expect(() => invites.create({ type: "reset", username: "alice", maxUses: 2 })).toThrow(/only once/);
       expect(() => invites.create({ type: "reset" })).toThrow(/needs the username/);
       const { token } = invites.create({ type: "reset", username: "alice" });
       await registration.register({ token, username: "alice", password: "0987654321!?2", door: "xmpp" });
-      expect(store.rosterTasksFor("alice@example.test")).toEqual([]);
+      expect(queue.tasksFor("alice@example.test")).toEqual([]);
     });
   });
 
   describe("group invites", () => {
     it("every member is subscribed with every other, in a roster group of the group's name", async () => {
-      const { registration, invites, store } = makeCore();
+      const { registration, invites, queue } = makeCore();
       const { token } = invites.create({ groups: ["Team", "Team", " Book club "], maxUses: 3 });
       for (const name of ["ann", "ben", "cat"]) await registration.register({ token, username: name, password: "0987654321!?", door: "xmpp" });
-      expect(store.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
-      const pairs = store.rosterTasksFor("cat@example.test").map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
+      expect(queue.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
+      const pairs = queue.tasksFor("cat@example.test").map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
       expect(pairs.sort()).toEqual([
         "ann@example.test>cat@example.test:Book club+Team",
         "ben@example.test>cat@example.test:Book club+Team",

@@ -21,7 +21,6 @@ export const NS = {
   PRIVILEGE: "urn:xmpp:privilege:2",
   PRIVILEGE_1: "urn:xmpp:privilege:1",
   // XEP-0401: invitation result forms
-  INVITE: "urn:xmpp:invite",
   INVITATION_FORM: "urn:xmpp:invite#invitation",
   // XEP-0379 / XEP-0401 0.3.0 / XEP-0445: pre-authenticated registration and subscription
   PARS: "urn:xmpp:pars:0",

@@ -1,4 +1,4 @@
 // Build stanzas with the xml() that @xmpp/component re-exports: its iq callee recognises
 // replies by ltx's Element class, so a second @xmpp/xml copy could drop payloads silently.
-export { xml, jid } from "@xmpp/component";
+export { xml } from "@xmpp/component";
 export type { Element } from "ltx";

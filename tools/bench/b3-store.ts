@@ -3,10 +3,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../invites/clock.js";
-import { openDatabase } from "../invites/database.js";
-import { InviteService } from "../invites/service.js";
-import { InviteStore } from "../invites/store.js";
+import { systemClock } from "../../src/invites/clock.js";
+import { openStores } from "../../src/invites/sqlite/index.js";
+import { InviteService } from "../../src/invites/service.js";
 import { ms, percentile, rssMb } from "./stats.js";
 
 export interface StoreResult {
@@ -27,8 +26,9 @@ export function benchStore(total: number, samples: number): StoreResult {
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-bench-store-"));
   try {
     const path = join(dir, "invites.sqlite");
-    const db = openDatabase(path);
-    const invites = new InviteService({ store: new InviteStore(db), clock: systemClock, domain: "example.test", defaultExpiry: 7 * 86400 });
+    const stores = openStores(path);
+    const { db } = stores;
+    const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 7 * 86400 });
     const kept: string[] = [];
     const keepEvery = Math.max(1, Math.floor(total / samples));
     const batch = 10_000;

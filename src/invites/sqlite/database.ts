@@ -1,3 +1,4 @@
+// Opening the SQLite file: pragmas for a small service that must not lose a write, then migrations.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -19,4 +20,20 @@ export function openDatabase(path: string): Db {
   db.pragma("foreign_keys = ON");
   migrate(db);
   return db;
+}
+
+/** Takes the write lock and gives it back: proof the database can be written. */
+export function isWritable(db: Db): boolean {
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("ROLLBACK");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An INSERT hit a taken primary key (a random id drawn twice): the caller draws another. */
+export function isPrimaryKeyViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }

@@ -45,6 +45,8 @@ export interface RosterWriter {
   readonly kind: string;
   /** Whether a write can succeed now (connected and granted the right). */
   isAvailable(): boolean;
+  /** Called when writes become possible after a while they were not (e.g. the server grants the right). */
+  onAvailable?(listener: () => void): void;
   /** Puts `item` on the roster of `owner` (a bare JID) with subscription both. */
   setSubscribed(owner: string, item: SubscribedItem): Promise<RosterResult>;
 }

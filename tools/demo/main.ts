@@ -3,10 +3,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createApp } from "../app.js";
-import { redeemOverXmpp, connectClient } from "../client/redeem.js";
-import { loadConfig } from "../config/load.js";
-import { createLogger } from "../log.js";
+import { createApp } from "../../src/app.js";
+import { redeemOverXmpp, connectClient } from "../../src/client/redeem.js";
+import { loadConfig } from "../../src/config/load.js";
+import { createLogger } from "../../src/log.js";
 import { freePort } from "./ports.js";
 import { ensureProsodyInstalled, startProsody } from "./prosody.js";
 

@@ -1,5 +1,5 @@
 // RFC 6120 §8.3: rendering registry errors as stanza errors.
-import { type ErrorCode, type ErrorSpec, AppError } from "../errors.js";
+import type { AppError, ErrorSpec } from "../errors.js";
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
 
@@ -11,8 +11,4 @@ export function stanzaError(spec: Pick<ErrorSpec, "type" | "condition">, text?: 
 
 export function errorElement(error: AppError): Element {
   return stanzaError(error.spec, error.message);
-}
-
-export function errorFor(code: ErrorCode, detail?: string): Element {
-  return errorElement(new AppError(code, detail));
 }

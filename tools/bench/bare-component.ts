@@ -2,8 +2,8 @@
 // answers the register get with the same form xmpp-invites sends, and does nothing else.
 // Usage: node bare-component.js SERVICE DOMAIN SECRET
 import { component } from "@xmpp/component";
-import { NS } from "../xmpp/namespaces.js";
-import { registrationForm } from "../xmpp/xep0077-register.js";
+import { NS } from "../../src/protocol/namespaces.js";
+import { registrationForm } from "../../src/xmpp/xep0077-register.js";
 
 const [service = "", domain = "", password = ""] = process.argv.slice(2);
 const bare = component({ service, domain, password });

@@ -3,16 +3,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectClient, redeemOverXmpp } from "../client/redeem.js";
-import { openRawStream, preauthPayload, registerPayload } from "../client/raw-stream.js";
-import { systemClock } from "../invites/clock.js";
-import { openDatabase } from "../invites/database.js";
-import { InviteService } from "../invites/service.js";
-import { InviteStore } from "../invites/store.js";
+import { connectClient, redeemOverXmpp } from "../../src/client/redeem.js";
+import { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
+import { systemClock } from "../../src/invites/clock.js";
+import { openStores } from "../../src/invites/sqlite/index.js";
+import { InviteService } from "../../src/invites/service.js";
 import type { ProsodyServer } from "../demo/prosody.js";
-import { NS } from "../xmpp/namespaces.js";
-import { xml } from "../xmpp/xml.js";
-import { ms, percentile, rssMb, timedPool } from "./stats.js";
+import { NS } from "../../src/protocol/namespaces.js";
+import { xml } from "../../src/protocol/xml.js";
+import { percentile, timedPool } from "./stats.js";
 
 export interface DoorResult {
   readonly perSecond: number;
@@ -44,8 +43,9 @@ export async function startComponentProcess(server: ProsodyServer, httpPort: num
     child.kill("SIGKILL");
     throw new Error("the component did not start");
   }
-  const db = openDatabase(database);
-  const invites = new InviteService({ store: new InviteStore(db), clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
+  const stores = openStores(database);
+  const { db } = stores;
+  const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
   return {
     pid: child.pid ?? 0,
     httpBase: `http://127.0.0.1:${httpPort}`,
@@ -143,7 +143,7 @@ export async function iqRoundTrips(server: ProsodyServer, count: number, inFligh
 
 /** B2's baseline: a bare @xmpp/component in its own process, answering the same IQ. */
 export async function startBareComponent(server: ProsodyServer, scriptPath: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [scriptPath, server.componentService(), server.componentDomain, server.componentSecret], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", scriptPath, server.componentService(), server.componentDomain, server.componentSecret], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the bare component did not connect")), 10_000);
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -162,4 +162,3 @@ export async function startBareComponent(server: ProsodyServer, scriptPath: stri
   };
 }
 
-export { ms, rssMb };

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 
     await ours.stop();
     // B2: fresh processes for both, order alternating per run, so neither gains from going second.
-    const bareScript = join(root, "dist", "bench", "bare-component.js");
+    const bareScript = join(root, "tools", "bench", "bare-component.ts");
     for (let run = 0; run < plan.runs; run++) {
       const measure = async (start: () => Promise<{ stop(): Promise<void> }>) => {
         const started = await start();

@@ -1,0 +1,61 @@
+// What every route module shares: its dependencies, method routing with 405s, field access and
+// the API's error body. Route modules import this; server.ts imports the route modules.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import type { AppError } from "../errors.js";
+import type { ApiKeyService } from "../invites/api-keys.js";
+import type { Clock } from "../invites/clock.js";
+import type { RegistrationService } from "../invites/registration.js";
+import type { InviteService } from "../invites/service.js";
+import type { Metrics } from "../metrics.js";
+import type { RateLimiter } from "./guards.js";
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly invites: InviteService;
+  readonly registration: RegistrationService;
+  readonly apiKeys: ApiKeyService;
+  readonly metrics: Metrics;
+  readonly health: () => { component: boolean; database: boolean };
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** Built once per server and shared by the route modules. */
+export interface HttpShared {
+  /** One limit on registration attempts per client address, for the web form and the API alike. */
+  readonly registrationLimiter: RateLimiter;
+}
+
+const ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+type Method = (typeof ALL_METHODS)[number];
+
+export type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/** A path parameter, query or body field as a string ("" when absent). */
+export function stringField(source: unknown, name: string): string {
+  const value = typeof source === "object" && source !== null ? (source as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * Registers `handlers` on `url` and answers every other method with 405 and an Allow header
+ * (HEAD comes with GET).
+ */
+export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Exclude<Method, "HEAD">, Handler>>): void {
+  const allowed = Object.keys(handlers) as Method[];
+  if (allowed.includes("GET")) allowed.push("HEAD");
+  for (const [method, handler] of Object.entries(handlers)) app.route({ method, url, handler: (request, reply) => handler(request, reply) });
+  const others = ALL_METHODS.filter((method) => !allowed.includes(method));
+  app.route({
+    method: others,
+    url,
+    handler: (_request, reply) => reply.code(405).header("allow", allowed.join(", ")).type("text/plain; charset=utf-8").send("Method Not Allowed\n"),
+  });
+}
+
+/** The JSON error body every API error uses, with the registry's code. */
+export function sendApiError(reply: FastifyReply, error: AppError, status = error.spec.http): FastifyReply {
+  return reply.code(status).type("application/json; charset=utf-8").send({ error: { code: error.code, message: error.message } });
+}

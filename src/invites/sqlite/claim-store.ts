@@ -1,0 +1,95 @@
+// Claims and redemptions: a use reserved while the account is being made, then turned into a
+// recorded use (with its roster steps, in one transaction) or given back.
+import { randomUUID } from "node:crypto";
+import type { Statement } from "better-sqlite3";
+import type { Door, Redemption } from "../invite.js";
+import type { Db } from "./database.js";
+import type { FollowUp, RosterQueue } from "./roster-queue.js";
+
+export interface RedemptionRecord {
+  readonly jid: string;
+  readonly door: Door;
+  readonly requester: string | null;
+}
+
+export class ClaimStore {
+  readonly #db: Db;
+  readonly #queue: RosterQueue;
+  readonly #claimSlot: Statement;
+  readonly #insertClaim: Statement;
+  readonly #deleteClaim: Statement;
+  readonly #claimInvite: Statement<[string], { invite_id: string }>;
+  readonly #releaseSlot: Statement;
+  readonly #consumeSlot: Statement;
+  readonly #insertRedemption: Statement;
+  readonly #staleClaims: Statement<[number], { id: string }>;
+  readonly #byRequester: Statement<[string], { invite_id: string | null; jid: string; door: string; requester: string | null; at: number }>;
+
+  constructor(db: Db, queue: RosterQueue) {
+    this.#db = db;
+    this.#queue = queue;
+    // The claim: one conditional UPDATE, so concurrent redemptions of a k-use invite get at most k slots.
+    this.#claimSlot = db.prepare(
+      `UPDATE invites SET pending = pending + 1
+       WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND uses + pending < max_uses`,
+    );
+    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at) VALUES (?, ?, ?, ?)`);
+    this.#claimInvite = db.prepare(`SELECT invite_id FROM claims WHERE id = ?`);
+    this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
+    this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
+    this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
+    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, at) VALUES (?, ?, ?, ?, ?)`);
+    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ?`);
+    this.#byRequester = db.prepare(
+      `SELECT invite_id, jid, door, requester, at FROM redemptions WHERE requester = ? ORDER BY at DESC, id DESC LIMIT 1`,
+    );
+  }
+
+  /** Reserves one use; returns the claim id, or undefined when no use is left. */
+  claim(inviteId: string, username: string | null, now: number): string | undefined {
+    return this.#db.transaction(() => {
+      if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
+      const claimId = randomUUID();
+      this.#insertClaim.run(claimId, inviteId, username, now);
+      return claimId;
+    }).immediate();
+  }
+
+  /** Turns a claim into a use, records what it created and, in the same transaction, the roster steps that follow. */
+  consume(claimId: string, inviteId: string, redemption: RedemptionRecord, follow: FollowUp, now: number): void {
+    this.#db.transaction(() => {
+      // A claim reaped as stale still counts: the account exists.
+      const held = this.#deleteClaim.run(claimId).changes;
+      this.#consumeSlot.run(held, inviteId);
+      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, now);
+      this.#queue.enqueue(redemption.jid, follow, now);
+    }).immediate();
+  }
+
+  /** For a registration that used no invite (open registration). */
+  recordRedemption(redemption: RedemptionRecord, now: number): void {
+    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, now);
+  }
+
+  /** Gives a claimed use back, so the invite stays usable. */
+  release(claimId: string): void {
+    this.#db.transaction(() => {
+      const row = this.#claimInvite.get(claimId);
+      if (!row) return;
+      this.#deleteClaim.run(claimId);
+      this.#releaseSlot.run(row.invite_id);
+    }).immediate();
+  }
+
+  /** Releases claims older than `cutoff` (left behind by a crash mid-registration). */
+  releaseStale(cutoff: number): number {
+    const stale = this.#staleClaims.all(cutoff);
+    for (const { id } of stale) this.release(id);
+    return stale.length;
+  }
+
+  lastRedemptionBy(requester: string): Redemption | undefined {
+    const row = this.#byRequester.get(requester);
+    return row && { inviteId: row.invite_id, jid: row.jid, door: row.door as Door, requester: row.requester, at: row.at };
+  }
+}

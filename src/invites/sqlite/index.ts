@@ -1,0 +1,21 @@
+// Everything kept in the SQLite file, opened together on one connection.
+import { ApiKeyStore } from "./api-key-store.js";
+import { ClaimStore } from "./claim-store.js";
+import { type Db, openDatabase } from "./database.js";
+import { InviteStore } from "./invite-store.js";
+import { RosterQueue } from "./roster-queue.js";
+
+export interface Stores {
+  readonly db: Db;
+  readonly invites: InviteStore;
+  readonly claims: ClaimStore;
+  readonly rosterQueue: RosterQueue;
+  readonly apiKeys: ApiKeyStore;
+}
+
+/** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
+export function openStores(path: string): Stores {
+  const db = openDatabase(path);
+  const rosterQueue = new RosterQueue(db);
+  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db) };
+}

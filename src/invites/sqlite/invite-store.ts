@@ -1,0 +1,127 @@
+// InviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
+import type { Statement } from "better-sqlite3";
+import type { Invite, InviteType } from "../invite.js";
+import { type Db, isPrimaryKeyViolation } from "./database.js";
+
+interface InviteRow {
+  id: string;
+  type: string;
+  username: string | null;
+  inviter: string | null;
+  source: string | null;
+  note: string | null;
+  created_at: number;
+  expires_at: number;
+  max_uses: number;
+  uses: number;
+  pending: number;
+  revoked_at: number | null;
+  allow_registration: number;
+  groups: string;
+}
+
+const COLUMNS = "id, type, username, inviter, source, note, created_at, expires_at, max_uses, uses, pending, revoked_at, allow_registration, groups";
+
+function toInvite(row: InviteRow): Invite {
+  return {
+    id: row.id,
+    type: row.type as InviteType,
+    username: row.username,
+    inviter: row.inviter,
+    allowRegistration: row.allow_registration === 1,
+    groups: JSON.parse(row.groups) as string[],
+    source: row.source,
+    note: row.note,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    maxUses: row.max_uses,
+    uses: row.uses,
+    pending: row.pending,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export type NewInvite = Pick<
+  Invite,
+  "id" | "type" | "username" | "inviter" | "allowRegistration" | "groups" | "source" | "note" | "createdAt" | "expiresAt" | "maxUses"
+> & {
+  readonly tokenHash: Buffer;
+};
+
+export interface ListOptions {
+  /** Include expired, revoked and used-up invites. */
+  readonly all?: boolean;
+  readonly limit?: number;
+  /** Keyset pagination: invites created before this one (by created_at, id). */
+  readonly before?: { readonly createdAt: number; readonly id: string };
+}
+
+export class InviteStore {
+  readonly #db: Db;
+  readonly #insert: Statement;
+  readonly #byHash: Statement<[Buffer], InviteRow>;
+  readonly #byId: Statement<[string], InviteRow>;
+  readonly #revoke: Statement;
+  readonly #purge: Statement;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insert = db.prepare(
+      `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
+       VALUES (@id, @tokenHash, @type, @username, @inviter, @allowRegistration, @groups, @source, @note, @createdAt, @expiresAt, @maxUses)`,
+    );
+    this.#byHash = db.prepare(`SELECT ${COLUMNS} FROM invites WHERE token_hash = ?`);
+    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM invites WHERE id = ?`);
+    this.#revoke = db.prepare(`UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
+    this.#purge = db.prepare(`DELETE FROM invites WHERE expires_at <= ? AND pending = 0`);
+  }
+
+  /** Runs `work` in one (immediate) transaction. */
+  transaction<T>(work: () => T): T {
+    return this.#db.transaction(work).immediate();
+  }
+
+  /** False when the id is already taken (the caller picks another). */
+  insert(invite: NewInvite): boolean {
+    try {
+      this.#insert.run({ ...invite, allowRegistration: invite.allowRegistration ? 1 : 0, groups: JSON.stringify(invite.groups) });
+      return true;
+    } catch (err) {
+      if (isPrimaryKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  findByTokenHash(tokenHash: Buffer): Invite | undefined {
+    const row = this.#byHash.get(tokenHash);
+    return row && toInvite(row);
+  }
+
+  findById(id: string): Invite | undefined {
+    const row = this.#byId.get(id);
+    return row && toInvite(row);
+  }
+
+  revoke(id: string, now: number): boolean {
+    return this.#revoke.run(now, id).changes === 1;
+  }
+
+  list(now: number, options: ListOptions = {}): Invite[] {
+    const where: string[] = [];
+    const params: Record<string, number | string> = { now, limit: options.limit ?? -1 };
+    if (!options.all) where.push("revoked_at IS NULL AND expires_at > @now AND uses < max_uses");
+    if (options.before) {
+      where.push("(created_at, id) < (@beforeCreated, @beforeId)");
+      params["beforeCreated"] = options.before.createdAt;
+      params["beforeId"] = options.before.id;
+    }
+    const sql = `SELECT ${COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+                 ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    return (this.#db.prepare(sql).all(params) as InviteRow[]).map(toInvite);
+  }
+
+  /** Deletes invites whose expiry has passed (used, revoked or not) and that have nothing in flight. */
+  purgeExpired(now: number): number {
+    return this.#purge.run(now).changes;
+  }
+}

@@ -1,0 +1,131 @@
+// The roster steps that follow a registration (XEP-0379 subscriptions, group fan-out), kept in
+// SQLite so an outage or a restart never loses one; and group membership, which exists only to
+// know whom a new group member is subscribed with.
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./database.js";
+
+/** One side of a mutual subscription: `owner` gets `contact` with subscription both. */
+export interface RosterTask {
+  readonly id: number;
+  readonly owner: string;
+  readonly contact: string;
+  readonly groups: readonly string[];
+  readonly attempts: number;
+  readonly nextAt: number;
+  readonly lastError: string | null;
+  readonly doneAt: number | null;
+}
+
+/** A pair to subscribe to each other once the account exists. */
+export interface Subscription {
+  readonly a: string;
+  readonly b: string;
+  readonly groups: readonly string[];
+}
+
+/** What a redemption leads to: subscriptions given, and groups joined (a subscription with every member). */
+export interface FollowUp {
+  readonly subscriptions: readonly Subscription[];
+  readonly groups: readonly string[];
+}
+
+interface TaskRow {
+  id: number;
+  owner: string;
+  contact: string;
+  groups: string;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+const TASK_COLUMNS = "id, owner, contact, groups, attempts, next_at, last_error, done_at";
+
+function toTask(row: TaskRow): RosterTask {
+  return {
+    id: row.id,
+    owner: row.owner,
+    contact: row.contact,
+    groups: JSON.parse(row.groups) as string[],
+    attempts: row.attempts,
+    nextAt: row.next_at,
+    lastError: row.last_error,
+    doneAt: row.done_at,
+  };
+}
+
+export class RosterQueue {
+  readonly #groupMembers: Statement<[string], { jid: string }>;
+  readonly #joinGroup: Statement;
+  readonly #insertTask: Statement;
+  readonly #dueTasks: Statement<[number, number], TaskRow>;
+  readonly #nextDue: Statement<[], { next_at: number | null }>;
+  readonly #taskDone: Statement;
+  readonly #taskFailed: Statement;
+  readonly #tasksFor: Statement<[string, string], TaskRow>;
+
+  constructor(db: Db) {
+    this.#groupMembers = db.prepare(`SELECT jid FROM group_members WHERE group_name = ? ORDER BY added_at, jid`);
+    this.#joinGroup = db.prepare(`INSERT OR IGNORE INTO group_members (group_name, jid, added_at) VALUES (?, ?, ?)`);
+    this.#insertTask = db.prepare(`INSERT INTO roster_tasks (owner, contact, groups, created_at, next_at) VALUES (?, ?, ?, ?, ?)`);
+    this.#dueTasks = db.prepare(`SELECT ${TASK_COLUMNS} FROM roster_tasks WHERE done_at IS NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?`);
+    this.#nextDue = db.prepare(`SELECT MIN(next_at) AS next_at FROM roster_tasks WHERE done_at IS NULL`);
+    this.#taskDone = db.prepare(`UPDATE roster_tasks SET done_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`);
+    this.#taskFailed = db.prepare(`UPDATE roster_tasks SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`);
+    this.#tasksFor = db.prepare(`SELECT ${TASK_COLUMNS} FROM roster_tasks WHERE owner = ? OR contact = ? ORDER BY id`);
+  }
+
+  /** Queues the steps for a new account `jid`; runs inside the caller's transaction. */
+  enqueue(jid: string, follow: FollowUp, now: number): void {
+    // One roster set replaces an item's groups, so all groups of a pair go into one task.
+    const pairs = new Map<string, Set<string>>();
+    const add = (owner: string, contact: string, groups: readonly string[]) => {
+      if (owner === contact) return;
+      const key = `${owner}\n${contact}`;
+      const set = pairs.get(key) ?? new Set<string>();
+      for (const group of groups) set.add(group);
+      pairs.set(key, set);
+    };
+    for (const { a, b, groups } of follow.subscriptions) {
+      add(a, b, groups);
+      add(b, a, groups);
+    }
+    for (const group of follow.groups) {
+      for (const { jid: member } of this.#groupMembers.all(group)) {
+        add(member, jid, [group]);
+        add(jid, member, [group]);
+      }
+      this.#joinGroup.run(group, jid, now);
+    }
+    for (const [key, groups] of pairs) {
+      const [owner, contact] = key.split("\n");
+      this.#insertTask.run(owner, contact, JSON.stringify([...groups].sort()), now, now);
+    }
+  }
+
+  groupMembers(group: string): string[] {
+    return this.#groupMembers.all(group).map((row) => row.jid);
+  }
+
+  due(now: number, limit: number): RosterTask[] {
+    return this.#dueTasks.all(now, limit).map(toTask);
+  }
+
+  /** When the earliest unfinished task is due, if any is left. */
+  nextAt(): number | undefined {
+    return this.#nextDue.get()?.next_at ?? undefined;
+  }
+
+  done(id: number, now: number): void {
+    this.#taskDone.run(now, id);
+  }
+
+  failed(id: number, nextAt: number, error: string): void {
+    this.#taskFailed.run(nextAt, error.slice(0, 500), id);
+  }
+
+  tasksFor(jid: string): RosterTask[] {
+    return this.#tasksFor.all(jid, jid).map(toTask);
+  }
+}

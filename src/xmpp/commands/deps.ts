@@ -1,0 +1,13 @@
+// What every invite command needs: the invite service and the policy keys of the config.
+import type { InviteService } from "../../invites/service.js";
+
+export interface CommandDeps {
+  readonly invites: InviteService;
+  readonly domain: string;
+  /** `allow_contact_invites`: local users may create contact invites (else admins only). */
+  readonly allowContactInvites: boolean;
+  /** `allow_user_invites`: contact invites from non-admins may also register an account. */
+  readonly allowUserInvites: boolean;
+  /** `http.public_url`: where the web door is, for the invite's web page in each result. */
+  readonly publicUrl: string | undefined;
+}
