@@ -57,9 +57,13 @@ export interface App {
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock, events?: InviteEvents): { stores: Stores; invites: InviteService } {
+export function openInvites(config: Config, clock: Clock = systemClock): { stores: Stores; invites: InviteService } {
   const stores = openStores(config.database);
-  const invites = new InviteService({
+  return { stores, invites: inviteService(config, stores, clock) };
+}
+
+function inviteService(config: Config, stores: Stores, clock: Clock, events?: InviteEvents): InviteService {
+  return new InviteService({
     store: stores.invites,
     claims: stores.claims,
     clock,
@@ -67,7 +71,6 @@ export function openInvites(config: Config, clock: Clock = systemClock, events?:
     defaultExpiry: config.invite_expiry,
     ...(events ? { events } : {}),
   });
-  return { stores, invites };
 }
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
@@ -80,8 +83,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   const { xmpp } = connection;
-  const metrics = createMetrics(() => connection.isOnline());
-  const { stores, invites } = openInvites(config, clock, metrics.events);
+  const stores = openStores(config.database);
+  const metrics = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
+  const invites = inviteService(config, stores, clock, metrics.events);
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
 
   const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: log.child({ feature: "adapter" }) }));

@@ -210,7 +210,7 @@ export class InviteService {
     const created = invite.type !== "reset";
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
     const groups = created ? invite.groups : [];
-    this.#claims.consume(claim.id, invite.id, redemption, { subscriptions, groups }, this.#clock.now());
+    this.#claims.consume(claim.id, invite.id, { ...redemption, action: created ? "created" : "password-reset" }, { subscriptions, groups }, this.#clock.now());
   }
 
   release(claim: Claim): void {
@@ -219,7 +219,7 @@ export class InviteService {
 
   /** Records a registration that used no invite (open registration). */
   recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null }): void {
-    this.#claims.recordRedemption(redemption, this.#clock.now());
+    this.#claims.recordRedemption({ ...redemption, action: "created" }, this.#clock.now());
   }
 
   /** The account a requester (bare JID) registered through this service, if any. */

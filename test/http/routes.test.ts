@@ -336,9 +336,9 @@ describe("operations", () => {
     const res = await inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
-    expect(res.body).toContain('xmpp_invites_invites_created_total{kind="account"} 1');
+    expect(res.body).toContain('xmpp_invites_invites{kind="account",status="used"} 1');
     expect(res.body).toContain('xmpp_invites_registrations_total{door="web",action="created"} 1');
-    expect(res.body).toContain('xmpp_invites_invites_redeemed_total{kind="account"} 1');
+    expect(res.body).toContain("xmpp_invites_claims_pending 0");
     expect(res.body).toMatch(/xmpp_invites_adapter_call_duration_seconds_count\{operation="create_account",outcome="ok"\} 1/);
     expect(res.body).toContain("xmpp_invites_component_connected 1");
   });

@@ -99,6 +99,32 @@ describe("operator workflow with the xmpp-invites command", () => {
     }
   });
 
+  it("/metrics counts what the store holds, whichever process wrote it (invites made with the CLI while the component runs)", async () => {
+    const component = spawn(process.execPath, [BIN, "start", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    component.stdout?.on("data", (chunk: Buffer) => { out += chunk.toString("utf8"); });
+    try {
+      await waitForLine(component, /connected to the XMPP server/, 15_000);
+      const url = /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      const gauge = async (series: string) => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.split(" ")[1]);
+      };
+      const before = await gauge('xmpp_invites_invites{kind="reset",status="active"}');
+      expect(cli("invite", "create", "--reset", "someone", "--json").code).toBe(0);
+      expect(cli("invite", "create", "--reset", "someone-else", "--json").code).toBe(0);
+      expect(await gauge('xmpp_invites_invites{kind="reset",status="active"}')).toBe(before + 2);
+      // The redemption the first test recorded, read back from the store by a process that did not make it.
+      expect(await gauge('xmpp_invites_registrations_total{door="xmpp",action="created"}')).toBeGreaterThanOrEqual(1);
+      expect(await gauge("xmpp_invites_store_readable")).toBe(1);
+    } finally {
+      component.kill("SIGTERM");
+      await new Promise((done) => component.once("exit", done));
+    }
+  });
+
   it("a wrong component secret stops start-up with a clear error instead of retrying forever", () => {
     const badConfig = join(server.dir, "bad-secret.json");
     writeFileSync(badConfig, JSON.stringify({

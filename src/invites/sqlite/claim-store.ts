@@ -10,6 +10,7 @@ export interface RedemptionRecord {
   readonly jid: string;
   readonly door: Door;
   readonly requester: string | null;
+  readonly action: "created" | "password-reset";
 }
 
 export class ClaimStore {
@@ -38,7 +39,7 @@ export class ClaimStore {
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
-    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, at) VALUES (?, ?, ?, ?, ?)`);
+    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
     this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ?`);
     this.#byRequester = db.prepare(
       `SELECT invite_id, jid, door, requester, at FROM redemptions WHERE requester = ? ORDER BY at DESC, id DESC LIMIT 1`,
@@ -61,14 +62,14 @@ export class ClaimStore {
       // A claim reaped as stale still counts: the account exists.
       const held = this.#deleteClaim.run(claimId).changes;
       this.#consumeSlot.run(held, inviteId);
-      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, now);
+      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
       this.#queue.enqueue(redemption.jid, follow, now);
     }).immediate();
   }
 
   /** For a registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): void {
-    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, now);
+    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
   }
 
   /** Gives a claimed use back, so the invite stays usable. */

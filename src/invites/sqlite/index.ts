@@ -4,6 +4,7 @@ import { ClaimStore } from "./claim-store.js";
 import { type Db, openDatabase } from "./database.js";
 import { InviteStore } from "./invite-store.js";
 import { RosterQueue } from "./roster-queue.js";
+import { StatsStore } from "./stats-store.js";
 
 export interface Stores {
   readonly db: Db;
@@ -11,11 +12,12 @@ export interface Stores {
   readonly claims: ClaimStore;
   readonly rosterQueue: RosterQueue;
   readonly apiKeys: ApiKeyStore;
+  readonly stats: StatsStore;
 }
 
 /** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
 export function openStores(path: string): Stores {
   const db = openDatabase(path);
   const rosterQueue = new RosterQueue(db);
-  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db) };
+  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db), stats: new StatsStore(db) };
 }

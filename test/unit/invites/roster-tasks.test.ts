@@ -63,7 +63,7 @@ describe("roster steps after a registration (XEP-0379)", () => {
 
   it("never puts the component or any non-user JID on a roster", async () => {
     const core = setup();
-    core.claims.consume("none", "none", { jid: "juliet@example.test", door: "xmpp", requester: null },
+    core.claims.consume("none", "none", { jid: "juliet@example.test", door: "xmpp", requester: null, action: "created" },
       { subscriptions: [{ a: "invites.example.test", b: "juliet@example.test", groups: [] }, { a: "juliet@example.test", b: "x@invites.example.test", groups: [] }], groups: [] }, core.clock.now());
     expect(await core.runner.runDue()).toBe(0);
     expect(core.roster.calls).toBe(0);
