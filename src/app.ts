@@ -14,6 +14,7 @@ import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { InviteService } from "./invites/service.js";
 import { InviteStore } from "./invites/store.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
+import { BridgeState, discoverBridge, registerBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { NS } from "./xmpp/namespaces.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
@@ -50,6 +51,8 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   readonly metrics: Metrics;
   readonly http: HttpServer;
+  /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
+  readonly bridge: BridgeState;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -155,6 +158,21 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   registerPreauth({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0401" }) });
   registerIbr({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0077" }), domain: config.domain });
 
+  const bridge = new BridgeState(config.bridge);
+  const bridgeLog = log.child({ feature: "bridge" });
+  registerBridge({ xmpp, registration, state: bridge, domain: config.domain, log: bridgeLog });
+  if (bridge.mode !== "none") {
+    // Asked on every connection: the server may have been reconfigured while we were away.
+    xmpp.on("online", () => {
+      discoverBridge(connection.request, { domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000 })
+        .then((found) => {
+          bridge.discovery = found;
+          reportBridge(bridgeLog, bridge, config.domain);
+        })
+        .catch((err: unknown) => bridgeLog.warn({ err: err instanceof Error ? err.message : String(err), apps_redeem_directly: bridge.works }, `could not ask ${config.domain} whether it has the invite bridge`));
+    });
+  }
+
   const http = createHttp({
     config,
     invites,
@@ -164,6 +182,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     clock,
     log: log.child({ feature: "http" }),
     health: () => ({ component: connection.isOnline(), database: isWritable(db) }),
+    bridgeWorks: () => bridge.works,
   });
 
   let timer: NodeJS.Timeout | undefined;
@@ -175,12 +194,12 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   };
 
   return {
-    config, db, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http,
+    config, db, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge,
     async start() {
       housekeeping();
       timer = setInterval(housekeeping, HOUSEKEEPING_MS);
       timer.unref();
-      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode }, "starting");
+      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
       await http.start();
       await adapter.start?.();
       await connection.start();
@@ -196,6 +215,24 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       log.info("stopped");
     },
   };
+}
+
+/** One line on whether apps can redeem invite links directly, and what to do when they cannot. */
+function reportBridge(log: Logger, bridge: BridgeState, domain: string): void {
+  const fields = { bridge: bridge.mode, discovery: bridge.discovery, apps_redeem_directly: bridge.works };
+  switch (bridge.discovery) {
+    case "present":
+      log.info(fields, `${domain} has the invite bridge: apps redeem invite links directly`);
+      break;
+    case "elsewhere":
+      log.warn(fields, `${domain} has the invite bridge, but for another component: apps cannot redeem this component's invites directly; set xmpp_invites_component to this component`);
+      break;
+    default: {
+      const message = `${domain} has no invite bridge: apps cannot redeem invite links directly, so the landing page leads with registration in the browser (Prosody: load mod_xmpp_invites)`;
+      if (bridge.mode === "prosody") log.error(fields, message);
+      else log.info(fields, message);
+    }
+  }
 }
 
 /** Takes the write lock and gives it back: proof the database can be written. */

@@ -81,6 +81,11 @@ const MIGRATIONS: readonly string[] = [
     revoked_at   INTEGER
   ) STRICT;
   `,
+  // 4: which door holds a claim. A bridge claim (the server creates the account) is never released
+  // by age alone: its outcome is settled against the server.
+  `
+  ALTER TABLE claims ADD COLUMN door TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -106,6 +106,14 @@ function toTask(row: TaskRow): RosterTask {
   };
 }
 
+export interface StoredClaim {
+  readonly id: string;
+  readonly inviteId: string;
+  readonly username: string | null;
+  readonly door: Door | null;
+  readonly claimedAt: number;
+}
+
 export class InviteStore {
   readonly #db: Db;
   readonly #insert: Statement;
@@ -115,6 +123,7 @@ export class InviteStore {
   readonly #insertClaim: Statement;
   readonly #deleteClaim: Statement;
   readonly #claimInvite: Statement<[string], { invite_id: string }>;
+  readonly #claimById: Statement<[string], { invite_id: string; username: string | null; door: string | null; claimed_at: number }>;
   readonly #releaseSlot: Statement;
   readonly #consumeSlot: Statement;
   readonly #insertRedemption: Statement;
@@ -144,15 +153,17 @@ export class InviteStore {
       `UPDATE invites SET pending = pending + 1
        WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND uses + pending < max_uses`,
     );
-    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at) VALUES (?, ?, ?, ?)`);
+    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at, door) VALUES (?, ?, ?, ?, ?)`);
     this.#claimInvite = db.prepare(`SELECT invite_id FROM claims WHERE id = ?`);
+    this.#claimById = db.prepare(`SELECT invite_id, username, door, claimed_at FROM claims WHERE id = ?`);
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(
       `INSERT INTO redemptions (invite_id, jid, door, requester, at) VALUES (?, ?, ?, ?, ?)`,
     );
-    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ?`);
+    // Bridge claims are left alone: the server may have created the account, so age proves nothing.
+    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ? AND door IS NOT 'bridge'`);
     this.#revoke = db.prepare(`UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
     this.#purge = db.prepare(`DELETE FROM invites WHERE expires_at <= ? AND pending = 0`);
     this.#byRequester = db.prepare(
@@ -200,13 +211,19 @@ export class InviteStore {
   }
 
   /** Reserves one use; returns the claim id, or undefined when no use is left. */
-  claim(inviteId: string, username: string | null, now: number): string | undefined {
+  claim(inviteId: string, username: string | null, now: number, door: Door | null = null): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
       const claimId = randomUUID();
-      this.#insertClaim.run(claimId, inviteId, username, now);
+      this.#insertClaim.run(claimId, inviteId, username, now, door);
       return claimId;
     }).immediate();
+  }
+
+  /** A claim still in flight: what it reserves, for whom, and through which door. */
+  findClaim(claimId: string): StoredClaim | undefined {
+    const row = this.#claimById.get(claimId);
+    return row && { id: claimId, inviteId: row.invite_id, username: row.username, door: row.door as Door | null, claimedAt: row.claimed_at };
   }
 
   /**
