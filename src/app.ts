@@ -17,6 +17,7 @@ import { type Metrics, createMetrics } from "./metrics.js";
 import { NS } from "./protocol/namespaces.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
+import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
@@ -52,6 +53,8 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   readonly metrics: Metrics;
   readonly http: HttpServer;
+  /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
+  readonly bridge: BridgeState;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -146,6 +149,11 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   registerPreauth({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0401" }) });
   registerIbr({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0077" }), domain: config.domain });
 
+  const bridge = new BridgeState(config.bridge);
+  const bridgeLog = log.child({ feature: "bridge" });
+  registerBridge({ xmpp, registration, state: bridge, domain: config.domain, log: bridgeLog });
+  watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
+
   const http = createHttp({
     config,
     invites,
@@ -155,6 +163,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     clock,
     log: log.child({ feature: "http" }),
     health: () => ({ component: connection.isOnline(), database: isWritable(stores.db) }),
+    bridgeWorks: () => bridge.works,
   });
   const housekeeping = new Housekeeping({
     invites,
@@ -165,10 +174,10 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge,
     async start() {
       housekeeping.start();
-      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode }, "starting");
+      log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
       await http.start();
       await adapter.start?.();
       await connection.start();

@@ -50,6 +50,7 @@ export const ERRORS = {
   "already-revoked": { type: "cancel", condition: "conflict", http: 409, text: (id) => `Invite ${id} is already revoked` },
   "api-key-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No API key with id ${id}` },
   "rate-limited": { type: "wait", condition: "resource-constraint", http: 429, text: fixed("Too many attempts from your address; please wait a few minutes") },
+  "claim-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: fixed("No such claim: it was already settled or never made") },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { formatPeriod } from "../invites/period.js";
 import { describeCapabilities } from "../adapters/index.js";
 import { registrationMode } from "../invites/registration.js";
@@ -41,6 +42,18 @@ export async function runStart(args: string[]): Promise<number> {
   return 0;
 }
 
+/** What `bridge` means for someone who opens an invite link in an app. */
+export function describeBridge(mode: Config["bridge"], domain: string): string {
+  switch (mode) {
+    case "prosody":
+      return `apps redeem invite links directly through Prosody's mod_xmpp_invites on ${domain} (checked with disco#info at start; the landing page falls back to the browser if it is missing)`;
+    case "none":
+      return "apps cannot redeem invite links directly: the landing page leads with registration in the browser, then login in the app";
+    default:
+      return `apps redeem invite links directly only if ${domain} has the bridge module (asked with disco#info at start); otherwise the landing page leads with registration in the browser`;
+  }
+}
+
 export function runCheckConfig(args: string[]): number {
   const { values } = usage(() => parseArgs({ args, options: CONFIG_OPTION, strict: true }));
   const path = configPath(values.config);
@@ -57,6 +70,7 @@ export function runCheckConfig(args: string[]): number {
       `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
       `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
       `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
+      `  bridge           ${config.bridge}: ${describeBridge(config.bridge, config.domain)}`,
       "",
     ].join("\n"),
   );

@@ -3,6 +3,8 @@
 import { connect, type Socket } from "node:net";
 
 export interface RawStream {
+  /** The server's <stream:features/> as sent, e.g. to see what registration it offers. */
+  readonly features: string;
   /** Sends an IQ and resolves with the reply's type ("result" or "error") and raw text. */
   iq(id: string, payload: string, type?: "get" | "set"): Promise<{ type: string; xml: string }>;
   close(): void;
@@ -19,6 +21,7 @@ export function openRawStream(port: number, domain: string): Promise<RawStream> 
     const check = () => {
       if (!opened && buffer.includes("</stream:features>")) {
         opened = true;
+        stream.features = /<stream:features[\s\S]*?<\/stream:features>/.exec(buffer)?.[0] ?? "";
         resolve(stream);
       }
       if (!waiting) return;
@@ -30,7 +33,8 @@ export function openRawStream(port: number, domain: string): Promise<RawStream> 
         done({ type, xml: match[0] });
       }
     };
-    const stream: RawStream = {
+    const stream: RawStream & { features: string } = {
+      features: "",
       iq(id, payload, type = "set") {
         return new Promise((done) => {
           waiting = { id, done };

@@ -69,8 +69,12 @@ export const CLIENT_APPS: readonly ClientApp[] = [
 
 export const PLATFORMS: readonly Platform[] = ["Android", "iOS", "macOS", "Windows", "Linux", "Web"];
 
-/** The Play Store link whose install referrer hands the invite to the app after installation. */
-export function playStoreLink(app: ClientApp, uri: string): string | undefined {
+/**
+ * The Play Store link; with `uri`, its install referrer hands the invite to the app after
+ * installation (only worth doing when the app can redeem it).
+ */
+export function playStoreLink(app: ClientApp, uri: string | undefined): string | undefined {
   if (app.playStoreId === undefined) return undefined;
-  return `https://play.google.com/store/apps/details?id=${app.playStoreId}&referrer=${encodeURIComponent(uri)}`;
+  const base = `https://play.google.com/store/apps/details?id=${app.playStoreId}`;
+  return uri === undefined ? base : `${base}&referrer=${encodeURIComponent(uri)}`;
 }

@@ -18,6 +18,8 @@ export interface HttpDeps {
   readonly apiKeys: ApiKeyService;
   readonly metrics: Metrics;
   readonly health: () => { component: boolean; database: boolean };
+  /** Whether apps can redeem invite links on the server directly (its bridge module works). */
+  readonly bridgeWorks: () => boolean;
   readonly clock: Clock;
   readonly log: Logger;
 }

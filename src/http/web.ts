@@ -7,7 +7,7 @@ import { type Invite, registersAccount } from "../invites/invite.js";
 import { invitePath, inviteUri, registerPath } from "../invites/uri.js";
 import { csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
 import { type SafeHtml, trusted } from "./html.js";
-import { landingPage } from "./pages/landing.js";
+import { appRedeems, landingPage } from "./pages/landing.js";
 import { type RegisterErrors, registerPage } from "./pages/register.js";
 import { homePage, invalidPage, messagePage, successPage } from "./pages/result.js";
 import { type HttpDeps, type HttpShared, route, stringField } from "./routing.js";
@@ -44,17 +44,21 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       const invite = activeInvite(token);
       if (!invite) return invalid(reply);
       const uri = inviteUri(invite, token, config.domain);
+      const bridge = deps.bridgeWorks();
       const pageUrl = `${baseUrl(request)}${invitePath(token)}`;
       // Loaded on the first landing page, not at start: it is ~8 MB an idle process does not need.
       const QRCode = (await import("qrcode")).default;
       const qrSvg = trusted(await QRCode.toString(pageUrl, { type: "svg", margin: 1, errorCorrectionLevel: "M" }));
-      // Conversations reads this header (HTTP HEAD) when a scanned QR code holds the page's URL.
-      reply.header("link", `<${uri}>; rel="alternate"`);
+      // Conversations reads this header (HTTP HEAD) when a scanned QR code holds the page's URL;
+      // it is sent only when the app can redeem what it points at.
+      if (appRedeems(invite, bridge)) reply.header("link", `<${uri}>; rel="alternate"`);
       return page(reply, landingPage({
         siteName,
         domain: config.domain,
         invite,
         uri,
+        contactUri: invite.type === "contact" && invite.allowRegistration ? inviteUri({ ...invite, allowRegistration: false }, token, config.domain) : undefined,
+        bridge,
         registerUrl: webRegistration(invite) ? registerPath(token) : undefined,
         qrSvg,
       }));

@@ -58,7 +58,8 @@ export function registersAccount(invite: Pick<Invite, "type" | "allowRegistratio
 /** Why a token was refused. Users are told the same thing for all of them. */
 export type TokenRefusal = "token-unknown" | "token-expired" | "token-revoked" | "token-used";
 
-export type Door = "xmpp" | "web" | "api";
+/** xmpp: XEP-0077 at the component; web: the form; api: HTTP; bridge: the server's own IBR through its bridge module. */
+export type Door = "xmpp" | "web" | "api" | "bridge";
 
 export interface Redemption {
   readonly inviteId: string | null;

@@ -38,6 +38,22 @@ export interface Registered {
   readonly action: "created" | "password-reset";
 }
 
+/** What the server's bridge module asks before it creates (or resets) an account itself. */
+export interface ServerClaimRequest {
+  readonly token?: string | undefined;
+  /** As the server prepared it (nodeprep); refused when this service would normalise it differently. */
+  readonly username: string;
+  readonly password: string;
+  /** Whether the server already has an account of that name. */
+  readonly accountExists: boolean;
+}
+
+export interface ServerClaim {
+  /** Settle it once the server knows the outcome; absent for an open registration (no invite). */
+  readonly claimId: string | undefined;
+  readonly action: "created" | "password-reset";
+}
+
 const MAX_PASSWORD_BYTES = 1024;
 
 export class RegistrationService {
@@ -100,9 +116,77 @@ export class RegistrationService {
     try {
       return await this.#register(request);
     } catch (err) {
-      if (isAppError(err)) this.#events.refused?.(request.door, err.code === "token-invalid" && typeof err.cause === "string" ? err.cause : err.code);
+      this.#refused(request.door, err);
       throw err;
     }
+  }
+
+  #refused(door: Door, err: unknown): void {
+    if (isAppError(err)) this.#events.refused?.(door, err.code === "token-invalid" && typeof err.cause === "string" ? err.cause : err.code);
+  }
+
+  /**
+   * The server's own in-band registration (through its bridge module): the same policy, username,
+   * password and invite rules as every other door, and the use claimed; the server then creates
+   * the account itself and settles the claim with `settleServerClaim`.
+   */
+  claimForServer(request: ServerClaimRequest): ServerClaim {
+    try {
+      return this.#claimForServer(request);
+    } catch (err) {
+      this.#refused("bridge", err);
+      throw err;
+    }
+  }
+
+  #claimForServer(request: ServerClaimRequest): ServerClaim {
+    if (!this.isAvailable) throw new AppError("registration-disabled");
+    const name = normalizeUsername(request.username);
+    // The server creates the account under the name it sent: it must be the name checked here.
+    if (!name.ok || name.username !== request.username) throw new AppError("username-invalid");
+    const { username } = name;
+    checkPassword(request.password, username, this.#minPasswordLength);
+    if (request.token === undefined) {
+      if (this.#mode === "invite-only") throw new AppError("invite-only");
+      if (request.accountExists) throw new AppError("username-taken");
+      return { claimId: undefined, action: "created" };
+    }
+    let claim: Claim;
+    try {
+      claim = this.#invites.claim(request.token, username, "bridge");
+    } catch (err) {
+      if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
+      throw err;
+    }
+    const reset = claim.invite.type === "reset";
+    if (reset !== request.accountExists) {
+      this.#invites.release(claim);
+      throw new AppError(reset ? "account-not-found" : "username-taken");
+    }
+    this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
+    return { claimId: claim.id, action: reset ? "password-reset" : "created" };
+  }
+
+  /**
+   * The server's word on a claim: "consume" once the account exists (or its password changed),
+   * "release" when it was not created. Settling an unknown or settled claim is refused.
+   */
+  settleServerClaim(claimId: string, username: string, outcome: "consume" | "release"): void {
+    const claim = this.#invites.findClaim(claimId);
+    if (!claim || claim.door !== "bridge") throw new AppError("claim-not-found");
+    if (claim.username !== username) throw new AppError("bad-request", "The claim was made for another username");
+    const jid = `${username}@${this.#invites.domain}`;
+    const log = this.#log.child({ jid, invite: claim.invite.id, door: "bridge" });
+    if (outcome === "release") {
+      this.#invites.release(claim);
+      log.info("the server did not create the account; use released");
+      return;
+    }
+    this.#invites.consume(claim, { jid, door: "bridge", requester: null });
+    const action = claim.invite.type === "reset" ? "password-reset" : "created";
+    log.info(action === "password-reset" ? "password reset" : "account registered");
+    this.#events.registered?.("bridge", action, claim.invite);
+    this.#onConsumed();
   }
 
   async #register(request: RegisterRequest): Promise<Registered> {

@@ -179,7 +179,7 @@ export class InviteService {
    * Reserves one use of the invite for `username` (already normalised). Expiry, revocation and
    * uses are re-checked inside the claim itself, so a token validated earlier can still fail here.
    */
-  claim(token: string, username: string): Claim {
+  claim(token: string, username: string, door?: Door): Claim {
     const validation = this.validate(token);
     if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
     const { invite } = validation;
@@ -196,7 +196,7 @@ export class InviteService {
         if (invite.username !== username) throw new AppError("reset-username-mismatch");
         break;
     }
-    const claimId = this.#claims.claim(invite.id, username, this.#clock.now());
+    const claimId = this.#claims.claim(invite.id, username, this.#clock.now(), door ?? null);
     if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
     return { id: claimId, invite };
   }
@@ -211,6 +211,13 @@ export class InviteService {
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
     const groups = created ? invite.groups : [];
     this.#claims.consume(claim.id, invite.id, { ...redemption, action: created ? "created" : "password-reset" }, { subscriptions, groups }, this.#clock.now());
+  }
+
+  /** A claim still in flight, with its invite, and the username it was made for. */
+  findClaim(id: string): (Claim & { username: string | null; door: Door | null }) | undefined {
+    const stored = this.#claims.findClaim(id);
+    const invite = stored && this.#store.findById(stored.inviteId);
+    return stored && invite && { id, invite, username: stored.username, door: stored.door };
   }
 
   release(claim: Claim): void {

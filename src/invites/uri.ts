@@ -13,6 +13,11 @@ function encodeJid(bareJid: string): string {
   return jid === undefined || jid.local === "" ? bareJid : `${encodeNode(jid.local)}@${jid.domain}`;
 }
 
+/** xmpp:USER@DOMAIN: an account's address, which apps that accept it put in their login form. */
+export function jidUri(bareJid: string): string {
+  return `xmpp:${encodeJid(bareJid)}`;
+}
+
 /**
  * account: xmpp:DOMAIN?register;preauth=T, or xmpp:USER@DOMAIN?… for a fixed username or a reset
  * contact: xmpp:INVITER?roster;preauth=T, plus ;ibr=y when it may register (XEP-0401 §12)

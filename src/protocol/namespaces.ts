@@ -24,4 +24,8 @@ export const NS = {
   INVITATION_FORM: "urn:xmpp:invite#invitation",
   // XEP-0379 / XEP-0401 0.3.0 / XEP-0445: pre-authenticated registration and subscription
   PARS: "urn:xmpp:pars:0",
+  // XEP-0445: the stream feature of pre-authenticated in-band registration
+  IBR_TOKEN: "urn:xmpp:ibr-token:0",
+  // This project's server bridge (prosody/mod_xmpp_invites.lua; see src/xmpp/bridge.ts)
+  BRIDGE: "urn:xmpp-invites:bridge:0",
 } as const;

@@ -100,6 +100,7 @@ describe("xmpp-invites CLI", () => {
     const ok = cli("check-config");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("registration     invite-only");
+    expect(ok.stdout).toContain("bridge           auto: apps redeem invite links directly only if example.test has the bridge module");
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ domain: "example.test", component: { service: "nope" }, surprise: true }));
     const result = cli("check-config", "--config", bad);

@@ -37,8 +37,8 @@ describe("GET /", () => {
 });
 
 describe("landing page GET /invite/{token}", () => {
-  it("shows the site, the xmpp: button, apps, the web form link and a QR code; Link header on GET and HEAD", async () => {
-    setup();
+  it("with a working bridge: the xmpp: button first, badged apps, the web form link and a QR code; Link header on GET and HEAD", async () => {
+    setup({ bridge: "prosody" });
     const { token, uri } = h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(res.statusCode).toBe(200);
@@ -49,6 +49,8 @@ describe("landing page GET /invite/{token}", () => {
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(res.body).toContain("You have been invited to chat on Example Chat");
     expect(res.body).toContain(`href="${uri}"`);
+    expect(res.body.indexOf("Open in your app")).toBeLessThan(res.body.indexOf("Create an account in the browser"));
+    expect(res.body).toContain("opens invites directly");
     expect(res.body).toContain(`href="/invite/${token}/register"`);
     expect(res.body).toContain(`https://play.google.com/store/apps/details?id=eu.siacs.conversations&amp;referrer=${encodeURIComponent(uri)}`);
     for (const app of ["Conversations", "Monal", "Siskin IM", "Dino", "Gajim", "Movim"]) expect(res.body).toContain(app);
@@ -58,6 +60,52 @@ describe("landing page GET /invite/{token}", () => {
     expect(head.statusCode).toBe(200);
     expect(head.headers["link"]).toBe(`<${uri}>; rel="alternate"`);
     expect(head.body).toBe("");
+  });
+
+  it("without a bridge: browser registration first, then log in in the app; no app said to open the invite, no Link header", async () => {
+    setup({ bridge: "none" });
+    const { token, uri } = h.app.invites.create();
+    const res = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["link"]).toBeUndefined();
+    expect(res.body).not.toContain("Open in your app");
+    expect(res.body).not.toContain("opens invites directly");
+    expect(res.body).not.toContain(uri);
+    expect(res.body).toContain(`<a class="button" href="/invite/${token}/register">Create your account in the browser</a>`);
+    expect(res.body).toContain("log in as <span class=\"jid\">yourname@example.test</span>");
+    // Play Store links carry no referrer the app could not redeem.
+    expect(res.body).toContain('href="https://play.google.com/store/apps/details?id=eu.siacs.conversations"');
+  });
+
+  it("without a bridge: a fixed-username invite links the JID to log in with; a reset invite says to log in again", async () => {
+    setup({ bridge: "auto" });
+    const fixed = h.app.invites.create({ username: "juliet" });
+    const res = await inject({ method: "GET", url: `/invite/${fixed.token}` });
+    expect(res.body).toContain('log in as <a class="jid" href="xmpp:juliet@example.test">juliet@example.test</a>');
+    accounts().set("alice", "old-password-123");
+    const reset = h.app.invites.create({ type: "reset", username: "alice" });
+    const page = (await inject({ method: "GET", url: `/invite/${reset.token}` })).body;
+    expect(page).toContain("Choose a new password in the browser");
+    expect(page).toContain('log in as <a class="jid" href="xmpp:alice@example.test">alice@example.test</a> with the new password');
+    expect(page).not.toContain("Open in your app");
+  });
+
+  it("without a bridge: a contact invite that may register also offers the plain contact link to people with an account", async () => {
+    setup({ bridge: "none" });
+    const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const res = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(uri).toContain(";ibr=y");
+    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a>`);
+    expect(res.body).toContain("Create your account in the browser");
+  });
+
+  it("a contact invite for an existing account keeps its xmpp:inviter?roster;preauth= link first, bridge or not", async () => {
+    setup({ bridge: "none" });
+    const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const res = await inject({ method: "GET", url: `/invite/${token}` });
+    expect(res.body).toContain(`<a class="button" href="${uri}">Open in your app</a>`);
+    expect(res.headers["link"]).toBe(`<${uri}>; rel="alternate"`);
+    expect(res.body).not.toContain("opens invites directly");
   });
 
   it("a contact invite names the inviter; without ibr=y it offers no web registration", async () => {
@@ -156,7 +204,7 @@ describe("web registration /invite/{token}/register", () => {
     setup();
     accounts().set("alice", "old-password-123");
     const { token } = h.app.invites.create({ type: "reset", username: "alice" });
-    expect((await inject({ method: "GET", url: `/invite/${token}` })).body).toContain("Reset the password in the browser");
+    expect((await inject({ method: "GET", url: `/invite/${token}` })).body).toContain("Choose a new password in the browser");
     const res = await postForm(token, { password: "new-password-456", confirm: "new-password-456" });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain("Your password has been changed");

@@ -15,7 +15,8 @@ const say = (line = "") => process.stdout.write(`${line}\n`);
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { once: { type: "boolean", default: false } }, strict: true });
   await ensureProsodyInstalled((line) => process.stderr.write(`${line}\n`));
-  const server = await startProsody();
+  // With the package's bridge module, so apps can open the invite's xmpp: link on this server too.
+  const server = await startProsody({ bridge: true });
   const configPath = join(server.dir, "config.json");
   const httpPort = await freePort();
   writeFileSync(configPath, `${JSON.stringify({
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
     admins: [`admin@${server.domain}`],
     http: { listen: `127.0.0.1:${httpPort}`, public_url: `http://127.0.0.1:${httpPort}` },
     site_name: "xmpp-invites demo",
+    bridge: "prosody",
     log_level: "warn",
   }, null, 2)}\n`);
   const config = loadConfig(configPath);
@@ -45,6 +47,7 @@ async function main(): Promise<number> {
     say();
     say(`Invite link: http://127.0.0.1:${httpPort}/invite/${token}`);
     say(`  (open it in a browser to create an account on the web; the XMPP URI is ${uri})`);
+    say(`An app can open the XMPP URI itself: this Prosody runs mod_xmpp_invites, so preauth + register on 127.0.0.1:${server.c2sPort} redeem it.`);
     say();
     say("Or redeem it as an anonymous XMPP session would (preauth + register at the component):");
     say(`  ${cli} redeem '${uri}' --username alice --password 'a-long-password' --server ${server.c2sService()} --anonymous-domain ${server.anonDomain} --component ${server.componentDomain}`);

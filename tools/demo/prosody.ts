@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { type ServerNames, accepts, freePort } from "./ports.js";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface ProsodyOptions extends ServerNames {
   /** Load Prosody's own invite modules on the vhost (default false). */
@@ -20,6 +21,8 @@ export interface ProsodyOptions extends ServerNames {
   /** More modules and raw config lines for the main virtual host. */
   vhostModules?: string[];
   vhostLines?: string[];
+  /** Load this package's bridge module (prosody/mod_xmpp_invites.lua) on the main virtual host. */
+  bridge?: boolean;
 }
 
 export interface ProsodyServer {
@@ -48,6 +51,8 @@ export interface ProsodyServer {
 }
 
 const PRIVILEGE_MODULE = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua";
+/** The package's Prosody modules: <package>/prosody, from src/demo and from dist/demo alike. */
+export const BRIDGE_PLUGIN_PATH = fileURLToPath(new URL("../../prosody", import.meta.url));
 
 function onPath(command: string): boolean {
   try {
@@ -89,9 +94,10 @@ function renderConfig(o: {
   dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
   c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string;
   privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
-  vhostModules: string[]; vhostLines: string[];
+  vhostModules: string[]; vhostLines: string[]; bridge: boolean;
 }): string {
-  const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : []), ...o.vhostModules];
+  const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : []), ...(o.bridge ? ["xmpp_invites"] : []), ...o.vhostModules];
+  const vhostLines = [...(o.bridge ? [`xmpp_invites_component = ${lua(o.componentDomain)}`] : []), ...o.vhostLines];
   return `-- Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 run_as_root = true -- only matters as uid 0: mod_posix refuses root otherwise
 pidfile = ${lua(join(o.dir, "prosody.pid"))}
@@ -111,7 +117,7 @@ s2s_ports = { }
 c2s_require_encryption = false
 s2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iterationCount}\n`}
+${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iterationCount}\n`}${o.bridge ? `plugin_paths = { ${lua(BRIDGE_PLUGIN_PATH)} }\n` : ""}
 admins = { ${o.admins.map(lua).join(", ")} }
 registration_watchers = { } -- else every registration messages every admin, the component included
 
@@ -121,7 +127,7 @@ modules_disabled = { "s2s"; "s2s_auth_certs" }
 VirtualHost ${lua(o.domain)}
   authentication = "internal_hashed"
 ${o.nativeInvites ? "  allow_registration = true\n  registration_invite_only = true\n" : ""}  modules_enabled = { ${vhostModules.map((m) => `${lua(m)};`).join(" ")} }
-${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}${o.vhostLines.map((line) => `  ${line}\n`).join("")}
+${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}${vhostLines.map((line) => `  ${line}\n`).join("")}
 VirtualHost ${lua(o.anonDomain)}
   authentication = "anonymous"
 ${o.extraHosts.map((host) => `\nVirtualHost ${lua(host)}\n  authentication = "internal_hashed"\n`).join("")}
@@ -158,7 +164,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins,
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
     iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
-    vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [],
+    vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [], bridge: opts.bridge ?? false,
   }));
 
   let version = "unknown";

@@ -35,6 +35,8 @@ h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; color: var(--muted); }
 a.button, button { display: inline-block; font: inherit; font-weight: 600; padding: .75rem 1.25rem; border-radius: .5rem;
   border: 0; background: var(--accent); color: #fff; text-decoration: none; cursor: pointer; min-height: 44px; }
 a.button.secondary { background: transparent; color: var(--accent); border: 2px solid var(--accent); }
+ol.steps { padding-left: 1.25rem; }
+ol.steps li { margin: .75rem 0; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; margin: 1.25rem 0; }
 ul.apps { list-style: none; padding: 0; margin: 0; }
 ul.apps li { padding: .5rem 0; border-bottom: 1px solid rgba(127,127,127,.25); }

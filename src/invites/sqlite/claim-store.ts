@@ -13,6 +13,14 @@ export interface RedemptionRecord {
   readonly action: "created" | "password-reset";
 }
 
+export interface StoredClaim {
+  readonly id: string;
+  readonly inviteId: string;
+  readonly username: string | null;
+  readonly door: Door | null;
+  readonly claimedAt: number;
+}
+
 export class ClaimStore {
   readonly #db: Db;
   readonly #queue: RosterQueue;
@@ -20,6 +28,7 @@ export class ClaimStore {
   readonly #insertClaim: Statement;
   readonly #deleteClaim: Statement;
   readonly #claimInvite: Statement<[string], { invite_id: string }>;
+  readonly #claimById: Statement<[string], { invite_id: string; username: string | null; door: string | null; claimed_at: number }>;
   readonly #releaseSlot: Statement;
   readonly #consumeSlot: Statement;
   readonly #insertRedemption: Statement;
@@ -34,26 +43,34 @@ export class ClaimStore {
       `UPDATE invites SET pending = pending + 1
        WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND uses + pending < max_uses`,
     );
-    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at) VALUES (?, ?, ?, ?)`);
+    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at, door) VALUES (?, ?, ?, ?, ?)`);
     this.#claimInvite = db.prepare(`SELECT invite_id FROM claims WHERE id = ?`);
+    this.#claimById = db.prepare(`SELECT invite_id, username, door, claimed_at FROM claims WHERE id = ?`);
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
-    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ?`);
+    // Bridge claims are left alone: the server may have created the account, so age proves nothing.
+    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ? AND door IS NOT 'bridge'`);
     this.#byRequester = db.prepare(
       `SELECT invite_id, jid, door, requester, at FROM redemptions WHERE requester = ? ORDER BY at DESC, id DESC LIMIT 1`,
     );
   }
 
   /** Reserves one use; returns the claim id, or undefined when no use is left. */
-  claim(inviteId: string, username: string | null, now: number): string | undefined {
+  claim(inviteId: string, username: string | null, now: number, door: Door | null = null): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
       const claimId = randomUUID();
-      this.#insertClaim.run(claimId, inviteId, username, now);
+      this.#insertClaim.run(claimId, inviteId, username, now, door);
       return claimId;
     }).immediate();
+  }
+
+  /** A claim still in flight: what it reserves, for whom, and through which door. */
+  findClaim(claimId: string): StoredClaim | undefined {
+    const row = this.#claimById.get(claimId);
+    return row && { id: claimId, inviteId: row.invite_id, username: row.username, door: row.door as Door | null, claimedAt: row.claimed_at };
   }
 
   /** Turns a claim into a use, records what it created and, in the same transaction, the roster steps that follow. */

@@ -87,9 +87,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE redemptions ADD COLUMN action TEXT NOT NULL DEFAULT 'created';
   UPDATE redemptions SET action = 'password-reset'
     WHERE invite_id IN (SELECT id FROM invites WHERE type = 'reset');
-  CREATE INDEX roster_tasks_open ON roster_tasks (done_at, attempts);
-  -- Lets the metrics' count by kind and status read the index alone.
-  CREATE INDEX invites_stats ON invites (type, allow_registration, groups, revoked_at, uses, max_uses, expires_at);
+  `,
+  // 5: which door holds a claim. A bridge claim (the server creates the account) is never released
+  // by age alone: its outcome is settled against the server.
+  `
+  ALTER TABLE claims ADD COLUMN door TEXT;
   `,
 ];
 

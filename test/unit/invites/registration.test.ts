@@ -257,3 +257,62 @@ describe("RegistrationService", () => {
     });
   });
 });
+
+describe("RegistrationService for the server bridge (the server creates the account itself)", () => {
+  const request = (token: string | undefined, username = "alice", accountExists = false) =>
+    ({ token, username, password: "0987654321!?", accountExists });
+
+  it("claims with the same rules as every door, and counts the use only when the server consumes", () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = registration.claimForServer(request(token));
+    expect(claim).toEqual({ claimId: expect.any(String), action: "created" });
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(() => registration.claimForServer(request(token, "bob"))).toThrow(expect.objectContaining({ code: "token-invalid" }));
+    registration.settleServerClaim(claim.claimId ?? "", "alice", "consume");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(adapter.accounts.size).toBe(0);
+    // Settling twice is refused, so a retried consume never counts twice.
+    expect(() => registration.settleServerClaim(claim.claimId ?? "", "alice", "consume")).toThrow(expect.objectContaining({ code: "claim-not-found" }));
+  });
+
+  it("a release gives the use back", () => {
+    const { registration, invites } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = registration.claimForServer(request(token));
+    registration.settleServerClaim(claim.claimId ?? "", "alice", "release");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("refuses a taken name for account invites and a missing account for reset invites, without holding a claim", () => {
+    const { registration, invites } = makeCore();
+    const account = invites.create();
+    expect(() => registration.claimForServer(request(account.token, "alice", true))).toThrow(expect.objectContaining({ code: "username-taken" }));
+    const reset = invites.create({ type: "reset", username: "alice" });
+    expect(() => registration.claimForServer(request(reset.token, "alice", false))).toThrow(expect.objectContaining({ code: "account-not-found" }));
+    expect(registration.claimForServer(request(reset.token, "alice", true)).action).toBe("password-reset");
+    expect(invites.get(account.invite.id).pending).toBe(0);
+  });
+
+  it("refuses a name the server prepared differently, and applies the password policy", () => {
+    const { registration, invites } = makeCore();
+    const { token } = invites.create();
+    expect(() => registration.claimForServer(request(token, "Alice"))).toThrow(expect.objectContaining({ code: "username-invalid" }));
+    expect(() => registration.claimForServer({ ...request(token), password: "short" })).toThrow(expect.objectContaining({ code: "password-too-short" }));
+  });
+
+  it("a bridge claim whose outcome is unknown is not released by age: the account may exist", () => {
+    const { registration, invites, clock } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = registration.claimForServer(request(token));
+    clock.advance(60 * 60_000);
+    expect(invites.releaseStaleClaims(10 * 60_000)).toBe(0);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(invites.findClaim(claim.claimId ?? "")).toMatchObject({ username: "alice", door: "bridge", invite: { id: invite.id } });
+  });
+
+  it("without a token: invite-only refuses, open registration claims nothing", () => {
+    expect(() => makeCore().registration.claimForServer(request(undefined))).toThrow(expect.objectContaining({ code: "invite-only" }));
+    expect(makeCore({ inviteOnly: false, allowRegistration: true }).registration.claimForServer(request(undefined))).toEqual({ claimId: undefined, action: "created" });
+  });
+});

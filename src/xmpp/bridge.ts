@@ -1,0 +1,167 @@
+// ====================================================================
+// The server bridge, urn:xmpp-invites:bridge:0 (this project's own protocol)
+// A module inside the XMPP server (prosody/mod_xmpp_invites.lua) lets the server's own in-band
+// registration (XEP-0077 with the XEP-0401/XEP-0445 preauth on an unauthenticated stream) redeem
+// this component's invites. The server asks, from its bare domain:
+//   <check token='T'/>                                  is the token good? (the preauth step)
+//   <claim token='T' username='u' exists='false'><password>…</password></claim>
+//        -> <claim id='C' action='create|reset'/>       policy, username, password, invite: the use is reserved
+//   <consume claim='C' username='u'/>                   the server created the account (or reset the password)
+//   <release claim='C' username='u'/>                   it did not
+// Refusals are stanza errors with the registry's triple plus <refused xmlns='urn:xmpp-invites:bridge:0'/>,
+// so the module passes them on to the client as they are and treats any other error as "unreachable".
+// ====================================================================
+import type { Component, IqContext } from "@xmpp/component";
+import type { Logger } from "pino";
+import { AppError, isAppError, newIncidentId } from "../errors.js";
+import type { RegistrationService } from "../invites/registration.js";
+import { parseForm, fieldValue } from "../protocol/forms.js";
+import type { IqReply } from "./handlers.js";
+import { NS } from "../protocol/namespaces.js";
+import { stanzaError } from "../protocol/stanza-error.js";
+import { type Element, xml } from "../protocol/xml.js";
+
+/** `bridge` in the config: "auto" trusts discovery, "prosody" expects the module, "none" has no bridge. */
+export type BridgeMode = "auto" | "prosody" | "none";
+
+/** What disco#info on the server's domain said about the bridge module. */
+export type BridgeDiscovery = "unknown" | "present" | "absent" | "elsewhere";
+
+export class BridgeState {
+  readonly mode: BridgeMode;
+  #discovery: BridgeDiscovery = "unknown";
+
+  constructor(mode: BridgeMode) {
+    this.mode = mode;
+  }
+
+  get discovery(): BridgeDiscovery {
+    return this.#discovery;
+  }
+
+  set discovery(value: BridgeDiscovery) {
+    this.#discovery = value;
+  }
+
+  /** Whether apps can redeem invites on the server directly: what the landing page leads with. */
+  get works(): boolean {
+    if (this.mode === "none") return false;
+    // Declared: trusted until discovery proves it missing. Auto: only once discovery found it.
+    return this.mode === "prosody" ? this.#discovery === "unknown" || this.#discovery === "present" : this.#discovery === "present";
+  }
+}
+
+export interface BridgeOptions {
+  readonly xmpp: Component;
+  readonly registration: RegistrationService;
+  readonly state: BridgeState;
+  /** The server's domain: the only sender accepted. */
+  readonly domain: string;
+  readonly log: Logger;
+}
+
+export function registerBridge({ xmpp, registration, state, domain, log }: BridgeOptions): void {
+  const handle = (work: (element: Element) => IqReply) => async (ctx: IqContext): Promise<IqReply> => {
+    // Only the server itself speaks for its users here; a user's stanza always carries a localpart.
+    const from = ctx.from;
+    if (state.mode === "none") return stanzaError({ type: "cancel", condition: "service-unavailable" });
+    if (!from || from.local !== "" || from.resource !== "" || from.domain !== domain) return refusal(new AppError("forbidden"));
+    try {
+      return work(ctx.element);
+    } catch (err) {
+      if (isAppError(err)) return refusal(err);
+      const incident = newIncidentId();
+      log.error({ incident, err, payload: ctx.element.getName() }, "unexpected error in a bridge request");
+      return refusal(new AppError("internal", incident));
+    }
+  };
+
+  xmpp.iqCallee.set(NS.BRIDGE, "check", handle((element) => {
+    const token = element.attrs.token;
+    if (!token) throw new AppError("token-invalid");
+    registration.checkToken(token);
+    return true;
+  }));
+
+  xmpp.iqCallee.set(NS.BRIDGE, "claim", handle((element) => {
+    const { token, username, exists } = element.attrs;
+    if (!username) throw new AppError("field-missing", "Username: Required value missing");
+    const password = element.getChildText("password");
+    if (!password) throw new AppError("field-missing", "Password: Required value missing");
+    const claim = registration.claimForServer({ token: token || undefined, username, password, accountExists: exists === "true" });
+    return xml("claim", { xmlns: NS.BRIDGE, id: claim.claimId, action: claim.action === "password-reset" ? "reset" : "create" });
+  }));
+
+  for (const outcome of ["consume", "release"] as const) {
+    xmpp.iqCallee.set(NS.BRIDGE, outcome, handle((element) => {
+      const { claim, username } = element.attrs;
+      if (!claim || !username) throw new AppError("bad-request", "claim and username are required");
+      registration.settleServerClaim(claim, username, outcome);
+      return true;
+    }));
+  }
+}
+
+/** A registry error with the marker that tells the module it is the invite service's answer. */
+function refusal(error: AppError): Element {
+  const element = stanzaError(error.spec, error.message);
+  element.append(xml("refused", { xmlns: NS.BRIDGE }));
+  return element;
+}
+
+/**
+ * Asks the server (disco#info on its domain) whether its bridge module is loaded and points at
+ * this component: the module lists the bridge feature and a form naming its component.
+ */
+export async function discoverBridge(request: (stanza: Element, timeoutMs: number) => Promise<Element>, options: {
+  domain: string; componentDomain: string; timeoutMs: number;
+}): Promise<BridgeDiscovery> {
+  const reply = await request(xml("iq", { type: "get", to: options.domain, from: options.componentDomain }, xml("query", { xmlns: NS.DISCO_INFO })), options.timeoutMs);
+  const query = reply.getName() === "query" ? reply : reply.getChild("query", NS.DISCO_INFO);
+  if (!query) return "absent";
+  const features = query.getChildren("feature").map((feature) => feature.attrs.var);
+  if (!features.includes(NS.BRIDGE)) return "absent";
+  const form = query.getChildren("x", NS.DATA_FORMS).map(parseForm).find((f) => f.formType === NS.BRIDGE);
+  const component = form && fieldValue(form, "component");
+  return component === undefined || component.toLowerCase() === options.componentDomain.toLowerCase() ? "present" : "elsewhere";
+}
+
+/** Asks the server on every connection (it may have been reconfigured meanwhile) and says what it found. */
+export function watchBridge(options: {
+  xmpp: Component;
+  request: (stanza: Element, timeoutMs: number) => Promise<Element>;
+  state: BridgeState;
+  domain: string;
+  componentDomain: string;
+  timeoutMs: number;
+  log: Logger;
+}): void {
+  const { xmpp, request, state, domain, componentDomain, timeoutMs, log } = options;
+  if (state.mode === "none") return;
+  xmpp.on("online", () => {
+    discoverBridge(request, { domain, componentDomain, timeoutMs })
+      .then((found) => {
+        state.discovery = found;
+        reportBridge(log, state, domain);
+      })
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), apps_redeem_directly: state.works }, `could not ask ${domain} whether it has the invite bridge`));
+  });
+}
+
+/** One line on whether apps can redeem invite links directly, and what to do when they cannot. */
+function reportBridge(log: Logger, bridge: BridgeState, domain: string): void {
+  const fields = { bridge: bridge.mode, discovery: bridge.discovery, apps_redeem_directly: bridge.works };
+  switch (bridge.discovery) {
+    case "present":
+      log.info(fields, `${domain} has the invite bridge: apps redeem invite links directly`);
+      break;
+    case "elsewhere":
+      log.warn(fields, `${domain} has the invite bridge, but for another component: apps cannot redeem this component's invites directly; set xmpp_invites_component to this component`);
+      break;
+    default: {
+      const message = `${domain} has no invite bridge: apps cannot redeem invite links directly, so the landing page leads with registration in the browser (Prosody: load mod_xmpp_invites)`;
+      if (bridge.mode === "prosody") log.error(fields, message);
+      else log.info(fields, message);
+    }
+  }
+}

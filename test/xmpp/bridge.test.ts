@@ -1,0 +1,101 @@
+// The server bridge (urn:xmpp-invites:bridge:0) at stanza level: who may ask, what a refusal looks
+// like, and how discovery reads the server's disco#info. The live round trip is in
+// test/integration/bridge.test.ts.
+import { afterEach, describe, expect, it } from "vitest";
+import { BridgeState, discoverBridge } from "../../src/xmpp/bridge.js";
+import { xml } from "../../src/protocol/xml.js";
+import { errorOf, stanza } from "../helpers/xml.js";
+import { DOMAIN, type Harness, createHarness } from "../helpers/xmpp-harness.js";
+
+let h: Harness;
+afterEach(() => h?.close());
+
+const NS = "urn:xmpp-invites:bridge:0";
+const claimOf = (token: string, username = "alice", exists = "false") =>
+  xml("claim", { xmlns: NS, token, username, exists }, xml("password", {}, "0987654321!?"));
+
+describe("bridge requests", () => {
+  it("the server's domain claims, then consumes: the use is counted once", async () => {
+    h = createHarness();
+    const { invite, token } = h.app.invites.create();
+    const reply = await h.iq("set", claimOf(token), DOMAIN);
+    expect(reply.attrs.type).toBe("result");
+    const claim = reply.getChild("claim", NS);
+    expect(claim?.attrs.action).toBe("create");
+    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect((await h.iq("set", xml("consume", { xmlns: NS, claim: claim?.attrs.id, username: "alice" }), DOMAIN)).attrs.type).toBe("result");
+    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    const again = await h.iq("set", xml("consume", { xmlns: NS, claim: claim?.attrs.id, username: "alice" }), DOMAIN);
+    expect(errorOf(again)).toMatchObject({ type: "cancel", condition: "item-not-found" });
+    expect(again.getChild("error")?.getChild("refused", NS)).toBeDefined();
+  });
+
+  it.each([
+    ["a user", `mallory@${DOMAIN}/phone`],
+    ["a user's bare JID", `mallory@${DOMAIN}`],
+    ["an anonymous session", "x1@anon.example.test/res"],
+    ["another server", "example.net"],
+    ["the domain with a resource", `${DOMAIN}/x`],
+  ])("is refused from %s: auth/forbidden, no claim made", async (_who, from) => {
+    h = createHarness();
+    const { invite, token } = h.app.invites.create();
+    expect(errorOf(await h.iq("set", claimOf(token), from))).toMatchObject({ type: "auth", condition: "forbidden" });
+    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("a refusal carries the registry's triple and the refused marker (here: Prosody's bad-token triple)", async () => {
+    h = createHarness();
+    const reply = await h.iq("set", stanza`<check xmlns="${NS}" token="AAAAAAAAAAAAAAAAAAAAAAAA"/>`, DOMAIN);
+    expect(errorOf(reply)).toEqual({ type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired" });
+    expect(reply.getChild("error")?.getChild("refused", NS)).toBeDefined();
+  });
+
+  it("a claim without a password or username is refused, not crashed on", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    const noPassword = await h.iq("set", xml("claim", { xmlns: NS, token, username: "alice", exists: "false" }), DOMAIN);
+    expect(errorOf(noPassword)).toMatchObject({ type: "modify", condition: "not-acceptable", text: "Password: Required value missing" });
+    const noUser = await h.iq("set", xml("claim", { xmlns: NS, token }, xml("password", {}, "0987654321!?")), DOMAIN);
+    expect(errorOf(noUser)).toMatchObject({ condition: "not-acceptable", text: "Username: Required value missing" });
+  });
+
+  it("with bridge: none, the requests are not served", async () => {
+    h = createHarness({ bridge: "none" });
+    const { token } = h.app.invites.create();
+    expect(errorOf(await h.iq("set", claimOf(token), DOMAIN))).toMatchObject({ type: "cancel", condition: "service-unavailable" });
+  });
+
+  it("never logs the token or the password", async () => {
+    h = createHarness();
+    const { token } = h.app.invites.create();
+    await h.iq("set", claimOf(token), DOMAIN);
+    expect(h.logs.text()).not.toContain(token);
+    expect(h.logs.text()).not.toContain("0987654321!?");
+  });
+});
+
+describe("bridge discovery (disco#info on the server's domain)", () => {
+  const infoWith = (...children: ReturnType<typeof xml>[]) => async () =>
+    xml("iq", { type: "result" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, ...children));
+  const form = (component: string) => xml("x", { xmlns: "jabber:x:data", type: "result" },
+    xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS)),
+    xml("field", { var: "component" }, xml("value", {}, component)));
+  const options = { domain: DOMAIN, componentDomain: "invites.example.test", timeoutMs: 1000 };
+
+  it("present when the feature is listed for this component; elsewhere when for another; absent without it", async () => {
+    expect(await discoverBridge(infoWith(xml("feature", { var: NS }), form("invites.example.test")), options)).toBe("present");
+    expect(await discoverBridge(infoWith(xml("feature", { var: NS }), form("other.example.test")), options)).toBe("elsewhere");
+    expect(await discoverBridge(infoWith(xml("feature", { var: "urn:xmpp:ping" })), options)).toBe("absent");
+  });
+
+  it("what the landing page believes, per mode", () => {
+    const state = (mode: "auto" | "prosody" | "none", discovery: "unknown" | "present" | "absent" | "elsewhere") => {
+      const s = new BridgeState(mode);
+      s.discovery = discovery;
+      return s.works;
+    };
+    expect([state("auto", "unknown"), state("auto", "present"), state("auto", "absent")]).toEqual([false, true, false]);
+    expect([state("prosody", "unknown"), state("prosody", "present"), state("prosody", "absent"), state("prosody", "elsewhere")]).toEqual([true, true, false, false]);
+    expect(state("none", "present")).toBe(false);
+  });
+});
