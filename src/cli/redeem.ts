@@ -29,7 +29,7 @@ export async function runRedeem(args: string[]): Promise<number> {
     throw new UsageError("--server xmpp://HOST:PORT and --anonymous-domain DOMAIN are needed to reach the component");
   }
   // A client machine usually has no config.json: only an explicit --config stands in for --component.
-  const explicitConfig = values.config ?? process.env["XMPP_INVITES_CONFIG"];
+  const explicitConfig = values.config ?? (process.env["XMPP_INVITES_CONFIG"] || undefined);
   if (values.component === undefined && explicitConfig === undefined) {
     throw new UsageError("--component JID is needed (the component's address, e.g. invites.example.org), or --config PATH to read it from");
   }
