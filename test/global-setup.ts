@@ -1,7 +1,7 @@
 // The run leaves nothing behind: every test process gets its own TMPDIR, and at the end that
 // folder must be empty and no process started with it may still run. Leftovers are listed,
 // removed or killed, and fail the run.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,6 +38,8 @@ export function processesStartedWith(dir: string): Array<{ pid: number; command:
 
 export function setup(): () => Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-test-run-"));
+  // Like /tmp, passable by the servers that drop to their own user (ejabberd), though not listable.
+  chmodSync(dir, 0o711);
   const previous = process.env["TMPDIR"];
   process.env["TMPDIR"] = dir; // inherited by the test workers and everything they start
 
