@@ -2,72 +2,68 @@
 // xmpp-invites: run the component and manage invites from the shell.
 import { ConfigError } from "../config/load.js";
 import { isAppError } from "../errors.js";
+import { COMMAND_HELP, OVERVIEW, isCommand, version, wantsHelp } from "./help.js";
 import { UsageError } from "./usage.js";
-
-const HELP = `Usage: xmpp-invites <command> [options]
-
-Commands:
-  start                         Connect to the XMPP server and serve registrations
-  check-config                  Validate the configuration and say what it does
-  invite create [options]       Create an invite; prints its URI (the token is shown only now)
-      --username U              Only this username may register with it
-      --contact USER@DOMAIN     A contact invite from this user (XEP-0379): the invitee is subscribed with them
-      --allow-registration      With --contact: the invitee may also create an account (;ibr=y)
-      --reset USER              A password-reset invite for this existing account (default lifetime 1d)
-      --group G                 New accounts join group G (repeatable): subscribed with its members
-      --expires PERIOD          Lifetime, e.g. 7d, 12h, 3600 (default: invite_expiry)
-      --uses N                  How many accounts it may create (default 1)
-      --note TEXT               A note for admins
-  invite list [--all]           Pending invites (--all: also expired, revoked and used ones)
-  invite show ID                One invite
-  invite revoke ID              Revoke an invite
-  invite purge                  Delete invites whose expiry has passed
-  api-key create NAME [--read-only]   Create a key for the HTTP API (shown only now)
-  api-key list                  The API keys
-  api-key revoke ID             Revoke an API key
-  redeem URI --username U --password P --server xmpp://HOST:PORT --anonymous-domain D
-                                Redeem an invite over XMPP, as an anonymous client would
-
-Options:
-  --config PATH                 Configuration file (else $XMPP_INVITES_CONFIG, else ./config.json)
-  --json                        Machine-readable output
-  -h, --help                    This help
-`;
 
 export const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && isCommand(command) && wantsHelp(rest)) {
+      process.stdout.write(COMMAND_HELP[command]);
+      return EXIT.ok;
+    }
     switch (command) {
       // Each command loads only what it needs: a short command should start fast.
       case "start":
         return await (await import("./start.js")).runStart(rest);
       case "check-config":
-        return (await import("./start.js")).runCheckConfig(rest);
+        return (await import("./check-config.js")).runCheckConfig(rest);
       case "invite":
         return (await import("./invite.js")).runInvite(rest);
       case "api-key":
         return (await import("./api-key.js")).runApiKey(rest);
       case "redeem":
         return await (await import("./redeem.js")).runRedeem(rest);
+      case "help":
+        return help(rest);
+      case "-V":
+      case "--version":
+        process.stdout.write(`xmpp-invites ${version()}\n`);
+        return EXIT.ok;
       case undefined:
       case "-h":
       case "--help":
-      case "help":
-        process.stdout.write(HELP);
+        process.stdout.write(OVERVIEW);
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    return reportError(err);
+    return reportError(err, command !== undefined && isCommand(command) ? command : undefined);
   }
 }
 
-export function reportError(err: unknown): number {
+function help(args: string[]): number {
+  const [topic, extra] = args;
+  if (topic === undefined) {
+    process.stdout.write(OVERVIEW);
+    return EXIT.ok;
+  }
+  if (!isCommand(topic)) throw new UsageError(`no help for "${topic}": the commands are ${Object.keys(COMMAND_HELP).join(", ")}`);
+  if (extra !== undefined && !(SUBCOMMANDS[topic] ?? []).includes(extra)) {
+    throw new UsageError(`no help for "${topic} ${extra}"`);
+  }
+  process.stdout.write(COMMAND_HELP[topic]);
+  return EXIT.ok;
+}
+
+const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "purge"], "api-key": ["create", "list", "revoke"] };
+
+export function reportError(err: unknown, command?: string): number {
   if (err instanceof UsageError) {
-    process.stderr.write(`xmpp-invites: ${err.message}\nRun "xmpp-invites --help" for usage.\n`);
+    process.stderr.write(`xmpp-invites: ${err.message}\nRun "xmpp-invites help${command ? ` ${command}` : ""}" for usage.\n`);
     return EXIT.usage;
   }
   if (err instanceof ConfigError) {

@@ -30,7 +30,12 @@ export async function runRedeem(args: string[]): Promise<number> {
   if (!values.server || !values["anonymous-domain"]) {
     throw new UsageError("--server xmpp://HOST:PORT and --anonymous-domain DOMAIN are needed to reach the component");
   }
-  const component = values.component ?? loadConfig(configPath(values.config)).component.domain;
+  // A client machine usually has no config.json: only an explicit --config stands in for --component.
+  const explicitConfig = values.config ?? (process.env["XMPP_INVITES_CONFIG"] || undefined);
+  if (values.component === undefined && explicitConfig === undefined) {
+    throw new UsageError("--component JID is needed (the component's address, e.g. invites.example.org), or --config PATH to read it from");
+  }
+  const component = values.component ?? loadConfig(configPath(explicitConfig)).component.domain;
   const { jid } = await redeemOverXmpp({
     service: values.server,
     loginDomain: values["anonymous-domain"],

@@ -1,19 +1,22 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import { formatPeriod } from "../invites/period.js";
-import { describeCapabilities } from "../adapters/index.js";
-import { registrationMode } from "../invites/registration.js";
 import { createLogger } from "../log.js";
-import { usage } from "./usage.js";
+import { chooseLogFormat, prettyDestination } from "../log-format.js";
+import { UsageError, usage } from "./usage.js";
 
-const CONFIG_OPTION = { config: { type: "string" } } as const;
+const OPTIONS = { config: { type: "string" }, "log-format": { type: "string" } } as const;
 
 export async function runStart(args: string[]): Promise<number> {
-  const { values } = usage(() => parseArgs({ args, options: CONFIG_OPTION, strict: true }));
+  const { values } = usage(() => parseArgs({ args, options: OPTIONS, strict: true }));
+  let format;
+  try {
+    format = chooseLogFormat(values["log-format"], process.env, process.stdout.isTTY === true);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const config = loadConfig(configPath(values.config));
-  const log = createLogger(config.log_level);
+  const log = createLogger(config.log_level, format === "pretty" ? prettyDestination(process.stdout) : undefined);
   const app = createApp(config, log);
   // @xmpp/connection leaves a promise unobserved when a stream fails while opening; a service must
   // log that and keep running rather than exit.
@@ -39,40 +42,5 @@ export async function runStart(args: string[]): Promise<number> {
     throw err;
   }
   await stopped;
-  return 0;
-}
-
-/** What `bridge` means for someone who opens an invite link in an app. */
-export function describeBridge(mode: Config["bridge"], domain: string): string {
-  switch (mode) {
-    case "prosody":
-      return `apps redeem invite links directly through Prosody's mod_xmpp_invites on ${domain} (checked with disco#info at start; the landing page falls back to the browser if it is missing)`;
-    case "none":
-      return "apps cannot redeem invite links directly: the landing page leads with registration in the browser, then login in the app";
-    default:
-      return `apps redeem invite links directly only if ${domain} has the bridge module (asked with disco#info at start); otherwise the landing page leads with registration in the browser`;
-  }
-}
-
-export function runCheckConfig(args: string[]): number {
-  const { values } = usage(() => parseArgs({ args, options: CONFIG_OPTION, strict: true }));
-  const path = configPath(values.config);
-  const config = loadConfig(path);
-  const mode = registrationMode({ inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration });
-  process.stdout.write(
-    [
-      `${path}: valid`,
-      `  accounts on      ${config.domain}`,
-      `  component        ${config.component.domain} via ${config.component.service}`,
-      `  registration     ${mode}`,
-      `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
-      `  database         ${config.database}`,
-      `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
-      `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
-      `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
-      `  bridge           ${config.bridge}: ${describeBridge(config.bridge, config.domain)}`,
-      "",
-    ].join("\n"),
-  );
   return 0;
 }

@@ -47,28 +47,43 @@ export function createComponentConnection(options: ConnectionOptions): Component
   shieldIncoming(xmpp, log);
 
   xmpp.on("connect", () => xmpp.socket?.setNoDelay(true));
+  // While connecting, a refused or failed attempt raises an error and then a disconnect: both are
+  // folded into one warning per attempt, so an outage of minutes stays readable.
+  let online = false;
+  let lastError: string | undefined;
   xmpp.on("online", () => {
     if (attempts > 0 || wasOnline) log.info({ attempts }, "reconnected to the XMPP server");
     else log.info({ service: options.service, jid: options.domain }, "connected to the XMPP server");
     attempts = 0;
     wasOnline = true;
+    online = true;
+    lastError = undefined;
     xmpp.reconnect.delay = initialMs;
   });
   xmpp.on("disconnect", () => {
+    const wasUp = online;
+    online = false;
+    const err = lastError;
+    lastError = undefined;
     if (stopping) return;
-    log.warn({ retryInMs: xmpp.reconnect.delay }, "lost the connection to the XMPP server; reconnecting");
+    if (wasUp) log.warn({ retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "lost the connection to the XMPP server; reconnecting");
+    else log.warn({ attempt: attempts + 1, retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "cannot reach the XMPP server; retrying");
   });
   xmpp.reconnect.on("reconnecting", () => {
     attempts += 1;
     // Double the wait after each failed attempt, with jitter so many components do not retry in step.
     const next = Math.min(maxMs, initialMs * 2 ** attempts);
     xmpp.reconnect.delay = Math.round(next * (0.75 + Math.random() * 0.5));
-    log.info({ attempt: attempts }, "reconnecting to the XMPP server");
+    log.debug({ attempt: attempts + 1 }, "connecting to the XMPP server");
   });
   // Without a listener an 'error' event would throw; every error is logged and handled here.
   xmpp.on("error", (err: unknown) => {
     if (stopping) return;
-    log.warn({ err: describeError(err) }, "XMPP connection error");
+    if (online) log.warn({ err: describeError(err) }, "XMPP connection error");
+    else {
+      lastError = describeError(err);
+      log.debug({ err: lastError }, "XMPP connection error");
+    }
   });
 
   return {
@@ -87,7 +102,8 @@ export function createComponentConnection(options: ConnectionOptions): Component
           await xmpp.stop().catch(() => undefined);
           throw new ComponentStartError(explainFatal(condition, options));
         }
-        log.warn({ err: describeError(err), retryInMs: xmpp.reconnect.delay }, "XMPP server not reachable yet; retrying");
+        // Not logged here: the disconnect that follows says it once, with the error.
+        log.debug({ err: describeError(err) }, "first connection attempt failed");
       }
       // The reconnect plugin keeps trying after a failed first attempt; wait for it.
       await new Promise<void>((resolve, reject) => {

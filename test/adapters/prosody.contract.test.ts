@@ -1,6 +1,6 @@
 // The adapter contract on a real Prosody 0.12: xep0133 (from the component), xep0133-account
 // (from an admin account) and prosodyctl (admin shell), with their roster capabilities.
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
@@ -15,6 +15,16 @@ import { captureLog } from "../helpers/logger.js";
 import { describeAdapterContract } from "./contract.js";
 
 const log = captureLog("warn").log;
+// Folders made for the stopped-server and slow-prosodyctl cases; removed when the file is done.
+const scratch: string[] = [];
+const scratchDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 let server: ProsodyServer;
 let connection: ComponentConnection;
 let privileged: RosterWriter;
@@ -71,14 +81,14 @@ describeAdapterContract("prosodyctl on Prosody", {
   },
   unreachable: () => {
     // A config whose admin socket nobody listens on: a Prosody that is not running.
-    const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-stopped-"));
+    const dir = scratchDir("xmpp-invites-stopped-");
     writeFileSync(join(dir, "prosody.cfg.lua"), `data_path = ${JSON.stringify(dir)}\nrun_as_root = true\nlog = { }\nVirtualHost "example.test"\n`);
     return createProsodyctl({ config: join(dir, "prosody.cfg.lua"), command: "prosodyctl", domain: "example.test", timeoutMs: 5000 }).adapter;
   },
   slow: () => {
-    const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-slow-"));
+    const dir = scratchDir("xmpp-invites-slow-");
     const script = join(dir, "prosodyctl");
-    writeFileSync(script, "#!/bin/sh\nsleep 30\n");
+    writeFileSync(script, "#!/bin/sh\nexec sleep 30\n"); // exec: the timeout's kill reaches the sleep itself
     chmodSync(script, 0o755);
     return createProsodyctl({ config: server.configPath, command: script, domain: "example.test", timeoutMs: 1000 }).adapter;
   },

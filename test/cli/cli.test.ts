@@ -1,6 +1,6 @@
 // The built CLI, run as an operator would run it, against a temporary database.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -119,5 +119,76 @@ describe("xmpp-invites CLI", () => {
     const { code, stdout } = cli("--help");
     expect(code).toBe(0);
     for (const command of ["start", "check-config", "invite create", "invite list", "invite show", "invite revoke", "redeem"]) expect(stdout).toContain(command);
+  });
+});
+
+describe("xmpp-invites help, --version and check-config warnings", () => {
+  const COMMANDS = ["start", "check-config", "invite", "api-key", "redeem"];
+
+  it("--version and -V print the package's version", () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(cli("--version")).toMatchObject({ code: 0, stdout: `xmpp-invites ${version}\n` });
+    expect(cli("-V").stdout).toBe(`xmpp-invites ${version}\n`);
+  });
+
+  it("help COMMAND and COMMAND --help print the same page for every command, starting with its usage", () => {
+    for (const command of COMMANDS) {
+      const viaHelp = cli("help", command);
+      expect(viaHelp.code).toBe(0);
+      expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: xmpp-invites ${command}`));
+      expect(cli(command, "--help")).toMatchObject({ code: 0, stdout: viaHelp.stdout });
+      expect(cli(command, "-h").stdout).toBe(viaHelp.stdout);
+    }
+    // A subcommand's --help is its command's page, before any argument parsing can complain.
+    expect(cli("invite", "create", "--help").stdout).toBe(cli("help", "invite").stdout);
+    expect(cli("help", "invite", "create").stdout).toBe(cli("help", "invite").stdout);
+    expect(cli("help", "nonsense")).toMatchObject({ code: 64 });
+  });
+
+  it("the redeem synopsis names --component, and redeem without it or a config says so (exit 64)", () => {
+    expect(cli("help", "redeem").stdout).toMatch(/--anonymous-domain DOMAIN --component JID/);
+    const withoutConfig = { ...process.env };
+    delete withoutConfig["XMPP_INVITES_CONFIG"];
+    const result = spawnSync(process.execPath, [BIN, "redeem", "xmpp:example.test?register;preauth=abcdefghijklmnopqrstuvwx", "--username", "a",
+      "--password", "a-long-password", "--server", "xmpp://127.0.0.1:1", "--anonymous-domain", "anon.example.test"], {
+      encoding: "utf8", cwd: dir, env: withoutConfig,
+    });
+    expect(result.status).toBe(64);
+    expect(result.stderr).toContain("--component JID is needed");
+    expect(result.stderr).toContain('Run "xmpp-invites help redeem"');
+  });
+
+  it("a usage error points at the command's own help", () => {
+    expect(cli("invite", "create", "--bogus").stderr).toContain('Run "xmpp-invites help invite" for usage.');
+  });
+
+  it("check-config warns about the example's placeholder secret, a world-readable file, http public_url and an unusable adapter", () => {
+    const example = JSON.parse(readFileSync("config.example.json", "utf8")) as Record<string, unknown>;
+    const unsafe = join(dir, "unsafe.json");
+    writeFileSync(unsafe, JSON.stringify({
+      ...example,
+      database: "./unsafe/invites.sqlite",
+      http: { public_url: "http://invite.example.org" },
+      adapter: { type: "prosodyctl", config: join(dir, "no-such-prosody.cfg.lua"), command: "no-such-prosodyctl" },
+    }));
+    chmodSync(unsafe, 0o644);
+    const result = cli("check-config", "--config", unsafe);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/: valid, with 5 warnings\n/);
+    expect(result.stdout).toContain("warning: component.secret is the example's placeholder");
+    expect(result.stdout).toContain("every user on this machine can read it (mode 0644)");
+    expect(result.stdout).toContain("warning: http.public_url http://invite.example.org is not https");
+    expect(result.stdout).toContain('"no-such-prosodyctl" is not an executable command');
+    expect(result.stdout).toContain("no-such-prosody.cfg.lua cannot be read");
+    expect(result.stdout).not.toContain(String((example["component"] as { secret: string }).secret));
+
+    // The same file made private, with a real secret and https: no warning.
+    writeFileSync(unsafe, JSON.stringify({ ...example, component: { ...(example["component"] as object), secret: "f3a9c1d2e4b5a6978899aabbccddeeff" },
+      database: "./unsafe/invites.sqlite", http: { public_url: "https://invite.example.org" } }));
+    chmodSync(unsafe, 0o600);
+    const clean = cli("check-config", "--config", unsafe);
+    expect(clean.stdout).toMatch(/: valid\n/);
+    expect(clean.stdout).not.toContain("warning");
+    expect(clean.stdout).not.toContain("f3a9c1d2e4b5a6978899aabbccddeeff");
   });
 });

@@ -23,6 +23,10 @@ export interface ProsodyOptions extends ServerNames {
   vhostLines?: string[];
   /** Load this package's bridge module (prosody/mod_xmpp_invites.lua) on the main virtual host. */
   bridge?: boolean;
+  /** Fixed ports instead of free ones picked at random (0 or absent: pick one). */
+  ports?: { c2s?: number; component?: number; http?: number };
+  /** Where the client port listens (default 127.0.0.1); the component port stays on loopback. */
+  listen?: string;
 }
 
 export interface ProsodyServer {
@@ -33,7 +37,7 @@ export interface ProsodyServer {
   readonly anonDomain: string;
   readonly componentDomain: string;
   readonly componentSecret: string;
-  readonly host: "127.0.0.1";
+  readonly host: string;
   readonly c2sPort: number;
   readonly componentPort: number;
   readonly httpPort: number;
@@ -51,7 +55,7 @@ export interface ProsodyServer {
 }
 
 const PRIVILEGE_MODULE = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua";
-/** The package's Prosody modules: <package>/prosody, from src/demo and from dist/demo alike. */
+/** The package's Prosody modules: <package>/prosody. */
 export const BRIDGE_PLUGIN_PATH = fileURLToPath(new URL("../../prosody", import.meta.url));
 
 function onPath(command: string): boolean {
@@ -92,7 +96,7 @@ const lua = (value: string) => JSON.stringify(value); // a JSON string is a vali
 
 function renderConfig(o: {
   dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
-  c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string;
+  c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string; listen: string;
   privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
   vhostModules: string[]; vhostLines: string[]; bridge: boolean;
 }): string {
@@ -104,13 +108,13 @@ pidfile = ${lua(join(o.dir, "prosody.pid"))}
 data_path = ${lua(join(o.dir, "data"))}
 log = { { levels = { min = ${lua(o.logLevel)} }, to = "file", filename = ${lua(join(o.dir, "prosody.log"))} } }
 
-interfaces = { "127.0.0.1" }
+interfaces = { ${lua(o.listen)} }
 c2s_ports = { ${o.c2sPort} }
 c2s_direct_tls_ports = { }
 component_ports = { ${o.componentPort} }
-component_interfaces = { "127.0.0.1" }
+component_interfaces = { ${lua(o.listen)} }
 http_ports = { ${o.httpPort} }
-http_interfaces = { "127.0.0.1" }
+http_interfaces = { ${lua(o.listen)} }
 https_ports = { }
 s2s_ports = { }
 
@@ -156,12 +160,15 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
   const componentSecret = opts.componentSecret ?? randomBytes(16).toString("hex");
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "xmpp-invites-prosody-"));
   mkdirSync(join(dir, "data"), { recursive: true });
-  const [c2sPort, componentPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const port = async (fixed: number | undefined) => (fixed ? fixed : await freePort());
+  const [c2sPort, componentPort, httpPort] = [await port(opts.ports?.c2s), await port(opts.ports?.component), await port(opts.ports?.http)];
+  const listen = opts.listen ?? "127.0.0.1";
+  const reachAt = ["0.0.0.0", "::", "*"].includes(listen) ? "127.0.0.1" : listen;
   const admins = [...(opts.admins ?? [`admin@${domain}`]), ...(opts.componentAdmin === false ? [] : [componentDomain])];
   const configPath = join(dir, "prosody.cfg.lua");
   const logPath = join(dir, "prosody.log");
   writeFileSync(configPath, renderConfig({
-    dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins,
+    dir, domain, anonDomain, componentDomain, componentSecret, c2sPort, componentPort, httpPort, admins, listen,
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
     iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
     vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [], bridge: opts.bridge ?? false,
@@ -198,7 +205,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     for (;;) {
       if (exited) throw new Error(`Prosody ${exited} during start-up:\n${logTail()}`);
       const ready = existsSync(join(dir, "data", "prosody.sock"))
-        && (await accepts(c2sPort)) && (await accepts(componentPort));
+        && (await accepts(c2sPort, reachAt)) && (await accepts(componentPort));
       if (ready) return;
       if (Date.now() > deadline) {
         proc.kill("SIGKILL");
@@ -233,10 +240,10 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
 
   const server: ProsodyServer = {
     dir, configPath, logPath, domain, anonDomain, componentDomain, componentSecret,
-    host: "127.0.0.1", c2sPort, componentPort, httpPort, version,
+    host: listen, c2sPort, componentPort, httpPort, version,
     pid: () => child?.pid,
     componentService: () => `xmpp://127.0.0.1:${componentPort}`,
-    c2sService: () => `xmpp://127.0.0.1:${c2sPort}`,
+    c2sService: () => `xmpp://${reachAt.includes(":") ? `[${reachAt}]` : reachAt}:${c2sPort}`,
     prosodyctl,
     async registerUser(username, password, host = domain) {
       const result = await prosodyctl(["register", username, host, password]);

@@ -1,0 +1,121 @@
+// check-config: validate, say what the configuration does, and warn about values that are valid
+// but unsafe. Warnings do not change the exit code: the file is usable, the operator decides.
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { parseArgs } from "node:util";
+import { configPath, loadConfig } from "../config/load.js";
+import { formatPeriod } from "../invites/period.js";
+import { type Config, effectiveRoster } from "../config/schema.js";
+import { describeCapabilities } from "../adapters/index.js";
+import { registrationMode } from "../invites/registration.js";
+import { usage } from "./usage.js";
+
+/** The component secret config.example.json ships with. */
+export const EXAMPLE_SECRET = "change-me-to-a-long-random-secret";
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const isLoopback = (url: string) => LOOPBACK.has(new URL(url).hostname) || new URL(url).hostname.startsWith("127.");
+
+function canAccess(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a command would be found, as the adapter's spawn would find it. */
+function findCommand(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (command.includes("/")) return canAccess(command, constants.X_OK) ? command : undefined;
+  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
+    if (dir && canAccess(join(dir, command), constants.X_OK)) return join(dir, command);
+  }
+  return undefined;
+}
+
+/** The folder that will hold the database: the nearest existing ancestor must be writable. */
+function nearestExisting(path: string): string {
+  let dir = dirname(path);
+  while (!canAccess(dir, constants.F_OK) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** Valid but unsafe or unusable values, each as one sentence an operator can act on. */
+export function configWarnings(config: Config, path: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const warnings: string[] = [];
+  if (config.component.secret === EXAMPLE_SECRET || /^change-?me/i.test(config.component.secret)) {
+    warnings.push("component.secret is the example's placeholder: set a long random secret (e.g. openssl rand -hex 24) here and in the server's component config");
+  } else if (config.component.secret.length < 16) {
+    warnings.push(`component.secret is ${config.component.secret.length} characters long: use at least 16 random characters`);
+  }
+  // The file always holds the component secret, and may hold adapter credentials.
+  const mode = statSync(path).mode;
+  if (mode & 0o004) {
+    warnings.push(`${path} holds secrets but every user on this machine can read it (mode ${(mode & 0o777).toString(8).padStart(4, "0")}): chmod 600 or 640`);
+  }
+  const publicUrl = config.http?.public_url;
+  if (publicUrl !== undefined && publicUrl.startsWith("http:") && !isLoopback(publicUrl)) {
+    warnings.push(`http.public_url ${publicUrl} is not https: invite links carry their token and the web form a password, in clear`);
+  }
+  const adapter = config.adapter;
+  if (adapter.type === "ejabberd-api" && adapter.password !== undefined && adapter.url.startsWith("http:") && !isLoopback(adapter.url)) {
+    warnings.push(`adapter.url ${adapter.url} is not https and not on this machine: the API credentials travel in clear`);
+  }
+  const roster = effectiveRoster(adapter);
+  for (const prosodyctl of [adapter, roster]) {
+    if (prosodyctl.type !== "prosodyctl") continue;
+    if (findCommand(prosodyctl.command, env) === undefined) {
+      warnings.push(`adapter: "${prosodyctl.command}" is not an executable command for this user: the prosodyctl adapter cannot run`);
+    }
+    const cfg = isAbsolute(prosodyctl.config) ? prosodyctl.config : join(dirname(path), prosodyctl.config);
+    if (!canAccess(cfg, constants.R_OK)) {
+      warnings.push(`adapter: ${prosodyctl.config} cannot be read by this user: prosodyctl needs Prosody's config (and write access to its admin socket)`);
+    }
+    break;
+  }
+  if (config.database !== ":memory:") {
+    const target = canAccess(config.database, constants.F_OK) ? config.database : nearestExisting(config.database);
+    if (!canAccess(target, constants.W_OK)) {
+      warnings.push(`database: ${target} is not writable by this user: the service cannot record invites`);
+    }
+  }
+  return warnings;
+}
+
+/** What `bridge` means for someone who opens an invite link in an app. */
+export function describeBridge(mode: Config["bridge"], domain: string): string {
+  switch (mode) {
+    case "prosody":
+      return `apps redeem invite links directly through Prosody's mod_xmpp_invites on ${domain} (checked with disco#info at start; the landing page falls back to the browser if it is missing)`;
+    case "none":
+      return "apps cannot redeem invite links directly: the landing page leads with registration in the browser, then login in the app";
+    default:
+      return `apps redeem invite links directly only if ${domain} has the bridge module (asked with disco#info at start); otherwise the landing page leads with registration in the browser`;
+  }
+}
+
+export function runCheckConfig(args: string[]): number {
+  const { values } = usage(() => parseArgs({ args, options: { config: { type: "string" } }, strict: true }));
+  const path = configPath(values.config);
+  const config = loadConfig(path);
+  const warnings = configWarnings(config, path);
+  const mode = registrationMode({ inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration });
+  process.stdout.write(
+    [
+      `${path}: valid${warnings.length ? `, with ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}`,
+      `  accounts on      ${config.domain}`,
+      `  component        ${config.component.domain} via ${config.component.service}`,
+      `  registration     ${mode}`,
+      `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
+      `  database         ${config.database}`,
+      `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
+      `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
+      `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
+      `  bridge           ${config.bridge}: ${describeBridge(config.bridge, config.domain)}`,
+      ...warnings.map((warning) => `warning: ${warning}`),
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}

@@ -1,0 +1,113 @@
+// The help texts: one overview and one page per command, so `help COMMAND` and `COMMAND --help`
+// say exactly what that command needs.
+import { readFileSync } from "node:fs";
+
+const CONFIG = "  --config PATH    Configuration file (else $XMPP_INVITES_CONFIG, else ./config.json)";
+
+export const COMMAND_HELP = {
+  start: `Usage: xmpp-invites start [--config PATH] [--log-format json|pretty]
+
+Connect to the XMPP server as the component and serve registrations (and the web door when
+\`http\` is configured). Stops cleanly on SIGINT/SIGTERM; reconnects by itself when the server
+restarts.
+
+${CONFIG}
+  --log-format F   json (one object a line) or pretty (one readable line); default: pretty
+                   when stdout is a terminal, json otherwise. Also $XMPP_INVITES_LOG_FORMAT.
+`,
+  "check-config": `Usage: xmpp-invites check-config [--config PATH]
+
+Validate the configuration, say what it will do, and warn about unsafe values: the example's
+placeholder secret, a config file with secrets that other users can read, an http:// public URL,
+an adapter this user cannot use. Exit 0 when valid (warnings included), 78 when not.
+
+${CONFIG}
+`,
+  invite: `Usage: xmpp-invites invite create [options]
+       xmpp-invites invite list [--all]
+       xmpp-invites invite show ID
+       xmpp-invites invite revoke ID
+       xmpp-invites invite purge
+
+create     Create an invite and print its URI (and its web link when http.public_url is set).
+           The token is shown only now.
+  --username U              Only this username may register with it
+  --contact USER@DOMAIN     A contact invite from this user (XEP-0379)
+  --allow-registration      With --contact: the invitee may also create an account (;ibr=y)
+  --reset USER              A password-reset invite for this existing account (default lifetime 1d)
+  --group G                 New accounts join group G (repeatable)
+  --expires PERIOD          Lifetime, e.g. 7d, 12h, 3600 (default: invite_expiry)
+  --uses N                  How many accounts it may create (default 1)
+  --note TEXT               A note for admins
+list       Pending invites (--all: also expired, revoked and used ones)
+show       One invite, by id
+revoke     Revoke an invite, by id
+purge      Delete invites whose expiry has passed
+
+Every invite command takes:
+${CONFIG}
+  --json           Machine-readable output
+`,
+  "api-key": `Usage: xmpp-invites api-key create NAME [--read-only]
+       xmpp-invites api-key list
+       xmpp-invites api-key revoke ID
+
+create     Create a key for the HTTP API; the key is shown only now
+  --read-only      The key may read, not create or revoke
+list       The API keys (never their secrets)
+revoke     Revoke a key, by id
+
+Every api-key command takes:
+${CONFIG}
+  --json           Machine-readable output
+`,
+  redeem: `Usage: xmpp-invites redeem URI --password P --server xmpp://HOST:PORT
+                          --anonymous-domain DOMAIN --component JID [--username U] [--json]
+
+Redeem an invite over XMPP as a client would: log in anonymously on DOMAIN at the server, then
+register at the component with the invite's token. Handy to check a deployment end to end.
+
+  --username U               The new account's name (optional when the invite fixes one)
+  --password P               Its password (or $XMPP_INVITES_PASSWORD, kept out of the process list)
+  --server xmpp://HOST:PORT  The server's client port
+  --anonymous-domain DOMAIN  A host of that server with anonymous login
+  --component JID            The component's JID (or --config PATH: its component.domain)
+  --json                     Print {"jid": ...}
+`,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_HELP;
+
+export const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMAND_HELP, name);
+
+export const OVERVIEW = `Usage: xmpp-invites <command> [options]
+
+Commands:
+  start                Connect to the XMPP server and serve registrations
+  check-config         Validate the configuration, say what it does, warn about unsafe values
+  invite create        Create an invite; prints its URI (the token is shown only now)
+  invite list          Pending invites (--all: every invite)
+  invite show ID       One invite
+  invite revoke ID     Revoke an invite
+  invite purge         Delete invites whose expiry has passed
+  api-key create NAME  Create a key for the HTTP API (shown only now)
+  api-key list         The API keys
+  api-key revoke ID    Revoke an API key
+  redeem URI           Redeem an invite over XMPP, as an anonymous client would
+  help [COMMAND]       This overview, or one command's options
+
+Options:
+  --config PATH        Configuration file (else $XMPP_INVITES_CONFIG, else ./config.json)
+  --json               Machine-readable output
+  -h, --help           Help (after a command: that command's help)
+  -V, --version        The version
+`;
+
+/** The package's version, read from the package.json the command was installed with. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return String(pkg.version);
+}
+
+/** True when the arguments ask for help rather than for the command itself. */
+export const wantsHelp = (args: readonly string[]): boolean => args.some((arg) => arg === "--help" || arg === "-h");
