@@ -205,6 +205,12 @@ async function main(): Promise<void> {
         await run("xmpp", token);
         row(`xmpp after ${label}`).samples.push(ms() - t0);
       }
+      // The control for the idle row: what idle time costs the server's own path.
+      const token = (await tokensFor("native", 1))[0];
+      await before[`idle ${idleMs} ms`]?.();
+      const t0 = ms();
+      await run("native", token);
+      row(`native after idle ${idleMs} ms`).samples.push(ms() - t0);
     }
     adminStream.close();
   } finally {
