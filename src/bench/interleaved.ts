@@ -52,13 +52,22 @@ async function registerNative(target: Target, token: string | undefined, usernam
   }
 }
 
+/** Where the XMPP door's time goes: the anonymous login, the preauth IQ, the register IQ. */
+const phases = { login: [] as number[], preauth: [] as number[], register: [] as number[] };
+
 async function registerXmpp(target: Target, token: string, username: string): Promise<void> {
+  const t0 = ms();
   const stream = await openRawStream(target.c2sPort, target.anonDomain, { anonymous: true });
   try {
+    const t1 = ms();
     const pre = await stream.iq("p", preauthPayload(token), "set", target.componentDomain);
     if (pre.type !== "result") throw new Error(`preauth at the component failed: ${pre.xml}`);
+    const t2 = ms();
     const reg = await stream.iq("r", registerPayload(username, PASSWORD), "set", target.componentDomain);
     if (reg.type !== "result") throw new Error(`registration at the component failed: ${reg.xml}`);
+    phases.login.push(t1 - t0);
+    phases.preauth.push(t2 - t1);
+    phases.register.push(ms() - t2);
   } finally {
     stream.close();
   }
@@ -186,6 +195,7 @@ async function main(): Promise<void> {
     const before: Record<string, () => Promise<void>> = {
       "xmpp door registration": async () => run("xmpp", component.invites.create().token),
       "web door registration (adapter call)": async () => run("web", component.invites.create().token),
+      "native registration": async () => run("native", (await tokensFor("native", 1))[0]),
       "ad-hoc command at the component": async () => {
         const reply = await adminStream.iq(`c${serial++}`, "<command xmlns='http://jabber.org/protocol/commands' node='urn:xmpp:invite#create-account' action='execute'/>", "set", target.componentDomain);
         if (reply.type !== "result") throw new Error(`ad-hoc command failed: ${reply.xml}`);
@@ -228,6 +238,7 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|",
     ...results.map((r) => `| ${r.label} | ${r.n} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${native ? (r.rate / native.rate).toFixed(2) : "–"} |`),
   ];
+  lines.push("", `XMPP door, all rows: median ms of login ${percentile(phases.login, 50).toFixed(1)}, preauth ${percentile(phases.preauth, 50).toFixed(1)}, register ${percentile(phases.register, 50).toFixed(1)}; p90 of preauth ${percentile(phases.preauth, 90).toFixed(1)}`);
   process.stdout.write(`${lines.join("\n")}\n`);
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), server: target.name, adapter: values.adapter, rounds, concurrency, results }, null, 2)}\n`);
 }
