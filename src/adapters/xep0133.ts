@@ -28,21 +28,36 @@ export const ADD_USER = `${NS.ADMIN}#add-user`;
 export const CHANGE_USER_PASSWORD = `${NS.ADMIN}#change-user-password`;
 export const DELETE_USER = `${NS.ADMIN}#delete-user`;
 
-export function adminCommand(to: string, node: string, fields: Record<string, string>): Element {
-  // One round trip: Prosody and ejabberd both take the filled-in form with the first execute.
+/**
+ * A first `execute` that already carries the completed form: Prosody's and ejabberd's ad-hoc
+ * frameworks run it at once, so a command costs one round trip instead of two (execute, then
+ * submit). With `sessionid`, the form is submitted into a session the server opened.
+ */
+export function adminCommand(to: string, node: string, fields: Record<string, string>, sessionid?: string): Element {
   return xml("iq", { type: "set", to },
-    xml("command", { xmlns: NS.COMMANDS, node, action: "complete" },
+    xml("command", { xmlns: NS.COMMANDS, node, action: sessionid === undefined ? "execute" : "complete", ...(sessionid === undefined ? {} : { sessionid }) },
       xml("x", { xmlns: NS.DATA_FORMS, type: "submit" },
         xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS.ADMIN)),
         Object.entries(fields).map(([name, value]) => xml("field", { var: name }, xml("value", {}, value))))));
 }
 
+/** The plain first step of XEP-0050 §3.4: execute with nothing, to be given the form. */
+export function blankExecute(to: string, node: string): Element {
+  return xml("iq", { type: "set", to }, xml("command", { xmlns: NS.COMMANDS, node, action: "execute" }));
+}
+
+/** A server that did not take the inline form answers with its own form and a session to submit into. */
+export function openSession(reply: Element): string | undefined {
+  const command = reply.getChild("command", NS.COMMANDS);
+  return command?.attrs.status === "executing" && command.attrs.sessionid ? String(command.attrs.sessionid) : undefined;
+}
+
+function addUserFields(domain: string, account: Account): Record<string, string> {
+  return { accountjid: `${account.username}@${domain}`, password: account.password, "password-verify": account.password };
+}
+
 export function addUserCommand(domain: string, account: Account, to = domain): Element {
-  return adminCommand(to, ADD_USER, {
-    accountjid: `${account.username}@${domain}`,
-    password: account.password,
-    "password-verify": account.password,
-  });
+  return adminCommand(to, ADD_USER, addUserFields(domain, account));
 }
 
 /**
@@ -61,7 +76,7 @@ export function readCommandReply(reply: Element): CommandOutcome {
 }
 
 /** An IQ error (thrown by the iq caller) or a timeout, as an outcome. */
-export function readCommandError(err: unknown): CommandOutcome {
+export function readCommandError(err: unknown): Extract<CommandOutcome, { ok: false }> {
   const { condition, text } = stanzaErrorOf(err);
   const detail = [condition, text].filter(Boolean).join(": ") || String(err);
   return { ok: false, condition, note: undefined, detail };
@@ -83,31 +98,52 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
   const { xmpp, domain, timeoutMs } = options;
   const to = options.commandsJid ?? domain;
 
-  const run = async (command: Element): Promise<CommandOutcome> => {
+  // Set once a server has refused a first execute that carries the form: from then on, two steps.
+  let blankFirst = false;
+
+  const submitInto = async (node: string, fields: Record<string, string>, first: Element): Promise<CommandOutcome> => {
+    const reply = await xmpp.request(first, timeoutMs);
+    const sessionid = openSession(reply);
+    return sessionid === undefined ? readCommandReply(reply) : readCommandReply(await xmpp.request(adminCommand(to, node, fields, sessionid), timeoutMs));
+  };
+
+  const run = async (node: string, fields: Record<string, string>): Promise<CommandOutcome> => {
     if (!xmpp.isOnline()) return { ok: false, condition: undefined, note: undefined, detail: "component not connected" };
     try {
-      return readCommandReply(await xmpp.request(command, timeoutMs));
+      if (blankFirst) return await submitInto(node, fields, blankExecute(to, node));
+      // One round trip where the server takes the inline form; where it answers with its own form
+      // instead, the same form goes into the session it opened.
+      return await submitInto(node, fields, adminCommand(to, node, fields));
     } catch (err) {
-      return readCommandError(err);
+      const refused = readCommandError(err);
+      if (blankFirst || refused.condition !== "bad-request") return refused;
+      // A server that will not take a form with the first execute: the plain two steps.
+      try {
+        const outcome = await submitInto(node, fields, blankExecute(to, node));
+        blankFirst = true;
+        return outcome;
+      } catch (again) {
+        return readCommandError(again);
+      }
     }
   };
 
   return {
     kind,
     async createAccount(account) {
-      const outcome = await run(addUserCommand(domain, account, to));
+      const outcome = await run(ADD_USER, addUserFields(domain, account));
       if (outcome.ok) return { ok: true };
       if (outcome.condition === "conflict" || /already exists/i.test(outcome.note ?? "")) return { ok: false, reason: "exists", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
     async changePassword(account) {
-      const outcome = await run(adminCommand(to, CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password }));
+      const outcome = await run(CHANGE_USER_PASSWORD, { accountjid: `${account.username}@${domain}`, password: account.password });
       if (outcome.ok) return { ok: true };
       if (outcome.condition === "item-not-found" || /does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
     async deleteAccount(username) {
-      const outcome = await run(adminCommand(to, DELETE_USER, { accountjids: `${username}@${domain}` }));
+      const outcome = await run(DELETE_USER, { accountjids: `${username}@${domain}` });
       // Prosody answers a completed command either way; its note says which accounts failed.
       if (outcome.ok) return /could not be deleted/i.test(outcome.info ?? "") ? { ok: false, reason: "missing", detail: outcome.info ?? "" } : { ok: true };
       // Prosody: "The following accounts could not be deleted: …" in an error note.

@@ -46,7 +46,12 @@ export function createComponentConnection(options: ConnectionOptions): Component
   xmpp.reconnect.delay = initialMs;
   shieldIncoming(xmpp, log);
 
-  xmpp.on("connect", () => xmpp.socket?.setNoDelay(true));
+  xmpp.on("connect", () => {
+    const socket = xmpp.socket;
+    if (!socket) return;
+    socket.setNoDelay(true);
+    acknowledgePromptly(socket, () => xmpp.status === "online");
+  });
   // While connecting, a refused or failed attempt raises an error and then a disconnect: both are
   // folded into one warning per attempt, so an outage of minutes stays readable.
   let online = false;
@@ -133,6 +138,36 @@ export function createComponentConnection(options: ConnectionOptions): Component
       }
     },
   };
+}
+
+/** The part of a socket the prompt acknowledgement needs. */
+export interface AckSocket {
+  readonly bytesWritten: number;
+  write(data: string): boolean;
+  on(event: "data", listener: () => void): unknown;
+}
+
+/**
+ * Servers that keep Nagle's algorithm on (Prosody by default) hold a stanza for the component
+ * until the component has acknowledged the previous one. A reply carries that ACK at once, but
+ * after a result to one of the component's own requests (an adapter command, a roster write)
+ * the component has nothing to send, and the kernel delays a lone ACK by up to 40 ms: the next
+ * request routed to the component would wait for it. When incoming data leaves the component
+ * with nothing written by the end of that turn of the event loop, one byte of whitespace
+ * (RFC 6120 §4.6.1 allows it between stanzas) carries the ACK instead.
+ */
+export function acknowledgePromptly(socket: AckSocket, isOnline: () => boolean): void {
+  let scheduled = false;
+  let writtenBefore = 0;
+  socket.on("data", () => {
+    if (scheduled) return;
+    scheduled = true;
+    writtenBefore = socket.bytesWritten;
+    setImmediate(() => {
+      scheduled = false;
+      if (socket.bytesWritten === writtenBefore && isOnline()) socket.write(" ");
+    });
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { type EjabberdServer, startEjabberd } from "../../tools/demo/ejabberd.js
 import { type ComponentConnection, createComponentConnection } from "../../src/xmpp/component.js";
 import { captureLog } from "../helpers/logger.js";
 import { describeAdapterContract } from "./contract.js";
+import { describeXep0133RoundTrips } from "./xep0133-round-trips.js";
 
 const log = captureLog("warn").log;
 let server: EjabberdServer;
@@ -64,3 +65,5 @@ describeAdapterContract("xep0133-account on ejabberd", {
   unreachable: (port) => begun(createXep0133AccountAdapter({ jid: "admin@example.test", password: "x", service: `xmpp://127.0.0.1:${port}`, domain: "example.test", timeoutMs: 1000, log })),
   slow: (port) => begun(createXep0133AccountAdapter({ jid: "admin@example.test", password: "x", service: `xmpp://127.0.0.1:${port}`, domain: "example.test", timeoutMs: 1000, log })),
 });
+
+describeXep0133RoundTrips("ejabberd", () => ({ connection, server }));

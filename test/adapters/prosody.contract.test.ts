@@ -13,6 +13,7 @@ import { type ComponentConnection, createComponentConnection } from "../../src/x
 import { createPrivilegedRoster } from "../../src/xmpp/xep0356-privilege.js";
 import { captureLog } from "../helpers/logger.js";
 import { describeAdapterContract } from "./contract.js";
+import { describeXep0133RoundTrips } from "./xep0133-round-trips.js";
 
 const log = captureLog("warn").log;
 // Folders made for the stopped-server and slow-prosodyctl cases; removed when the file is done.
@@ -93,3 +94,5 @@ describeAdapterContract("prosodyctl on Prosody", {
     return createProsodyctl({ config: server.configPath, command: script, domain: "example.test", timeoutMs: 1000 }).adapter;
   },
 });
+
+describeXep0133RoundTrips("Prosody", () => ({ connection, server }));

@@ -32,7 +32,7 @@ describe("XEP-0133 adapter", () => {
     const iq = addUserCommand("example.test", { username: "alice", password: "pw" });
     expect(iq.attrs).toMatchObject({ type: "set", to: "example.test" });
     const command = iq.getChild("command", "http://jabber.org/protocol/commands");
-    expect(command?.attrs).toMatchObject({ node: "http://jabber.org/protocol/admin#add-user", action: "complete" });
+    expect(command?.attrs).toMatchObject({ node: "http://jabber.org/protocol/admin#add-user", action: "execute" });
     const values = Object.fromEntries(command?.getChild("x", "jabber:x:data")?.getChildren("field").map((f) => [f.attrs.var, f.getChildText("value")]) ?? []);
     expect(values).toEqual({ FORM_TYPE: "http://jabber.org/protocol/admin", accountjid: "alice@example.test", password: "pw", "password-verify": "pw" });
   });
@@ -82,5 +82,43 @@ describe("XEP-0133 adapter", () => {
   it("a half-finished command is not taken for success", async () => {
     const { adapter } = fakeServer(() => stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" status="executing" sessionid="s"/></iq>`);
     expect(await adapter.createAccount({ username: "a", password: "pw" })).toMatchObject({ ok: false, reason: "rejected" });
+  });
+
+  it("XEP-0050 §3.4: a server that answers the inline form with its own form gets it submitted into that session", async () => {
+    const { adapter, requests } = fakeServer((request) => {
+      const command = request.getChild("command", "http://jabber.org/protocol/commands");
+      return command?.attrs.sessionid === "s1" ? completed() : stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" node="http://jabber.org/protocol/admin#add-user" status="executing" sessionid="s1"><x xmlns="jabber:x:data" type="form"/></command></iq>`;
+    });
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toEqual({ ok: true });
+    const commands = requests.map((r) => r.getChild("command", "http://jabber.org/protocol/commands"));
+    expect(commands.map((c) => [c?.attrs.action, c?.attrs.sessionid])).toEqual([["execute", undefined], ["complete", "s1"]]);
+    expect(commands[1]?.getChild("x", "jabber:x:data")?.getChildren("field").find((f) => f.attrs.var === "accountjid")?.getChildText("value")).toBe("alice@example.test");
+  });
+
+  it("XEP-0050 §3.4: a server that refuses a form with the first execute gets the two plain steps, from then on directly", async () => {
+    const { adapter, requests } = fakeServer((request) => {
+      const command = request.getChild("command", "http://jabber.org/protocol/commands");
+      if (command?.attrs.sessionid === "s2") return completed();
+      if (command?.getChild("x", "jabber:x:data")) return stanzaErrorLike("bad-request");
+      return stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" status="executing" sessionid="s2"><x xmlns="jabber:x:data" type="form"/></command></iq>`;
+    });
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toEqual({ ok: true });
+    expect(requests).toHaveLength(3);
+    expect(await adapter.changePassword({ username: "alice", password: "pw2" })).toEqual({ ok: true });
+    expect(requests).toHaveLength(5);
+    expect(requests[3]?.getChild("command", "http://jabber.org/protocol/commands")?.getChild("x", "jabber:x:data")).toBeUndefined();
+  });
+
+  it("a bad request that the two steps do not fix is reported, and the next command is sent in one step again", async () => {
+    const { adapter, requests } = fakeServer((request) => {
+      const command = request.getChild("command", "http://jabber.org/protocol/commands");
+      if (command?.attrs.sessionid) return stanzaErrorLike("bad-request");
+      if (command?.getChild("x", "jabber:x:data")) return stanzaErrorLike("bad-request");
+      return stanza`<iq type="result"><command xmlns="http://jabber.org/protocol/commands" status="executing" sessionid="s3"/></iq>`;
+    });
+    expect(await adapter.createAccount({ username: "alice", password: "pw" })).toMatchObject({ ok: false, reason: "rejected", detail: expect.stringContaining("bad-request") });
+    expect(requests).toHaveLength(3);
+    await adapter.createAccount({ username: "bob", password: "pw" });
+    expect(requests[3]?.getChild("command", "http://jabber.org/protocol/commands")?.getChild("x", "jabber:x:data")).toBeDefined();
   });
 });

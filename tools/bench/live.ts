@@ -26,8 +26,17 @@ export interface ComponentProcess {
   stop(): Promise<void>;
 }
 
+/** What the component needs to know of the server it runs against (Prosody or ejabberd). */
+export interface ServerEndpoints {
+  readonly dir: string;
+  readonly domain: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+  componentService(): string;
+}
+
 /** Starts `xmpp-invites start` as a child process on a config written into the server's dir. */
-export async function startComponentProcess(server: ProsodyServer, httpPort: number, cliPath: string): Promise<ComponentProcess> {
+export async function startComponentProcess(server: ServerEndpoints, httpPort: number, cliPath: string, extra: Record<string, unknown> = {}): Promise<ComponentProcess> {
   const configPath = join(server.dir, "bench-config.json");
   const database = join(server.dir, "bench-invites.sqlite");
   writeFileSync(configPath, JSON.stringify({
@@ -36,6 +45,7 @@ export async function startComponentProcess(server: ProsodyServer, httpPort: num
     database,
     http: { listen: `127.0.0.1:${httpPort}`, rate_limit: { max: 1_000_000, window: 60 } },
     log_level: "warn",
+    ...extra,
   }));
   const child: ChildProcess = spawn(process.execPath, [cliPath, "start", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
   const ready = await waitForReady(httpPort, child);

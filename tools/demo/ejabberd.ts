@@ -11,6 +11,8 @@ import { type ServerNames, accepts, freePort } from "./ports.js";
 
 export interface EjabberdOptions extends ServerNames {
   logLevel?: "info" | "warning" | "error" | "debug";
+  /** ejabberd's own in-band registration on unauthenticated streams, open to all (default false). */
+  openRegistration?: boolean;
 }
 
 export interface EjabberdServer {
@@ -107,8 +109,16 @@ modules:
   mod_ping: {}
   mod_roster:
     versioning: true
-${privilege}`;
+${privilege}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
 }
+
+// Without registration_timeout, ejabberd allows one registration per address every 600 s.
+const OPEN_REGISTRATION = `  mod_register:
+    access: all
+    ip_access: all
+    password_strength: 0
+registration_timeout: infinity
+`;
 
 
 function run(command: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
@@ -139,6 +149,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     componentAdmin: opts.componentAdmin ?? true,
     privilege: opts.privilege ?? true,
     logLevel: opts.logLevel ?? "warning",
+    openRegistration: opts.openRegistration ?? false,
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
   mkdirSync(join(dir, "spool"));
