@@ -81,6 +81,19 @@ const MIGRATIONS: readonly string[] = [
     revoked_at   INTEGER
   ) STRICT;
   `,
+  // 4: what settling a claim needs after a crash (who asked, through which door, how often it was
+  // checked), and a row the health check writes to prove the file still takes writes.
+  `
+  ALTER TABLE claims ADD COLUMN door TEXT;
+  ALTER TABLE claims ADD COLUMN requester TEXT;
+  ALTER TABLE claims ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE claims ADD COLUMN last_check TEXT;
+
+  CREATE TABLE health (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at  INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
