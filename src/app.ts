@@ -108,15 +108,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     domain: config.domain,
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
-  const registration = new RegistrationService({
-    invites,
-    adapter,
-    policy: { inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration },
-    log: log.child({ feature: "registration" }),
-    minPasswordLength: config.password_policy.min_length,
-    onConsumed: () => rosterTasks.kick(),
-    events: metrics.events,
-  });
   const settlement = new ClaimSettlement({
     invites,
     adapter,
@@ -124,6 +115,16 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
     events: metrics.events,
     onRecorded: () => rosterTasks.kick(),
+  });
+  const registration = new RegistrationService({
+    invites,
+    adapter,
+    policy: { inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration },
+    log: log.child({ feature: "registration" }),
+    minPasswordLength: config.password_policy.min_length,
+    onConsumed: () => rosterTasks.kick(),
+    onClaimLeft: () => settlement.soon(),
+    events: metrics.events,
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and

@@ -49,6 +49,7 @@ export class RegistrationService {
   readonly #mode: RegistrationMode;
   readonly #log: Logger;
   readonly #onConsumed: () => void;
+  readonly #onClaimLeft: () => void;
   readonly #minPasswordLength: number;
   readonly #events: InviteEvents;
 
@@ -61,6 +62,8 @@ export class RegistrationService {
     minPasswordLength: number;
     /** Called once a use is recorded, so the roster steps it queued run promptly. */
     onConsumed?: () => void;
+    /** Called when a claim is left for settlement (the server did not answer), so it is settled promptly. */
+    onClaimLeft?: () => void;
     events?: InviteEvents;
   }) {
     this.#invites = options.invites;
@@ -69,6 +72,7 @@ export class RegistrationService {
     this.#log = options.log;
     this.#minPasswordLength = options.minPasswordLength;
     this.#onConsumed = options.onConsumed ?? (() => undefined);
+    this.#onClaimLeft = options.onClaimLeft ?? (() => undefined);
     this.#events = options.events ?? {};
   }
 
@@ -148,7 +152,12 @@ export class RegistrationService {
     };
     const leave = () => {
       // Repeating a reset is harmless, so its use is given back at once.
-      if (claim) (reset ? this.#invites.release(claim) : this.#invites.leave(claim));
+      if (!claim) return;
+      if (reset) this.#invites.release(claim);
+      else {
+        this.#invites.leave(claim);
+        this.#onClaimLeft();
+      }
     };
 
     let outcome;

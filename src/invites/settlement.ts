@@ -24,6 +24,8 @@ export interface SettlementOptions {
   readonly events?: InviteEvents;
   /** Called when a use was recorded, so its roster steps run promptly. */
   readonly onRecorded?: () => void;
+  /** First wait before asking again about a claim the server could not settle (doubling up to `intervalMs`). */
+  readonly retryMs?: number;
 }
 
 const EMPTY: SettlementReport = { open: 0, recorded: 0, released: 0, kept: 0 };
@@ -34,9 +36,27 @@ export class ClaimSettlement {
   #running: Promise<SettlementReport> | undefined;
   #again = false;
   #total = { recorded: 0, released: 0 };
+  #retry: NodeJS.Timeout | undefined;
+  #retryDelay: number;
+  #stopped = false;
 
   constructor(options: SettlementOptions) {
     this.#o = options;
+    this.#retryDelay = options.retryMs ?? 2000;
+  }
+
+  /** A claim was just left open (no answer in time): ask the server again shortly, not at the next interval. */
+  soon(): void {
+    this.#schedule(this.#o.retryMs ?? 2000);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped || this.#retry !== undefined) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      void this.run("retry");
+    }, delayMs);
+    this.#retry.unref();
   }
 
   /** Settled since start: for the log and tests. */
@@ -52,7 +72,9 @@ export class ClaimSettlement {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#retry);
     this.#timer = undefined;
     await this.#running?.catch(() => undefined);
   }
@@ -74,7 +96,16 @@ export class ClaimSettlement {
       } while (this.#again);
       return report;
     })();
-    this.#running = pass.finally(() => {
+    this.#running = pass.then((report) => {
+      // Claims the server could not settle are asked about again, sooner than the interval at first.
+      if (report.kept > 0) {
+        this.#schedule(this.#retryDelay);
+        this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs, 10_000);
+      } else {
+        this.#retryDelay = this.#o.retryMs ?? 2000;
+      }
+      return report;
+    }).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
@@ -87,13 +118,16 @@ export class ClaimSettlement {
     let recorded = 0;
     let released = 0;
     let kept = 0;
+    let silent: string | undefined;
     for (const claim of open) {
       let exists = false;
       if (invites.needsAccountCheck(claim)) {
-        const check = await adapter.accountExists(claim.username ?? "");
+        // Once the server could not tell, the rest wait for the next pass instead of each waiting out a timeout.
+        const check = silent === undefined ? await adapter.accountExists(claim.username ?? "") : { exists: "unknown" as const, detail: silent };
         if (check.exists === "unknown") {
           kept += 1;
-          invites.noteUnsettled(claim, check.detail ?? "no answer");
+          silent = check.detail ?? "no answer";
+          invites.noteUnsettled(claim, silent);
           log.warn({ claim: claim.id, invite: claim.inviteId, checks: claim.checks + 1, detail: check.detail }, "cannot tell whether the account of an open claim exists; the invite stays reserved");
           continue;
         }
