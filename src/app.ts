@@ -10,6 +10,7 @@ import { Housekeeping } from "./invites/housekeeping.js";
 import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
+import { ClaimSettlement } from "./invites/settlement.js";
 import { InviteService } from "./invites/service.js";
 import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
@@ -28,9 +29,9 @@ import { createPrivilegedRoster } from "./xmpp/xep0356-privilege.js";
 import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
 
 export const PREAUTH_TTL_MS = 5 * 60_000;
-/** Longer than any adapter call can take, so only abandoned claims are released. */
-export const STALE_CLAIM_MS = 10 * 60_000;
 const HOUSEKEEPING_MS = 10 * 60_000;
+/** How often open claims are checked against the server (besides start and every reconnect). */
+const SETTLEMENT_MS = 30_000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -39,6 +40,7 @@ export interface AppOverrides {
   readonly rosterRetry?: { initialMs: number; maxMs: number };
   readonly connection?: ComponentConnection;
   readonly backoff?: { initialMs: number; maxMs: number };
+  readonly settlementMs?: number;
 }
 
 export interface App {
@@ -55,6 +57,7 @@ export interface App {
   readonly http: HttpServer;
   /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
   readonly bridge: BridgeState;
+  readonly settlement: ClaimSettlement;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -72,6 +75,8 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
     clock,
     domain: config.domain,
     defaultExpiry: config.invite_expiry,
+    // A registration holds its claim for at most two adapter calls (create, then a rollback).
+    holdLimitMs: Math.max(60_000, 3 * config.adapter.timeout * 1000),
     ...(events ? { events } : {}),
   });
 }
@@ -110,6 +115,14 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     domain: config.domain,
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
+  const settlement = new ClaimSettlement({
+    invites,
+    adapter,
+    log: log.child({ feature: "settlement" }),
+    intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
+    events: metrics.events,
+    onRecorded: () => rosterTasks.kick(),
+  });
   const registration = new RegistrationService({
     invites,
     adapter,
@@ -117,11 +130,16 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "registration" }),
     minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.kick(),
+    onClaimLeft: () => settlement.soon(),
     events: metrics.events,
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
-  // Queued roster steps run as soon as the server is back (for writers that need no grant).
-  xmpp.on("online", () => rosterTasks.kick());
+  // Queued roster steps run as soon as the server is back (for writers that need no grant), and
+  // claims a lost link left open are settled.
+  xmpp.on("online", () => {
+    rosterTasks.kick();
+    void settlement.run("connected");
+  });
 
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
@@ -162,7 +180,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     metrics,
     clock,
     log: log.child({ feature: "http" }),
-    health: () => ({ component: connection.isOnline(), database: isWritable(stores.db) }),
+    health: () => ({ component: connection.isOnline(), database: isWritable(stores.db, clock.now()) }),
     bridgeWorks: () => bridge.works,
   });
   const housekeeping = new Housekeeping({
@@ -170,21 +188,22 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     compact: () => stores.db.pragma("wal_checkpoint(PASSIVE)"),
     log: log.child({ feature: "housekeeping" }),
     intervalMs: HOUSEKEEPING_MS,
-    staleClaimMs: STALE_CLAIM_MS,
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement,
     async start() {
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
       await http.start();
       await adapter.start?.();
+      settlement.start();
       await connection.start();
       rosterTasks.start();
     },
     async stop() {
       housekeeping.stop();
+      await settlement.stop();
       await http.stop();
       await rosterTasks.stop();
       await adapter.stop?.();

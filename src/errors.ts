@@ -45,6 +45,10 @@ export const ERRORS = {
   "invalid-argument": { type: "modify", condition: "bad-request", http: 422, text: (why) => why },
   "account-creation-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The account could not be created; please try again later (incident ${incident})` },
   "password-change-failed": { type: "wait", condition: "internal-server-error", http: 502, text: (incident) => `The password could not be changed; please try again later (incident ${incident})` },
+  // No answer from the server in time: the account may or may not exist yet, so the invite stays
+  // reserved until the server says which (claim settlement), and the person is asked to wait.
+  "server-unavailable": { type: "wait", condition: "remote-server-timeout", http: 503, text: (incident) => `The XMPP server did not answer in time, so it is not yet known whether the account was created; please try again in a few minutes (incident ${incident})` },
+  "storage-unavailable": { type: "wait", condition: "resource-constraint", http: 503, text: (incident) => `The service cannot save anything right now; please try again later (incident ${incident})` },
   "unauthorized": { type: "auth", condition: "not-authorized", http: 401, text: fixed("A valid API key is needed (Authorization: Bearer …)") },
   "read-only-key": { type: "auth", condition: "forbidden", http: 403, text: fixed("This API key may only read") },
   "already-revoked": { type: "cancel", condition: "conflict", http: 409, text: (id) => `Invite ${id} is already revoked` },

@@ -185,6 +185,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     measure: (adapter) => ({
       kind: adapter.kind,
+      accountExists: async (username) => {
+        const check = await timed("account_exists", async () => {
+          const result = await adapter.accountExists(username);
+          return result.exists === "unknown" ? { ok: false, reason: "unknown", result } : { ok: true, result };
+        });
+        return check.result;
+      },
       createAccount: (account) => timed("create_account", () => adapter.createAccount(account)),
       changePassword: (account) => timed("change_password", () => adapter.changePassword(account)),
       deleteAccount: (username) => timed("delete_account", () => adapter.deleteAccount(username)),

@@ -56,6 +56,11 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
 
   const adapter: ServerAdapter = {
     kind: "ejabberd-api",
+    async accountExists(username) {
+      const known = await exists(username);
+      if (typeof known === "boolean") return { exists: known };
+      return { exists: "unknown", detail: known.ok ? describe("check_account", known.status, known.body) : known.detail };
+    },
     async createAccount(account: Account): Promise<CreateAccountResult> {
       const result = await call("register", { ...user(account.username), password: account.password });
       if (result.ok && result.status === 200) return { ok: true };

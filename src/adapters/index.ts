@@ -69,3 +69,24 @@ export function describeCapabilities(config: AdapterConfig): string[] {
     roster === "none" ? "no roster writes (contact and group invites unavailable)" : `mutual subscriptions via ${roster}`,
   ];
 }
+
+/**
+ * How open claims are settled (whether an account exists), for check-config: where the adapter
+ * cannot tell, claims left by a crash or a timeout stay reserved until an operator acts.
+ */
+export function describeAccountCheck(config: AdapterConfig): string {
+  switch (config.type) {
+    case "ejabberd-api":
+      return "check_account";
+    case "prosodyctl":
+      return "usermanager.user_exists in prosodyctl shell";
+    case "xep0133":
+    case "xep0133-account":
+      return "XEP-0133 user-stats (Prosody) or get-registered-users-list (ejabberd), learnt from the server at run time; " +
+        "if it offers neither, the adapter cannot tell, claims left open by a crash or a timeout stay reserved and the log says so";
+    default: {
+      const unknown: never = config;
+      return String((unknown as { type?: unknown }).type);
+    }
+  }
+}

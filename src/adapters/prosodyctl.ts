@@ -81,6 +81,13 @@ export function createProsodyctl(options: ProsodyctlOptions): { adapter: ServerA
 
   const adapter: ServerAdapter = {
     kind: "prosodyctl",
+    async accountExists(username) {
+      const line = `>return require "core.usermanager".user_exists(${luaString(username)}, ${luaString(options.domain)}) and "account-exists" or "account-missing"`;
+      const result = await run(line);
+      if (result.ok && /account-exists/.test(result.text)) return { exists: true };
+      if (result.ok && /account-missing/.test(result.text)) return { exists: false };
+      return { exists: "unknown", detail: result.text };
+    },
     async createAccount(account: Account): Promise<CreateAccountResult> {
       const result = await run(`user:create(${jid(account.username)}, ${luaString(account.password)})`);
       if (result.ok) return { ok: true };

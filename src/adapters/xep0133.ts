@@ -1,13 +1,15 @@
 // ====================================================================
 // XEP-0133: Service Administration — accounts through the server's ad-hoc commands
-// Source: https://xmpp.org/extensions/xep-0133.html (v1.3.1), §4.1 Add User, §4.7 Change User Password
+// Source: https://xmpp.org/extensions/xep-0133.html (v1.3.1), §4.1 Add User, §4.7 Change User Password,
+// §4.18 Get User Statistics and §4.20 Get List of Registered Users (whether an account exists)
 // Sent from the component JID to the domain: Prosody allows it when the component's domain is
 // in `admins`, ejabberd when the component matches the `configure` access rule.
 // ====================================================================
 import type { Element } from "ltx";
 import { NS } from "../protocol/namespaces.js";
 import { xml } from "../protocol/xml.js";
-import type { Account, ServerAdapter } from "../invites/ports.js";
+import type { Account, AccountCheck, ServerAdapter } from "../invites/ports.js";
+import { randomBytes } from "node:crypto";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 
 /** What the adapter needs from the component connection. */
@@ -27,6 +29,8 @@ export type CommandOutcome =
 export const ADD_USER = `${NS.ADMIN}#add-user`;
 export const CHANGE_USER_PASSWORD = `${NS.ADMIN}#change-user-password`;
 export const DELETE_USER = `${NS.ADMIN}#delete-user`;
+export const USER_STATS = `${NS.ADMIN}#user-stats`;
+export const REGISTERED_USERS = `${NS.ADMIN}#get-registered-users-list`;
 
 /**
  * A first `execute` that already carries the completed form: Prosody's and ejabberd's ad-hoc
@@ -84,6 +88,13 @@ export function readCommandError(err: unknown): Extract<CommandOutcome, { ok: fa
 
 const NO_ANSWER = new Set(["remote-server-timeout", "remote-server-not-found", "recipient-unavailable", "resource-constraint", undefined]);
 const NOT_ALLOWED = new Set(["forbidden", "not-authorized", "not-allowed"]);
+const MISSING_NOTE = /does not exist/i;
+
+class NoAnswer extends Error {}
+
+function isNoAnswer(outcome: CommandOutcome): boolean {
+  return !outcome.ok && outcome.note === undefined && NO_ANSWER.has(outcome.condition);
+}
 
 /** What a failure means when the operation has no reading of its own. */
 function commonReason(outcome: Exclude<CommandOutcome, { ok: true }>): { reason: "rejected" | "unavailable"; detail: string } {
@@ -128,8 +139,59 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
     }
   };
 
+  // How this server can tell whether an account exists, learnt once it answers: Prosody completes
+  // user-stats with the note "User does not exist" for a missing account; ejabberd completes it
+  // alike for both, but lists every account in get-registered-users-list. Asking about a name that
+  // cannot exist tells which applies.
+  let method: Promise<"user-stats" | "list" | undefined> | undefined;
+  const learnMethod = async (): Promise<"user-stats" | "list" | undefined> => {
+    const nobody = `xmpp-invites-probe-${randomBytes(8).toString("hex")}`;
+    const stats = await run(USER_STATS, { accountjid: `${nobody}@${domain}` });
+    if (!stats.ok && stats.note !== undefined && MISSING_NOTE.test(stats.note)) return "user-stats";
+    const list = await registeredUsers();
+    if (list.ok) return "list";
+    const silent = [stats, list.outcome].find(isNoAnswer);
+    if (silent !== undefined && !silent.ok) throw new NoAnswer(silent.detail);
+    return undefined;
+  };
+  const registeredUsers = async (): Promise<{ ok: true; jids: Set<string> } | { ok: false; outcome: Exclude<CommandOutcome, { ok: true }> }> => {
+    // ejabberd answers the first execute with the complete list.
+    const command = xml("iq", { type: "set", to }, xml("command", { xmlns: NS.COMMANDS, node: REGISTERED_USERS, action: "execute" }));
+    let reply: Element;
+    try {
+      reply = await xmpp.request(command, timeoutMs);
+    } catch (err) {
+      return { ok: false, outcome: readCommandError(err) };
+    }
+    const field = reply.getChild("command", NS.COMMANDS)?.getChild("x", NS.DATA_FORMS)?.getChildren("field").find((f) => f.attrs.var === "registereduserjids");
+    if (!field) return { ok: false, outcome: { ok: false, condition: "feature-not-implemented", note: undefined, detail: "get-registered-users-list gave no list" } };
+    return { ok: true, jids: new Set(field.getChildren("value").map((value) => value.getText().toLowerCase())) };
+  };
+
+  const accountExists = async (username: string): Promise<AccountCheck> => {
+    if (!xmpp.isOnline()) return { exists: "unknown", detail: "component not connected" };
+    method ??= learnMethod();
+    let how: "user-stats" | "list" | undefined;
+    try {
+      how = await method;
+    } catch (err) {
+      method = undefined; // learn again once the server answers
+      return { exists: "unknown", detail: (err as Error).message };
+    }
+    if (how === undefined) return { exists: "unknown", detail: "this server offers neither user-stats that reports missing accounts nor get-registered-users-list (XEP-0133)" };
+    if (how === "list") {
+      const list = await registeredUsers();
+      return list.ok ? { exists: list.jids.has(`${username}@${domain}`) } : { exists: "unknown", detail: list.outcome.detail };
+    }
+    const stats = await run(USER_STATS, { accountjid: `${username}@${domain}` });
+    if (stats.ok) return { exists: true };
+    if (stats.note !== undefined && MISSING_NOTE.test(stats.note)) return { exists: false };
+    return { exists: "unknown", detail: stats.detail };
+  };
+
   return {
     kind,
+    accountExists,
     async createAccount(account) {
       const outcome = await run(ADD_USER, addUserFields(domain, account));
       if (outcome.ok) return { ok: true };

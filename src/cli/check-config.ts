@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { configPath, loadConfig } from "../config/load.js";
 import { formatPeriod } from "../invites/period.js";
 import { type Config, effectiveRoster } from "../config/schema.js";
-import { describeCapabilities } from "../adapters/index.js";
+import { describeAccountCheck, describeCapabilities } from "../adapters/index.js";
 import { registrationMode } from "../invites/registration.js";
 import { usage } from "./usage.js";
 
@@ -110,6 +110,7 @@ export function runCheckConfig(args: string[]): number {
       `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
       `  database         ${config.database}`,
       `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
+      `  open claims      settled by asking the server whether the account exists: ${describeAccountCheck(config.adapter)}`,
       `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
       `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
       `  bridge           ${config.bridge}: ${describeBridge(config.bridge, config.domain)}`,

@@ -1,7 +1,8 @@
 // The web door: landing pages, web registration, the HTTP API, health and metrics, on one
 // fastify instance. Meant to sit behind a TLS reverse proxy.
 import Fastify, { type FastifyInstance } from "fastify";
-import { isAppError, newIncidentId } from "../errors.js";
+import { AppError, isAppError, newIncidentId } from "../errors.js";
+import { isStorageFailure } from "../invites/sqlite/database.js";
 import { registerApi } from "./api.js";
 import { RateLimiter } from "./guards.js";
 import { registerOps } from "./ops.js";
@@ -40,6 +41,10 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
       return reply.code(status).type("application/json; charset=utf-8").send({ error: { code, message: error.message } });
     }
     const incident = newIncidentId();
+    if (isStorageFailure(error)) {
+      deps.log.error({ incident, err: error, route: request.routeOptions.url, method: request.method }, "the database refused the request");
+      return sendApiError(reply, new AppError("storage-unavailable", incident));
+    }
     deps.log.error({ incident, err: error, route: request.routeOptions.url, method: request.method }, "unexpected error in HTTP handler");
     return reply.code(500).type("application/json; charset=utf-8").send({ error: { code: "internal", message: `An unknown error has occurred (incident ${incident})` } });
   });

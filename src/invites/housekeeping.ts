@@ -1,5 +1,5 @@
-// Periodic upkeep: give back uses claimed by registrations that never finished, delete invites
-// past their expiry, and let the database tidy its journal.
+// Periodic upkeep: delete invites past their expiry (never one with an open claim) and let the
+// database tidy its journal. Open claims are not released here: claim settlement asks the server.
 import type { Logger } from "pino";
 import type { InviteService } from "./service.js";
 
@@ -9,8 +9,6 @@ export interface HousekeepingOptions {
   readonly compact: () => void;
   readonly log: Logger;
   readonly intervalMs: number;
-  /** Longer than any adapter call can take, so only abandoned claims are released. */
-  readonly staleClaimMs: number;
 }
 
 export class Housekeeping {
@@ -34,12 +32,17 @@ export class Housekeeping {
     this.#timer = undefined;
   }
 
-  run(): { released: number; purged: number } {
-    const { invites, compact, log, staleClaimMs } = this.#o;
-    const released = invites.releaseStaleClaims(staleClaimMs);
-    const purged = invites.purgeExpired();
-    compact();
-    if (released || purged) log.info({ released, purged }, "housekeeping");
-    return { released, purged };
+  run(): { purged: number } {
+    const { invites, compact, log } = this.#o;
+    try {
+      const purged = invites.purgeExpired();
+      compact();
+      if (purged) log.info({ purged }, "housekeeping");
+      return { purged };
+    } catch (err) {
+      // A database that refuses writes is reported by /healthz; upkeep simply tries again later.
+      log.warn({ err }, "housekeeping failed");
+      return { purged: 0 };
+    }
   }
 }

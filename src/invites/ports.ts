@@ -20,8 +20,20 @@ export type ChangePasswordResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: "missing" | "rejected" | "unavailable"; readonly detail?: string };
 
+/**
+ * Whether an account exists, as far as the server can say: "unknown" when it did not answer, or
+ * when the adapter has no way to tell on this server (then `detail` says why).
+ */
+export interface AccountCheck {
+  readonly exists: boolean | "unknown";
+  /** For the log only. */
+  readonly detail?: string;
+}
+
 export interface ServerAdapter {
   readonly kind: string;
+  /** Settles claims a crash or a timeout left open: only a definite answer resolves one. */
+  accountExists(username: string): Promise<AccountCheck>;
   createAccount(account: Account): Promise<CreateAccountResult>;
   /** Sets a new password on an existing account; never creates one. */
   changePassword(account: Account): Promise<ChangePasswordResult>;

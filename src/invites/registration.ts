@@ -1,11 +1,14 @@
 // The one registration core behind every door (XEP-0077 at the component, the web form and
-// the HTTP API): policy, username rules, the claim, the account, then the use.
+// the HTTP API): policy, username rules, the invite, password rules, the claim, the account, then
+// the use. A claim whose account may or may not exist (no answer in time) is neither consumed nor
+// released here: claim settlement asks the server later.
 import type { Logger } from "pino";
 import type { ServerAdapter } from "./ports.js";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
 import type { InviteEvents } from "./events.js";
 import type { Door } from "./invite.js";
 import type { Claim, InviteService } from "./service.js";
+import { isStorageFailure } from "./sqlite/database.js";
 import { normalizeUsername } from "./username.js";
 
 /** Prosody's `registration_invite_only` × `allow_registration` table (mod_invites_register). */
@@ -62,6 +65,7 @@ export class RegistrationService {
   readonly #mode: RegistrationMode;
   readonly #log: Logger;
   readonly #onConsumed: () => void;
+  readonly #onClaimLeft: () => void;
   readonly #minPasswordLength: number;
   readonly #events: InviteEvents;
 
@@ -74,6 +78,8 @@ export class RegistrationService {
     minPasswordLength: number;
     /** Called once a use is recorded, so the roster steps it queued run promptly. */
     onConsumed?: () => void;
+    /** Called when a claim is left for settlement (the server did not answer), so it is settled promptly. */
+    onClaimLeft?: () => void;
     events?: InviteEvents;
   }) {
     this.#invites = options.invites;
@@ -82,6 +88,7 @@ export class RegistrationService {
     this.#log = options.log;
     this.#minPasswordLength = options.minPasswordLength;
     this.#onConsumed = options.onConsumed ?? (() => undefined);
+    this.#onClaimLeft = options.onClaimLeft ?? (() => undefined);
     this.#events = options.events ?? {};
   }
 
@@ -145,15 +152,18 @@ export class RegistrationService {
     // The server creates the account under the name it sent: it must be the name checked here.
     if (!name.ok || name.username !== request.username) throw new AppError("username-invalid");
     const { username } = name;
-    checkPassword(request.password, username, this.#minPasswordLength);
     if (request.token === undefined) {
       if (this.#mode === "invite-only") throw new AppError("invite-only");
+      checkPassword(request.password, username, this.#minPasswordLength);
       if (request.accountExists) throw new AppError("username-taken");
       return { claimId: undefined, action: "created" };
     }
     let claim: Claim;
     try {
-      claim = this.#invites.claim(request.token, username, "bridge");
+      // What a person cannot fix by changing the password is told first, as at every door.
+      this.#invites.checkRedeemable(request.token, username);
+      checkPassword(request.password, username, this.#minPasswordLength);
+      claim = this.#invites.claim(request.token, username, { door: "bridge" });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
       throw err;
@@ -194,12 +204,11 @@ export class RegistrationService {
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
     const { username } = name;
-    checkPassword(request.password, username, this.#minPasswordLength);
-
-    let claim: Claim | undefined;
+    if (request.password.length === 0) throw new AppError("field-missing", "Password: Required value missing");
+    // Refusals a new password cannot fix come first (as Prosody without mod_password_policy answers).
     if (request.token !== undefined) {
       try {
-        claim = this.#invites.claim(request.token, username);
+        this.#invites.checkRedeemable(request.token, username);
       } catch (err) {
         if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
         throw err;
@@ -207,37 +216,68 @@ export class RegistrationService {
     } else if (this.#mode === "invite-only") {
       throw new AppError("invite-only");
     }
+    checkPassword(request.password, username, this.#minPasswordLength);
+
+    let claim: Claim | undefined;
+    if (request.token !== undefined) {
+      try {
+        claim = this.#invites.claim(request.token, username, { door: request.door, requester: request.requester ?? null });
+      } catch (err) {
+        if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
+        throw storageError(err, this.#log);
+      }
+    }
 
     const jid = `${username}@${this.#invites.domain}`;
     const redemption = { jid, door: request.door, requester: request.requester ?? null };
     const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
     const account = { username, password: request.password };
     const reset = claim?.invite.type === "reset";
+    // A claim is given back only when the server has said no; on silence it is left to settlement.
+    const giveBack = () => {
+      if (claim) this.#invites.release(claim);
+    };
+    const leave = () => {
+      // Repeating a reset is harmless, so its use is given back at once.
+      if (!claim) return;
+      if (reset) this.#invites.release(claim);
+      else {
+        this.#invites.leave(claim);
+        this.#onClaimLeft();
+      }
+    };
 
     let outcome;
     try {
       // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
       outcome = reset ? await this.#adapter.changePassword(account) : await this.#adapter.createAccount(account);
     } catch (err) {
-      if (claim) this.#invites.release(claim);
       const incident = newIncidentId();
-      log.error({ incident, err }, "adapter failed");
-      throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident, err);
+      safely(leave, log);
+      log.error({ incident, err }, "adapter failed; whether the server acted is unknown");
+      throw new AppError("server-unavailable", incident, err);
     }
 
     if (!outcome.ok) {
-      if (claim) this.#invites.release(claim);
-      if (outcome.reason === "exists") {
-        log.info("username taken");
-        throw new AppError("username-taken");
-      }
-      if (outcome.reason === "missing") {
-        log.info("no account to reset");
-        throw new AppError("account-not-found");
-      }
       const incident = newIncidentId();
-      log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
-      throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
+      switch (outcome.reason) {
+        case "exists":
+          safely(giveBack, log);
+          log.info("username taken");
+          throw new AppError("username-taken");
+        case "missing":
+          safely(giveBack, log);
+          log.info("no account to reset");
+          throw new AppError("account-not-found");
+        case "unavailable":
+          safely(leave, log);
+          log.warn({ incident, detail: outcome.detail }, reset ? "no answer to the password change; use given back" : "no answer to the account creation; claim kept for settlement");
+          throw new AppError("server-unavailable", incident);
+        case "rejected":
+          safely(giveBack, log);
+          log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
+          throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
+      }
     }
 
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
@@ -246,16 +286,20 @@ export class RegistrationService {
       else this.#invites.recordOpenRegistration(redemption);
     } catch (err) {
       const incident = newIncidentId();
+      const code = isStorageFailure(err) ? "storage-unavailable" : "internal";
       if (reset) {
-        // A password change cannot be undone; it stands, and the log says the use was not counted.
+        // A password change cannot be undone; it stands, and the claim is given back if it can be.
+        safely(giveBack, log);
         log.error({ incident, err }, "password reset but the invite use was not recorded");
-      } else {
-        // Nothing half done: an account whose invite use could not be counted is rolled back.
-        const rollback = await this.#adapter.deleteAccount(username).catch((e: unknown) => ({ ok: false as const, reason: "unavailable" as const, detail: String(e) }));
-        if (claim) this.#invites.release(claim);
-        log.error({ incident, err, rolledBack: rollback.ok }, "the invite use could not be recorded; account rolled back");
-        throw new AppError("internal", incident, err);
+        throw new AppError(code, incident, err);
       }
+      // Nothing half done: an account whose invite use could not be counted is rolled back. When
+      // even that fails the claim stays, and settlement records the use once the database writes.
+      const rollback = await this.#adapter.deleteAccount(username).catch((e: unknown) => ({ ok: false as const, reason: "unavailable" as const, detail: String(e) }));
+      const gone = rollback.ok || rollback.reason === "missing";
+      safely(gone ? giveBack : leave, log);
+      log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
+      throw new AppError(code, incident, err);
     }
     log.info(reset ? "password reset" : "account registered");
     this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
@@ -264,8 +308,24 @@ export class RegistrationService {
   }
 }
 
+/** A database that refuses to work is the operator's problem: the person is asked to wait. */
+function storageError(err: unknown, log: Logger): unknown {
+  if (!isStorageFailure(err)) return err;
+  const incident = newIncidentId();
+  log.error({ incident, err }, "the database refused the claim");
+  return new AppError("storage-unavailable", incident, err);
+}
+
+/** Runs a store call whose failure must not hide the error being reported (the claim then stays for settlement). */
+function safely(work: () => void, log: Logger): void {
+  try {
+    work();
+  } catch (err) {
+    log.error({ err }, "could not update the claim; settlement will");
+  }
+}
+
 function checkPassword(password: string, username: string, minLength: number): void {
-  if (password.length === 0) throw new AppError("field-missing", "Password: Required value missing");
   // Prosody's mod_password_policy rules and texts, for every door.
   if ([...password].length < minLength) throw new AppError("password-too-short", String(minLength));
   if (password.toLowerCase().includes(username)) throw new AppError("password-contains-username");

@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
 import type { InviteEvents } from "./events.js";
 import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
-import type { ClaimStore } from "./sqlite/claim-store.js";
+import type { ClaimStore, PendingClaim } from "./sqlite/claim-store.js";
 import type { InviteStore, ListOptions } from "./sqlite/invite-store.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import { inviteUri } from "./uri.js";
@@ -20,6 +20,11 @@ export interface InviteServiceOptions {
   /** Default lifetime in seconds (config `invite_expiry`). */
   readonly defaultExpiry: number;
   readonly events?: InviteEvents;
+  /**
+   * How long a claim this process holds is left alone by settlement: longer than any registration
+   * can take (adapter timeout plus a rollback), so only a claim whose caller vanished is settled.
+   */
+  readonly holdLimitMs?: number;
 }
 
 export interface CreateInvite {
@@ -53,6 +58,19 @@ export interface Claim {
   readonly invite: Invite;
 }
 
+/** Who asked for a claim: recorded with it, so settlement can record the use as the registration would have. */
+export interface ClaimContext {
+  readonly door?: Door | undefined;
+  readonly requester?: string | null | undefined;
+}
+
+/** What settling one claim did. */
+export type Settled =
+  | { readonly action: "recorded"; readonly invite: Invite; readonly jid: string; readonly door: Door }
+  | { readonly action: "released"; readonly why: "missing" | "reset" | "no-username" | "recorded-elsewhere" | "invite-gone" };
+
+export const DEFAULT_HOLD_LIMIT_MS = 5 * 60_000;
+
 const MAX_USES_LIMIT = 1_000_000;
 /** Prosody's create_account_reset default: a reset link is short-lived. */
 export const RESET_EXPIRY_SECONDS = 86400;
@@ -68,9 +86,13 @@ export class InviteService {
   readonly #domain: string;
   readonly #defaultExpiry: number;
   readonly #events: InviteEvents;
+  /** Claims this process is still working on (claim id → since), which settlement must not touch. */
+  readonly #held = new Map<string, number>();
+  readonly #holdLimitMs: number;
 
   constructor(options: InviteServiceOptions) {
     this.#events = options.events ?? {};
+    this.#holdLimitMs = options.holdLimitMs ?? DEFAULT_HOLD_LIMIT_MS;
     this.#store = options.store;
     this.#claims = options.claims;
     this.#clock = options.clock;
@@ -176,10 +198,10 @@ export class InviteService {
   }
 
   /**
-   * Reserves one use of the invite for `username` (already normalised). Expiry, revocation and
-   * uses are re-checked inside the claim itself, so a token validated earlier can still fail here.
+   * Checks, without reserving anything, that the token may register `username` (already
+   * normalised): what a person cannot fix by changing the password is told before password rules.
    */
-  claim(token: string, username: string, door?: Door): Claim {
+  checkRedeemable(token: string, username: string): Invite {
     const validation = this.validate(token);
     if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
     const { invite } = validation;
@@ -196,8 +218,20 @@ export class InviteService {
         if (invite.username !== username) throw new AppError("reset-username-mismatch");
         break;
     }
-    const claimId = this.#claims.claim(invite.id, username, this.#clock.now(), door ?? null);
+    return invite;
+  }
+
+  /**
+   * Reserves one use of the invite for `username` (already normalised). Expiry, revocation and
+   * uses are re-checked inside the claim itself, so a token validated earlier can still fail here.
+   * `context` is kept with the claim, so a crash before the use is recorded can be settled later.
+   */
+  claim(token: string, username: string, context: ClaimContext = {}): Claim {
+    const invite = this.checkRedeemable(token, username);
+    const now = this.#clock.now();
+    const claimId = this.#claims.claim(invite.id, username, now, context);
     if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
+    this.#held.set(claimId, now);
     return { id: claimId, invite };
   }
 
@@ -211,6 +245,7 @@ export class InviteService {
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
     const groups = created ? invite.groups : [];
     this.#claims.consume(claim.id, invite.id, { ...redemption, action: created ? "created" : "password-reset" }, { subscriptions, groups }, this.#clock.now());
+    this.#held.delete(claim.id);
   }
 
   /** A claim still in flight, with its invite, and the username it was made for. */
@@ -222,6 +257,57 @@ export class InviteService {
 
   release(claim: Claim): void {
     this.#claims.release(claim.id);
+    this.#held.delete(claim.id);
+  }
+
+  /**
+   * Lets go of a claim without giving the use back: the server did not say whether the account
+   * was made (a timeout), so settlement decides once the server answers again.
+   */
+  leave(claim: Claim): void {
+    this.#held.delete(claim.id);
+  }
+
+  /** Claims nobody is working on: left by a crash, a timeout or a caller that vanished. */
+  unsettledClaims(): PendingClaim[] {
+    const now = this.#clock.now();
+    for (const [id, since] of this.#held) if (now - since > this.#holdLimitMs) this.#held.delete(id);
+    // A bridge claim is held by the server, which creates the account after the claim: left alone
+    // for as long as a registration can take there, even by a process that did not make it.
+    return this.#claims.pending().filter((claim) => !this.#held.has(claim.id) && !(claim.door === "bridge" && now - claim.claimedAt <= this.#holdLimitMs));
+  }
+
+  /**
+   * Resolves a claim once the server has said whether its account exists: the use is recorded
+   * exactly as the registration would have recorded it, or given back at once. A reset claim is
+   * always given back: repeating a reset is harmless.
+   */
+  settle(pending: PendingClaim, accountExists: boolean): Settled {
+    const invite = this.#store.findById(pending.inviteId);
+    const release = (why: Extract<Settled, { action: "released" }>["why"]): Settled => {
+      this.#claims.release(pending.id);
+      return { action: "released", why };
+    };
+    if (!invite) return release("invite-gone");
+    if (invite.type === "reset") return release("reset");
+    if (pending.username === null) return release("no-username");
+    if (!accountExists) return release("missing");
+    const jid = `${pending.username}@${this.#domain}`;
+    // Another invite (or open registration) recorded this account since: it is not this claim's.
+    if (this.#claims.redeemedSince(jid, pending.claimedAt)) return release("recorded-elsewhere");
+    const door = pending.door ?? "xmpp";
+    this.consume({ id: pending.id, invite }, { jid, door, requester: pending.requester });
+    return { action: "recorded", invite, jid, door };
+  }
+
+  /** Notes that the server could not tell; the claim stays reserved. */
+  noteUnsettled(pending: PendingClaim, why: string): void {
+    this.#claims.noteCheck(pending.id, why);
+  }
+
+  /** Whether a claim needs the server's answer to be settled (reset claims and unnamed ones do not). */
+  needsAccountCheck(pending: PendingClaim): boolean {
+    return pending.username !== null && this.#store.findById(pending.inviteId)?.type !== "reset";
   }
 
   /** Records a registration that used no invite (open registration). */
@@ -254,11 +340,6 @@ export class InviteService {
 
   purgeExpired(): number {
     return this.#store.purgeExpired(this.#clock.now());
-  }
-
-  /** Frees uses claimed by registrations that never finished (a crash or a lost adapter reply). */
-  releaseStaleClaims(maxAgeMs: number): number {
-    return this.#claims.releaseStale(this.#clock.now() - maxAgeMs);
   }
 }
 

@@ -3,6 +3,7 @@
 import type { Component, IqContext, IqHandler } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
+import { isStorageFailure } from "../invites/sqlite/database.js";
 import { errorElement, stanzaError } from "../protocol/stanza-error.js";
 import type { Element } from "../protocol/xml.js";
 
@@ -16,8 +17,9 @@ export function guarded(log: Logger, handler: (ctx: IqContext) => IqReply | Prom
     } catch (err) {
       if (isAppError(err)) return errorElement(err);
       const incident = newIncidentId();
-      log.error({ incident, err, from: ctx.stanza.attrs.from, payload: ctx.element.getName() }, "unexpected error in IQ handler");
-      return errorElement(new AppError("internal", incident));
+      const storage = isStorageFailure(err);
+      log.error({ incident, err, from: ctx.stanza.attrs.from, payload: ctx.element.getName() }, storage ? "the database refused the request" : "unexpected error in IQ handler");
+      return errorElement(new AppError(storage ? "storage-unavailable" : "internal", incident));
     }
   };
 }

@@ -1,5 +1,5 @@
 // The one contract every server adapter passes, on a real server: create, "already exists",
-// change password, delete, mutual subscription, an unreachable server (clear error, invite left
+// whether an account exists, change password, delete, mutual subscription, an unreachable server (clear error, invite left
 // usable) and a slow one (timeout). Each *.contract.test.ts runs it for its server and adapters.
 import { createServer, type Server } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -75,6 +75,16 @@ export function describeAdapterContract(name: string, options: ContractOptions):
       expect(await adapter.changePassword({ username: unique("ghost"), password: "pw-ghost-1234" })).toMatchObject({ ok: false, reason: "missing" });
     });
 
+    it("says whether an account exists (what claim settlement asks)", async () => {
+      const { adapter } = options.subject();
+      const username = unique("here");
+      await adapter.createAccount({ username, password: "pw-exists-1234" });
+      expect(await adapter.accountExists(username)).toEqual({ exists: true });
+      expect(await adapter.accountExists(unique("absent"))).toEqual({ exists: false });
+      await adapter.deleteAccount(username);
+      expect(await adapter.accountExists(username)).toEqual({ exists: false });
+    });
+
     it("deletes an account, and says when there is none", async () => {
       const { adapter, server } = options.subject();
       const username = unique("gone");
@@ -106,8 +116,11 @@ export function describeAdapterContract(name: string, options: ContractOptions):
         const core = makeCore();
         const registration = new RegistrationService({ invites: core.invites, adapter, policy: { inviteOnly: true, allowRegistration: false }, log: core.logs.log, minPasswordLength: 10 });
         const { invite, token } = core.invites.create();
-        await expect(registration.register({ token, username: "nobody", password: "pw-9876543210", door: "xmpp" })).rejects.toMatchObject({ code: "account-creation-failed" });
-        expect(core.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+        // No answer says nothing about whether the account was made: wait, and the use stays reserved ...
+        await expect(registration.register({ token, username: "nobody", password: "pw-9876543210", door: "xmpp" })).rejects.toMatchObject({ code: "server-unavailable" });
+        expect(core.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+        // ... which settlement cannot resolve while the server is away.
+        expect(await adapter.accountExists("nobody")).toMatchObject({ exists: "unknown" });
       } finally {
         await adapter.stop?.();
       }
@@ -120,6 +133,7 @@ export function describeAdapterContract(name: string, options: ContractOptions):
         const started = Date.now();
         expect(await adapter.createAccount({ username: "patient", password: "pw-1234567890" })).toMatchObject({ ok: false, reason: "unavailable" });
         expect(Date.now() - started).toBeLessThan(5000);
+        expect(await adapter.accountExists("patient")).toMatchObject({ exists: "unknown" });
       } finally {
         await adapter.stop?.();
         await silent.close();

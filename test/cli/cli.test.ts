@@ -101,6 +101,8 @@ describe("xmpp-invites CLI", () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("registration     invite-only");
     expect(ok.stdout).toContain("bridge           auto: apps redeem invite links directly only if example.test has the bridge module");
+    // The default adapter learns from the server how to tell whether an account exists, and says what happens when it cannot.
+    expect(ok.stdout).toMatch(/open claims +settled by asking the server .*user-stats .*get-registered-users-list.*cannot tell, claims .* stay reserved/);
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ domain: "example.test", component: { service: "nope" }, surprise: true }));
     const result = cli("check-config", "--config", bad);

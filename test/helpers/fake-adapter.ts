@@ -1,5 +1,5 @@
 // In-memory adapters for unit tests: accounts and rosters in Maps, with switchable failures.
-import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter, SubscribedItem } from "../../src/invites/ports.js";
+import type { Account, AccountCheck, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter, SubscribedItem } from "../../src/invites/ports.js";
 
 export class FakeAdapter implements ServerAdapter {
   readonly kind = "fake";
@@ -9,6 +9,15 @@ export class FakeAdapter implements ServerAdapter {
   /** Milliseconds each call takes, to let concurrent calls overlap. */
   delayMs = 0;
   calls = 0;
+  /** When set, accountExists answers "unknown" with this detail. */
+  cannotTell: string | undefined;
+  /** When true, createAccount does the work and then answers "unavailable" (a reply lost in a timeout). */
+  loseReply = false;
+
+  async accountExists(username: string): Promise<AccountCheck> {
+    if (this.cannotTell !== undefined) return { exists: "unknown", detail: this.cannotTell };
+    return { exists: this.accounts.has(username) };
+  }
 
   async createAccount(account: Account): Promise<CreateAccountResult> {
     this.calls += 1;
@@ -17,7 +26,7 @@ export class FakeAdapter implements ServerAdapter {
     if (this.failWith) return this.failWith;
     if (this.accounts.has(account.username)) return { ok: false, reason: "exists", detail: "Account already exists" };
     this.accounts.set(account.username, account.password);
-    return { ok: true };
+    return this.loseReply ? { ok: false, reason: "unavailable", detail: "timed out" } : { ok: true };
   }
 
   async changePassword(account: Account): Promise<ChangePasswordResult> {

@@ -7,6 +7,7 @@ import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { openRawStream, preauthPayload, registerPayload } from "../helpers/raw-stream.js";
+import { rawClient } from "../faults/support.js";
 
 let live: Live;
 let server: ProsodyServer;
@@ -46,6 +47,62 @@ describe("Prosody's native invite registration vs. the component", () => {
     stream.close();
     expect(native.xml).toMatch(/<not-acceptable/);
     expect(native.xml).toContain("Registration on this server is through invitation only");
+  });
+
+  /** The answer as a person sees it: type, condition and text. */
+  const answerOf = (xml: string) => ({
+    type: /<error[^>]*type=['"](\w+)['"]/.exec(xml)?.[1],
+    condition: /<([a-z-]+) xmlns=['"]urn:ietf:params:xml:ns:xmpp-stanzas['"]\/>/.exec(xml)?.[1],
+    text: /<text[^>]*>([^<]*)<\/text>/.exec(xml)?.[1],
+  });
+
+  async function componentAnswers(steps: Array<{ id: string; payload: string }>): Promise<Array<ReturnType<typeof answerOf>>> {
+    const client = await rawClient(server);
+    try {
+      const answers = [];
+      for (const step of steps) {
+        const reply = client.reply(step.id, 10_000);
+        client.send(`<iq type='set' id='${step.id}' to='${server.componentDomain}'>${step.payload}</iq>`);
+        answers.push(answerOf((await reply)?.toString() ?? ""));
+      }
+      return answers;
+    } finally {
+      client.close();
+    }
+  }
+
+  async function nativeAnswers(steps: Array<{ id: string; payload: string }>): Promise<Array<ReturnType<typeof answerOf>>> {
+    const stream = await openRawStream(server.c2sPort, server.domain);
+    try {
+      const answers = [];
+      for (const step of steps) answers.push(answerOf((await stream.iq(step.id, step.payload)).xml));
+      return answers;
+    } finally {
+      stream.close();
+    }
+  }
+
+  it("§3.3: invalid token, then a password containing the username: the same answers, the invite refusal before any password rule", async () => {
+    const steps = [
+      { id: "p", payload: preauthPayload("AAAAAAAAAAAAAAAAAAAAAAAA") },
+      { id: "r", payload: registerPayload("carol", "carol-and-more-123") },
+    ];
+    const native = await nativeAnswers(steps);
+    expect(native).toEqual([
+      { type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired" },
+      { type: "modify", condition: "not-acceptable", text: "Registration on this server is through invitation only" },
+    ]);
+    expect(await componentAnswers(steps)).toEqual(native);
+    // The token inside the registration itself gets the token's refusal, not the password's.
+    expect(await componentAnswers([{ id: "i", payload: registerPayload("carol", "carol-and-more-123").replace("<username>", `${preauthPayload("AAAAAAAAAAAAAAAAAAAAAAAA")}<username>`) }]))
+      .toEqual([native[0]]);
+  });
+
+  it("§3.3: no token and a password containing the username: the same answer (invitation only)", async () => {
+    const steps = [{ id: "r", payload: registerPayload("dave", "dave-and-more-1234") }];
+    const native = await nativeAnswers(steps);
+    expect(native).toEqual([{ type: "modify", condition: "not-acceptable", text: "Registration on this server is through invitation only" }]);
+    expect(await componentAnswers(steps)).toEqual(native);
   });
 
   it("§6 #1: Prosody registers two accounts with one single-use token on one stream; the component one", async () => {

@@ -155,15 +155,30 @@ describe("XEP-0077 at the component", () => {
     expect(errorOf(reply)).toMatchObject({ type: "cancel", condition: "not-allowed" });
   });
 
-  it("an adapter failure answers wait/internal-server-error with an incident id, logged with the cause", async () => {
+  it("a refused adapter call answers wait/internal-server-error with an incident id, and gives the use back", async () => {
     h = createHarness();
-    (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
+    (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "rejected", detail: "not-allowed" };
     const { invite, token } = h.app.invites.create();
     const reply = await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
     const error = errorOf(reply);
     expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
+    expect(h.logs.lines().find((line) => line["incident"] === incident)).toMatchObject({ detail: "not-allowed" });
+    expect(h.app.invites.get(invite.id).pending).toBe(0);
+  });
+
+  it("no answer from the server: wait/remote-server-timeout, and the use stays reserved until settled", async () => {
+    h = createHarness();
+    (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
+    const { invite, token } = h.app.invites.create();
+    const reply = await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ type: "wait", condition: "remote-server-timeout" });
+    const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
     expect(h.logs.lines().find((line) => line["incident"] === incident)).toMatchObject({ detail: "remote-server-timeout" });
+    expect(h.app.invites.get(invite.id).pending).toBe(1);
+    (h.adapter as unknown as FakeAdapter).failWith = undefined;
+    expect(await h.app.settlement.run("test")).toMatchObject({ released: 1 });
     expect(h.app.invites.get(invite.id).pending).toBe(0);
   });
 });

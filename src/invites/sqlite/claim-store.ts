@@ -1,5 +1,6 @@
 // Claims and redemptions: a use reserved while the account is being made, then turned into a
-// recorded use (with its roster steps, in one transaction) or given back.
+// recorded use (with its roster steps, in one transaction) or given back. A claim carries what
+// settling it after a crash needs: the username, the door and who asked.
 import { randomUUID } from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import type { Door, Redemption } from "../invite.js";
@@ -21,6 +22,27 @@ export interface StoredClaim {
   readonly claimedAt: number;
 }
 
+/** A claim nobody has resolved yet, as settlement reads it. */
+export interface PendingClaim {
+  readonly id: string;
+  readonly inviteId: string;
+  readonly username: string | null;
+  readonly door: Door | null;
+  readonly requester: string | null;
+  readonly claimedAt: number;
+  readonly checks: number;
+}
+
+interface PendingRow {
+  id: string;
+  invite_id: string;
+  username: string | null;
+  door: string | null;
+  requester: string | null;
+  claimed_at: number;
+  checks: number;
+}
+
 export class ClaimStore {
   readonly #db: Db;
   readonly #queue: RosterQueue;
@@ -32,7 +54,9 @@ export class ClaimStore {
   readonly #releaseSlot: Statement;
   readonly #consumeSlot: Statement;
   readonly #insertRedemption: Statement;
-  readonly #staleClaims: Statement<[number], { id: string }>;
+  readonly #pending: Statement<[], PendingRow>;
+  readonly #noteCheck: Statement;
+  readonly #redeemedSince: Statement<[string, number], { one: number }>;
   readonly #byRequester: Statement<[string], { invite_id: string | null; jid: string; door: string; requester: string | null; at: number }>;
 
   constructor(db: Db, queue: RosterQueue) {
@@ -43,26 +67,27 @@ export class ClaimStore {
       `UPDATE invites SET pending = pending + 1
        WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND uses + pending < max_uses`,
     );
-    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, claimed_at, door) VALUES (?, ?, ?, ?, ?)`);
+    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, door, requester, claimed_at) VALUES (?, ?, ?, ?, ?, ?)`);
     this.#claimInvite = db.prepare(`SELECT invite_id FROM claims WHERE id = ?`);
     this.#claimById = db.prepare(`SELECT invite_id, username, door, claimed_at FROM claims WHERE id = ?`);
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
-    // Bridge claims are left alone: the server may have created the account, so age proves nothing.
-    this.#staleClaims = db.prepare(`SELECT id FROM claims WHERE claimed_at <= ? AND door IS NOT 'bridge'`);
+    this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks FROM claims ORDER BY claimed_at`);
+    this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
+    this.#redeemedSince = db.prepare(`SELECT 1 AS one FROM redemptions WHERE jid = ? AND at >= ? LIMIT 1`);
     this.#byRequester = db.prepare(
       `SELECT invite_id, jid, door, requester, at FROM redemptions WHERE requester = ? ORDER BY at DESC, id DESC LIMIT 1`,
     );
   }
 
   /** Reserves one use; returns the claim id, or undefined when no use is left. */
-  claim(inviteId: string, username: string | null, now: number, door: Door | null = null): string | undefined {
+  claim(inviteId: string, username: string | null, now: number, context: { door?: Door | undefined; requester?: string | null | undefined } = {}): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
       const claimId = randomUUID();
-      this.#insertClaim.run(claimId, inviteId, username, now, door);
+      this.#insertClaim.run(claimId, inviteId, username, context.door ?? null, context.requester ?? null, now);
       return claimId;
     }).immediate();
   }
@@ -76,7 +101,7 @@ export class ClaimStore {
   /** Turns a claim into a use, records what it created and, in the same transaction, the roster steps that follow. */
   consume(claimId: string, inviteId: string, redemption: RedemptionRecord, follow: FollowUp, now: number): void {
     this.#db.transaction(() => {
-      // A claim reaped as stale still counts: the account exists.
+      // A claim already settled as missing still counts: the account exists now.
       const held = this.#deleteClaim.run(claimId).changes;
       this.#consumeSlot.run(held, inviteId);
       this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
@@ -99,11 +124,27 @@ export class ClaimStore {
     }).immediate();
   }
 
-  /** Releases claims older than `cutoff` (left behind by a crash mid-registration). */
-  releaseStale(cutoff: number): number {
-    const stale = this.#staleClaims.all(cutoff);
-    for (const { id } of stale) this.release(id);
-    return stale.length;
+  /** Every claim not yet consumed or released, oldest first. */
+  pending(): PendingClaim[] {
+    return this.#pending.all().map((row) => ({
+      id: row.id,
+      inviteId: row.invite_id,
+      username: row.username,
+      door: row.door as Door | null,
+      requester: row.requester,
+      claimedAt: row.claimed_at,
+      checks: row.checks,
+    }));
+  }
+
+  /** Counts an attempt to settle a claim that the server could not answer. */
+  noteCheck(claimId: string, outcome: string): void {
+    this.#noteCheck.run(outcome.slice(0, 300), claimId);
+  }
+
+  /** Whether a use for `jid` was recorded at or after `since` (by another invite or open registration). */
+  redeemedSince(jid: string, since: number): boolean {
+    return this.#redeemedSince.get(jid, since) !== undefined;
   }
 
   lastRedemptionBy(requester: string): Redemption | undefined {

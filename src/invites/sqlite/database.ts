@@ -22,15 +22,23 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
-/** Takes the write lock and gives it back: proof the database can be written. */
-export function isWritable(db: Db): boolean {
+/**
+ * Commits a one-row write: proof the database takes writes. Taking the lock alone is not (a full
+ * disk still grants it), so something is written; `now` keeps the row changing.
+ */
+export function isWritable(db: Db, now: number = Date.now()): boolean {
   try {
-    db.exec("BEGIN IMMEDIATE");
-    db.exec("ROLLBACK");
+    db.prepare("INSERT INTO health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at").run(now);
     return true;
   } catch {
     return false;
   }
+}
+
+/** The database refused a write or a read for a reason outside the program (disk full, read-only, locked, I/O). */
+export function isStorageFailure(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|NOMEM|PROTOCOL|CORRUPT|NOTADB)/.test(code);
 }
 
 /** An INSERT hit a taken primary key (a random id drawn twice): the caller draws another. */

@@ -88,10 +88,19 @@ const MIGRATIONS: readonly string[] = [
   UPDATE redemptions SET action = 'password-reset'
     WHERE invite_id IN (SELECT id FROM invites WHERE type = 'reset');
   `,
-  // 5: which door holds a claim. A bridge claim (the server creates the account) is never released
-  // by age alone: its outcome is settled against the server.
+  // 5: what settling a claim needs after a crash (who asked, through which door — a bridge claim is
+  // held by the server — and how often it was checked), and a row the health check writes to prove
+  // the file still takes writes.
   `
   ALTER TABLE claims ADD COLUMN door TEXT;
+  ALTER TABLE claims ADD COLUMN requester TEXT;
+  ALTER TABLE claims ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE claims ADD COLUMN last_check TEXT;
+
+  CREATE TABLE health (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at  INTEGER NOT NULL
+  ) STRICT;
   `,
 ];
 

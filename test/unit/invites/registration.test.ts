@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors.js";
-import { makeCore } from "../../helpers/invites.js";
+import { InviteService } from "../../../src/invites/service.js";
+import { DOMAIN, makeCore } from "../../helpers/invites.js";
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {
   try {
@@ -43,14 +44,10 @@ describe("RegistrationService", () => {
     expect(invites.get(invite.id).uses).toBe(1);
   });
 
-  it.each([
-    ["a refusal", { ok: false as const, reason: "rejected" as const, detail: "forbidden" }],
-    ["no answer", { ok: false as const, reason: "unavailable" as const, detail: "timeout" }],
-    ["an exception", new Error("socket closed")],
-  ])("a failed adapter call (%s) leaves the invite usable and logs an incident", async (_what, failure) => {
+  it("a refused adapter call leaves the invite usable and logs an incident", async () => {
     const { registration, invites, adapter, logs } = makeCore();
     const { invite, token } = invites.create();
-    adapter.failWith = failure;
+    adapter.failWith = { ok: false, reason: "rejected", detail: "forbidden" };
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("account-creation-failed");
     const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
@@ -60,6 +57,110 @@ describe("RegistrationService", () => {
     adapter.failWith = undefined;
     await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
     expect(invites.get(invite.id).uses).toBe(1);
+  });
+
+  it.each([
+    ["no answer", { ok: false as const, reason: "unavailable" as const, detail: "timeout" }],
+    ["an exception", new Error("socket closed")],
+  ])("an adapter call with %s: wait/remote-server-timeout, and the claim stays reserved for settlement", async (_what, failure) => {
+    const { registration, invites, adapter, logs } = makeCore();
+    const { invite, token } = invites.create();
+    adapter.failWith = failure;
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "web" }));
+    expect(err).toMatchObject({ code: "server-unavailable", spec: { type: "wait", condition: "remote-server-timeout", http: 503 } });
+    const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
+    expect(logs.lines().some((line) => line["incident"] === incident && Number(line["level"]) >= 40)).toBe(true);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "web" }]);
+  });
+
+  it("a reply lost in a timeout: the account exists, and the same invite cannot make a second one", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    adapter.loseReply = true;
+    expect((await refusal(registration.register({ token, username: "first", password: "0987654321!?", door: "web" }))).code).toBe("server-unavailable");
+    expect(adapter.accounts.has("first")).toBe(true);
+    adapter.loseReply = false;
+    expect((await refusal(registration.register({ token, username: "second", password: "0987654321!?", door: "web" }))).code).toBe("token-invalid");
+    expect(adapter.accounts.has("second")).toBe(false);
+    const [open] = invites.unsettledClaims();
+    expect(invites.settle(open!, (await adapter.accountExists("first")).exists === true)).toMatchObject({ action: "recorded", jid: "first@example.test" });
+    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+  });
+
+  it("a reset with no answer gives its use back at once", async () => {
+    const { registration, invites, adapter } = makeCore();
+    adapter.accounts.set("bob", "old");
+    const { invite, token } = invites.create({ type: "reset", username: "bob" });
+    adapter.failWith = { ok: false, reason: "unavailable", detail: "timeout" };
+    expect((await refusal(registration.register({ token, username: "bob", password: "0987654321!?", door: "web" }))).code).toBe("server-unavailable");
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("a database that refuses writes: storage-unavailable (wait, 503) and nothing created", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    const claim = invites.claim.bind(invites);
+    invites.claim = () => {
+      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    };
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
+    expect(err).toMatchObject({ code: "storage-unavailable", spec: { type: "wait", http: 503 } });
+    expect(adapter.accounts.size).toBe(0);
+    invites.claim = claim;
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("when neither the use nor the rollback can be done, the claim stays for settlement", async () => {
+    const { registration, invites, adapter } = makeCore();
+    const { invite, token } = invites.create();
+    invites.consume = () => {
+      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    };
+    adapter.deleteAccount = async () => ({ ok: false, reason: "unavailable", detail: "timeout" });
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
+    expect(err.code).toBe("storage-unavailable");
+    expect(adapter.accounts.has("alice")).toBe(true);
+    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "api" }]);
+  });
+
+  describe("refusals a new password cannot fix come before the password rules", () => {
+    const badPassword = "alice-and-more-1234"; // contains the username
+    it.each([
+      ["no token, invite-only", (): string | undefined => undefined, "invite-only"],
+      ["an unknown token", (): string | undefined => "A".repeat(24), "token-invalid"],
+    ] as const)("%s", async (_what, token, code) => {
+      const { registration } = makeCore();
+      expect((await refusal(registration.register({ token: token(), username: "alice", password: badPassword, door: "xmpp" }))).code).toBe(code);
+    });
+
+    it("used, expired and revoked tokens, and a fixed-username mismatch", async () => {
+      const { registration, invites, clock } = makeCore();
+      const used = invites.create();
+      await registration.register({ token: used.token, username: "first", password: "0987654321!?", door: "xmpp" });
+      const expired = invites.create({ expiresIn: 60 });
+      const revoked = invites.create();
+      invites.revoke(revoked.invite.id);
+      const fixed = invites.create({ username: "zoe" });
+      clock.advance(61_000);
+      for (const token of [used.token, expired.token, revoked.token]) {
+        expect((await refusal(registration.register({ token, username: "alice", password: badPassword, door: "web" }))).code).toBe("token-invalid");
+      }
+      expect((await refusal(registration.register({ token: fixed.token, username: "alice", password: badPassword, door: "api" }))).code).toBe("username-mismatch");
+    });
+
+    it("registration closed comes first of all", async () => {
+      const { registration } = makeCore({ inviteOnly: false, allowRegistration: false });
+      expect((await refusal(registration.register({ username: "alice", password: "short", door: "web" }))).code).toBe("registration-disabled");
+    });
+
+    it("with a good token, the password rules still apply and nothing is reserved", async () => {
+      const { registration, invites } = makeCore();
+      const { invite, token } = invites.create();
+      expect((await refusal(registration.register({ token, username: "alice", password: badPassword, door: "xmpp" }))).code).toBe("password-contains-username");
+      expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    });
   });
 
   it("rolls the account back when the invite use cannot be recorded: nothing half done", async () => {
@@ -301,12 +402,15 @@ describe("RegistrationService for the server bridge (the server creates the acco
     expect(() => registration.claimForServer({ ...request(token), password: "short" })).toThrow(expect.objectContaining({ code: "password-too-short" }));
   });
 
-  it("a bridge claim whose outcome is unknown is not released by age: the account may exist", () => {
-    const { registration, invites, clock } = makeCore();
+  it("a bridge claim is left to the server while it may still be creating the account, even by another process", () => {
+    const { registration, invites, clock, store, claims } = makeCore();
     const { invite, token } = invites.create();
     const claim = registration.claimForServer(request(token));
-    clock.advance(60 * 60_000);
-    expect(invites.releaseStaleClaims(10 * 60_000)).toBe(0);
+    // Another process on the same database (a restarted component) holds nothing in memory.
+    const other = new InviteService({ store, claims, clock, domain: DOMAIN, defaultExpiry: 3600, holdLimitMs: 60_000 });
+    expect(other.unsettledClaims()).toEqual([]);
+    clock.advance(61_000);
+    expect(other.unsettledClaims().map((open) => open.id)).toEqual([claim.claimId]);
     expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
     expect(invites.findClaim(claim.claimId ?? "")).toMatchObject({ username: "alice", door: "bridge", invite: { id: invite.id } });
   });

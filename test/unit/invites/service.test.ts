@@ -99,22 +99,25 @@ describe("InviteService", () => {
     expect(invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
   });
 
-  it("releases claims abandoned by a crash, and only those", () => {
+  it("settlement leaves alone the claims this process still holds, until they outlive the hold limit", () => {
     const { invites, clock } = makeCore();
-    const { invite, token } = invites.create({ maxUses: 2 });
-    invites.claim(token, "old");
-    clock.advance(11 * 60_000);
-    invites.claim(token, "fresh");
-    expect(invites.releaseStaleClaims(10 * 60_000)).toBe(1);
-    expect(invites.get(invite.id).pending).toBe(1);
+    const { token } = invites.create({ maxUses: 2 });
+    const held = invites.claim(token, "busy", { door: "web" });
+    const left = invites.claim(token, "timedout", { door: "xmpp", requester: "anon@anon.example.test" });
+    invites.leave(left);
+    expect(invites.unsettledClaims().map((claim) => claim.username)).toEqual(["timedout"]);
+    expect(invites.unsettledClaims()[0]).toMatchObject({ door: "xmpp", requester: "anon@anon.example.test", checks: 0 });
+    clock.advance(6 * 60_000);
+    expect(invites.unsettledClaims().map((claim) => claim.id).sort()).toEqual([held.id, left.id].sort());
   });
 
-  it("a consume after the sweep still counts the use (the account exists)", () => {
-    const { invites, clock } = makeCore();
+  it("a consume after settlement gave the use back still counts the use (the account exists)", () => {
+    const { invites } = makeCore();
     const { invite, token } = invites.create();
     const claim = invites.claim(token, "slow");
-    clock.advance(11 * 60_000);
-    invites.releaseStaleClaims(10 * 60_000);
+    invites.leave(claim);
+    const [open] = invites.unsettledClaims();
+    expect(invites.settle(open!, false)).toEqual({ action: "released", why: "missing" });
     invites.consume(claim, { jid: "slow@example.test", door: "xmpp", requester: null });
     expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
