@@ -6,6 +6,7 @@
 // ====================================================================
 import { type Component, component } from "@xmpp/component";
 import type { Logger } from "pino";
+import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
@@ -45,6 +46,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
 
   xmpp.reconnect.delay = initialMs;
   shieldIncoming(xmpp, log);
+  traceStanzas(xmpp, log);
 
   xmpp.on("connect", () => xmpp.socket?.setNoDelay(true));
   xmpp.on("online", () => {
@@ -58,6 +60,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
     if (stopping) return;
     log.warn({ retryInMs: xmpp.reconnect.delay }, "lost the connection to the XMPP server; reconnecting");
   });
+  xmpp.on("status", (status: string) => log.debug({ status }, "component connection status"));
   xmpp.reconnect.on("reconnecting", () => {
     attempts += 1;
     // Double the wait after each failed attempt, with jitter so many components do not retry in step.
