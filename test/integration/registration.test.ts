@@ -98,9 +98,11 @@ describe("registration at the component, on a real Prosody", () => {
     expect(app.invites.get(invite.id).uses).toBe(1);
   });
 
-  it("no password or token ever reaches the log", async () => {
+  // Every door at trace, with every kind of secret: log-secrets.test.ts.
+  it("no password or token reaches the info log of a successful redemption", async () => {
     const { token } = app.invites.create();
-    await redeemAnonymously(server, token, "quiet", "pw-terces-yrev-42-1234567");
+    expect(await redeemAnonymously(server, token, "quiet", "pw-terces-yrev-42-1234567")).toEqual({ ok: true, jid: `quiet@${server.domain}` });
+    expect(logs.text()).toContain(`"jid":"quiet@${server.domain}"`);
     expect(logs.text()).not.toContain("pw-terces-yrev-42-1234567");
     expect(logs.text()).not.toContain(token);
     expect(logs.text()).not.toContain(server.componentSecret);
