@@ -61,7 +61,7 @@ export function createProsodyctl(options: ProsodyctlOptions): { adapter: ServerA
       (err, stdout) => {
         options.log?.trace({ output: stdout.slice(0, 4000), err: err?.message }, "prosodyctl shell output");
         const results = err && !stdout
-          ? batch.map(() => ({ ok: false as const, text: `prosodyctl shell failed: ${err.message}`, unavailable: true }))
+          ? batch.map(() => ({ ok: false as const, text: err.killed ? `prosodyctl shell timed out after ${options.timeoutMs} ms` : `prosodyctl shell failed: ${err.message}`, unavailable: true }))
           : parseShellOutput(stdout, batch.length);
         batch.forEach((item, i) => item.resolve(results[i] ?? { ok: false, text: "no answer", unavailable: true }));
       });
