@@ -11,10 +11,10 @@ import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { startEjabberd, type EjabberdServer } from "../../tools/demo/ejabberd.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
-import { canLogin, redeemAnonymously } from "../helpers/clients.js";
+import { type XmppServer, canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { api, apiRegister, webRegister } from "../helpers/doors.js";
 import { type CapturedLog, captureLog } from "../helpers/logger.js";
-import { until } from "../helpers/wait.js";
+import { rosterStepsDone, until } from "../helpers/wait.js";
 
 const COMPONENT_SECRET = "Cmp0nentSecretKnown4Tests";
 const ADMIN_PASSWORD = "AdminPassw0rdKnown4Tests";
@@ -39,12 +39,26 @@ function expectNoSecret(text: string): void {
   for (const secret of [...secrets, plain]) expect(text, `a secret appears in the log: ${secret.slice(0, 6)}…`).not.toContain(secret);
 }
 
+/**
+ * The roster capability as the config wires it (createRoster through createApp): a contact invite
+ * from `inviter` redeemed at the API ends with both users subscribed to each other.
+ */
+async function expectMutualSubscription(app: App, server: XmppServer, inviter: { username: string; password: string }, invitee: string): Promise<void> {
+  const invite = token(app.invites.create({ type: "contact", inviter: `${inviter.username}@${server.domain}`, allowRegistration: true }));
+  const chosen = password(`Contact${[...invitee].reverse().join("")}`);
+  expect(await apiRegister(app.http.url(), invite.token, invitee, chosen)).toMatchObject({ status: 201 });
+  await rosterStepsDone(app, `${invitee}@${server.domain}`);
+  expect((await rosterOf(server, invitee, chosen)).get(`${inviter.username}@${server.domain}`)?.subscription).toBe("both");
+  expect((await rosterOf(server, inviter.username, inviter.password)).get(`${invitee}@${server.domain}`)?.subscription).toBe("both");
+}
+
 async function startApp(config: Partial<ConfigInput> & Pick<ConfigInput, "domain" | "component">, logs: CapturedLog): Promise<App> {
   const app = createApp(parseConfig({ database: ":memory:", http: { listen: "127.0.0.1:0" }, log_level: "trace", ...config }), logs.log, { backoff: { initialMs: 200, maxMs: 1000 } });
   await app.start();
   return app;
 }
 
+// The adapter cases also run each configuration's roster wiring (createRoster via createApp).
 describe("logs at trace on Prosody: the traffic, never a secret", () => {
   let server: ProsodyServer;
   beforeAll(async () => {
@@ -127,6 +141,8 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       const chosen = password("AccountAdapter");
       expect(await apiRegister(app.http.url(), invite.token, "viaadmin", chosen)).toMatchObject({ status: 201 });
       expect(await canLogin(server, "viaadmin", chosen)).toBe(true);
+      expect(app.roster.kind).toBe("xep0356");
+      await expectMutualSubscription(app, server, { username: "admin", password: ADMIN_PASSWORD }, "rosaline");
       const text = logs.text();
       expectNoSecret(text);
       const session = logs.lines().filter((line) => line["session"] === "admin account");
@@ -145,6 +161,8 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       const chosen = password("Prosodyctl");
       expect(await apiRegister(app.http.url(), invite.token, "viashell", chosen)).toMatchObject({ status: 201 });
       expect(await canLogin(server, "viashell", chosen)).toBe(true);
+      expect(app.roster.kind).toBe("prosodyctl");
+      await expectMutualSubscription(app, server, { username: "admin", password: ADMIN_PASSWORD }, "balthasar");
       expectNoSecret(logs.text());
       expect(logs.lines()).toContainEqual(expect.objectContaining({ msg: "prosodyctl shell input", input: `user:create("viashell\\064${server.domain.replace(".", "\\046")}", "[redacted]")\n` }));
       expect(logs.lines()).toContainEqual(expect.objectContaining({ msg: "prosodyctl shell output" }));
@@ -218,6 +236,8 @@ describe("logs at trace on ejabberd: the ejabberd-api adapter's bodies, never it
       const reset = token(app.invites.create({ type: "reset", username: "viaapi" }));
       const changed = password("EjabberdReset");
       expect(await apiRegister(app.http.url(), reset.token, "viaapi", changed)).toMatchObject({ status: 200 });
+      expect(app.roster.kind).toBe("ejabberd-api");
+      await expectMutualSubscription(app, server, { username: "viaapi", password: changed }, "abram");
       expectNoSecret(logs.text());
       const lines = logs.lines();
       expect(lines).toContainEqual(expect.objectContaining({ msg: "ejabberd API request", body: `{"user":"viaapi","host":"${server.domain}","password":"[redacted]"}` }));
