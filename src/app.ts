@@ -6,6 +6,7 @@ import { type HttpServer, createHttp } from "./http/index.js";
 import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import type { InviteEvents } from "./invites/events.js";
+import { logAdapter, logRoster } from "./log.js";
 import { Housekeeping } from "./invites/housekeeping.js";
 import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
@@ -92,13 +93,17 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
   const { xmpp } = connection;
   const stores = openStores(config.database);
-  const metrics = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
+  const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
+  // Every refusal and redemption, at every door, is logged where the metrics count it.
+  const metrics: Metrics = { ...measured, events: loggedEvents(measured.events, log.child({ feature: "registration" })) };
   const invites = inviteService(config, stores, clock, metrics.events);
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
 
-  const adapter = metrics.measure(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: log.child({ feature: "adapter" }) }));
-  const roster = overrides.roster ?? createRoster(config.adapter, {
+  const adapterLog = log.child({ feature: "adapter" });
+  const adapter = metrics.measure(logAdapter(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: adapterLog }), adapterLog, config.domain));
+  const roster = logRoster(overrides.roster ?? createRoster(config.adapter, {
     domain: config.domain,
+    log: adapterLog,
     xep0356: () => createPrivilegedRoster({
       connection,
       domain: config.domain,
@@ -106,7 +111,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       log: log.child({ feature: "xep0356" }),
       timeoutMs: config.adapter.timeout * 1000,
     }),
-  });
+  }), log.child({ feature: "roster" }));
   const rosterTasks = new RosterTaskRunner({
     queue: stores.rosterQueue,
     roster,
@@ -210,6 +215,23 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       await connection.stop();
       stores.db.close();
       log.info("stopped");
+    },
+  };
+}
+
+function loggedEvents(events: InviteEvents, log: Logger): InviteEvents {
+  return {
+    created: (invite) => {
+      log.debug({ invite: invite.id, type: invite.type, uses: invite.maxUses }, "invite created");
+      events.created?.(invite);
+    },
+    registered: (door, action, invite) => {
+      log.debug({ door, action, invite: invite?.id ?? null }, "invite use recorded");
+      events.registered?.(door, action, invite);
+    },
+    refused: (door, reason) => {
+      log.debug({ door, reason }, "registration refused");
+      events.refused?.(door, reason);
     },
   };
 }

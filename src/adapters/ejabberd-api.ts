@@ -1,6 +1,7 @@
 // ejabberd's mod_http_api: accounts (register, check_account, change_password, unregister) and
 // rosters (add_rosteritem with subs=both). Beware: commands that return a "rescode" answer HTTP 200
 // with the body 1 on failure, so every body is read.
+import type { Logger } from "pino";
 import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
 import { parseJid } from "../protocol/jid.js";
 
@@ -11,6 +12,8 @@ export interface EjabberdApiOptions {
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly timeoutMs: number;
+  /** Request and response bodies at trace (the logger masks their passwords). */
+  readonly log?: Logger | undefined;
 }
 
 type Call = { ok: true; status: number; body: unknown } | { ok: false; reason: "unavailable"; detail: string };
@@ -24,17 +27,20 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
   let reachable = true;
 
   const call = async (command: string, args: Record<string, string>): Promise<Call> => {
+    const body = JSON.stringify(args);
+    options.log?.trace({ url: `${base}/${command}`, body }, "ejabberd API request");
     try {
-      const response = await fetch(`${base}/${command}`, { method: "POST", headers, body: JSON.stringify(args), signal: AbortSignal.timeout(options.timeoutMs) });
+      const response = await fetch(`${base}/${command}`, { method: "POST", headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
       reachable = true;
       const text = await response.text();
-      let body: unknown = text;
+      options.log?.trace({ command, status: response.status, body: text.slice(0, 2000) }, "ejabberd API response");
+      let answer: unknown = text;
       try {
-        body = JSON.parse(text);
+        answer = JSON.parse(text);
       } catch {
         // a plain-text answer
       }
-      return { ok: true, status: response.status, body };
+      return { ok: true, status: response.status, body: answer };
     } catch (err) {
       reachable = false;
       return { ok: false, reason: "unavailable", detail: `${command}: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}` };

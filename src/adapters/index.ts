@@ -23,9 +23,9 @@ export function createAdapter(config: AdapterConfig, deps: AdapterDeps): ServerA
     case "xep0133-account":
       return createXep0133AccountAdapter({ jid: config.jid, password: config.password, service: config.service, domain: deps.domain, timeoutMs, log: deps.log, commandsJid: config.commands_jid });
     case "ejabberd-api":
-      return createEjabberdApi({ url: config.url, domain: deps.domain, username: config.username, password: config.password, timeoutMs }).adapter;
+      return createEjabberdApi({ url: config.url, domain: deps.domain, username: config.username, password: config.password, timeoutMs, log: deps.log }).adapter;
     case "prosodyctl":
-      return createProsodyctl({ config: config.config, command: config.command, domain: deps.domain, timeoutMs }).adapter;
+      return createProsodyctl({ config: config.config, command: config.command, domain: deps.domain, timeoutMs, log: deps.log }).adapter;
     default: {
       const unknown: never = config;
       throw new Error(`unknown adapter type ${String((unknown as { type?: unknown }).type)}`);
@@ -34,16 +34,16 @@ export function createAdapter(config: AdapterConfig, deps: AdapterDeps): ServerA
 }
 
 /** The roster writer for the adapter's (or `adapter.roster`'s) capability; xep0356 is built by the app. */
-export function createRoster(config: AdapterConfig, deps: { domain: string; xep0356: () => RosterWriter }): RosterWriter {
+export function createRoster(config: AdapterConfig, deps: { domain: string; log: Logger; xep0356: () => RosterWriter }): RosterWriter {
   const roster: RosterConfig = effectiveRoster(config);
   const timeoutMs = config.timeout * 1000;
   switch (roster.type) {
     case "xep0356":
       return deps.xep0356();
     case "ejabberd-api":
-      return createEjabberdApi({ url: roster.url, domain: deps.domain, username: roster.username, password: roster.password, timeoutMs }).roster;
+      return createEjabberdApi({ url: roster.url, domain: deps.domain, username: roster.username, password: roster.password, timeoutMs, log: deps.log }).roster;
     case "prosodyctl":
-      return createProsodyctl({ config: roster.config, command: roster.command, domain: deps.domain, timeoutMs }).roster;
+      return createProsodyctl({ config: roster.config, command: roster.command, domain: deps.domain, timeoutMs, log: deps.log }).roster;
     case "none":
       return noRoster;
     default: {

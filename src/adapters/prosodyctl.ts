@@ -2,6 +2,7 @@
 // admin rights: accounts through `user:*` commands, roster items through core.rostermanager.
 // Requests that arrive together share one process (about 65 ms per process, 4 ms per command).
 import { execFile } from "node:child_process";
+import type { Logger } from "pino";
 import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
 import { parseJid } from "../protocol/jid.js";
 
@@ -11,6 +12,8 @@ export interface ProsodyctlOptions {
   readonly command: string;
   readonly domain: string;
   readonly timeoutMs: number;
+  /** Shell input and transcript at trace (the logger masks the passwords in user:* lines). */
+  readonly log?: Logger | undefined;
 }
 
 /** A Lua string literal for any bytes: letters and digits as they are, everything else as \ddd. */
@@ -53,10 +56,12 @@ export function createProsodyctl(options: ProsodyctlOptions): { adapter: ServerA
     const batch = queue;
     queue = [];
     const input = `${batch.map((item) => item.line).join("\n")}\n`;
+    options.log?.trace({ input }, "prosodyctl shell input");
     const child = execFile(options.command, ["--config", options.config, "shell"], { timeout: options.timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
       (err, stdout) => {
+        options.log?.trace({ output: stdout.slice(0, 4000), err: err?.message }, "prosodyctl shell output");
         const results = err && !stdout
-          ? batch.map(() => ({ ok: false as const, text: `prosodyctl shell failed: ${err.message}`, unavailable: true }))
+          ? batch.map(() => ({ ok: false as const, text: err.killed ? `prosodyctl shell timed out after ${options.timeoutMs} ms` : `prosodyctl shell failed: ${err.message}`, unavailable: true }))
           : parseShellOutput(stdout, batch.length);
         batch.forEach((item, i) => item.resolve(results[i] ?? { ok: false, text: "no answer", unavailable: true }));
       });

@@ -4,6 +4,7 @@ import type { Client } from "@xmpp/client";
 import type { Logger } from "pino";
 import type { ServerAdapter } from "../invites/ports.js";
 import type { IqRequester } from "../protocol/iq.js";
+import { traceStanzas } from "../log.js";
 import { createXep0133Adapter } from "./xep0133.js";
 import { parseJid } from "../protocol/jid.js";
 
@@ -52,6 +53,8 @@ export function createXep0133AccountAdapter(options: Xep0133AccountOptions): Ser
       connection.on("error", (err: Error) => options.log.warn({ err: err.message }, "admin account connection error"));
       connection.on("online", () => options.log.info({ jid: options.jid }, "admin account connected"));
       connection.on("offline", () => options.log.info("admin account disconnected"));
+      connection.on("status", (status: string) => options.log.debug({ status }, "admin account connection status"));
+      traceStanzas(connection, options.log.child({ session: "admin account" }));
       // Wait for the login at most one timeout: after that the client's reconnect keeps
       // trying in the background and commands answer "unavailable" meanwhile.
       const login = connection.start().then(

@@ -39,11 +39,13 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const key = match ? apiKeys.verify(match[1] ?? "") : undefined;
     if (!key) {
+      deps.log.debug({ method: request.method, route: request.routeOptions.url, ip: request.ip, reason: match ? "unknown-or-wrong-key" : "no-bearer-token" }, "API request refused: unauthorized");
       reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
       sendApiError(reply, new AppError("unauthorized"));
       return undefined;
     }
     if (write && key.readOnly) {
+      deps.log.debug({ method: request.method, route: request.routeOptions.url, key: key.id }, "API request refused: read-only key");
       sendApiError(reply, new AppError("read-only-key"));
       return undefined;
     }
@@ -99,7 +101,10 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   const limiter = shared.registrationLimiter;
   route(app, "/api/v1/registrations", {
     POST: async (request, reply) => {
-      if (!limiter.take(request.ip)) throw new AppError("rate-limited");
+      if (!limiter.take(request.ip)) {
+        deps.metrics.events.refused?.("api", "rate-limited");
+        throw new AppError("rate-limited");
+      }
       const parsed = registerBody.safeParse(request.body ?? {});
       if (!parsed.success) return invalidBody(reply, parsed.error);
       const result = await deps.registration.register({ ...parsed.data, door: "api" });

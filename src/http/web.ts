@@ -78,13 +78,20 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         deps.metrics.events.refused?.("web", "rate-limited");
         return page(reply, messagePage(siteName, "Please wait", "Too many attempts from your address; please wait a few minutes and try again."), 429);
       }
-      if (isCrossSite(request.headers, request.host)) return page(reply, messagePage(siteName, "Not allowed", "This form must be sent from its own page."), 403);
+      if (isCrossSite(request.headers, request.host)) {
+        deps.log.debug({ ip: request.ip, reason: "cross-site" }, "web registration refused");
+        return page(reply, messagePage(siteName, "Not allowed", "This form must be sent from its own page."), 403);
+      }
       const body = request.body;
       if (!isValidCsrf(csrfKey, token, stringField(body, "csrf"))) {
+        deps.log.debug({ ip: request.ip, reason: "csrf" }, "web registration refused");
         return page(reply, messagePage(siteName, "Please try again", "The form has expired. Go back, reload the page and send it again."), 403);
       }
       const invite = activeInvite(token);
-      if (!invite || !webRegistration(invite)) return invalid(reply);
+      if (!invite || !webRegistration(invite)) {
+        deps.log.debug({ ip: request.ip, reason: invite ? "not-registrable" : "token-invalid" }, "web registration refused");
+        return invalid(reply);
+      }
 
       const username = invite.username ?? stringField(body, "username").trim();
       const password = stringField(body, "password");

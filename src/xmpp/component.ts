@@ -6,6 +6,7 @@
 // ====================================================================
 import { type Component, component } from "@xmpp/component";
 import type { Logger } from "pino";
+import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
@@ -45,6 +46,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
 
   xmpp.reconnect.delay = initialMs;
   shieldIncoming(xmpp, log);
+  traceStanzas(xmpp, log);
 
   xmpp.on("connect", () => {
     const socket = xmpp.socket;
@@ -74,6 +76,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
     if (wasUp) log.warn({ retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "lost the connection to the XMPP server; reconnecting");
     else log.warn({ attempt: attempts + 1, retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "cannot reach the XMPP server; retrying");
   });
+  xmpp.on("status", (status: string) => log.debug({ status }, "component connection status"));
   xmpp.reconnect.on("reconnecting", () => {
     attempts += 1;
     // Double the wait after each failed attempt, with jitter so many components do not retry in step.

@@ -12,7 +12,7 @@ import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { type ComponentConnection, createComponentConnection } from "../../src/xmpp/component.js";
 import { createPrivilegedRoster } from "../../src/xmpp/xep0356-privilege.js";
 import { captureLog } from "../helpers/logger.js";
-import { describeAdapterContract } from "./contract.js";
+import { describeAdapterContract, stallingProxy } from "./contract.js";
 import { describeXep0133RoundTrips } from "./xep0133-round-trips.js";
 
 const log = captureLog("warn").log;
@@ -30,7 +30,9 @@ let server: ProsodyServer;
 let connection: ComponentConnection;
 let privileged: RosterWriter;
 let account: ServerAdapter;
-const started: ServerAdapter[] = [];
+// The shared connections go through proxies, so the "slow server" case can silence them.
+let componentProxy: Awaited<ReturnType<typeof stallingProxy>>;
+let c2sProxy: Awaited<ReturnType<typeof stallingProxy>>;
 
 const component = (service: string) =>
   createComponentConnection({ service, domain: "invites.example.test", secret: "wrong-or-right", log, backoff: { initialMs: 100, maxMs: 500 } });
@@ -38,41 +40,47 @@ const component = (service: string) =>
 beforeAll(async () => {
   server = await startProsody();
   await server.registerUser("admin", "pw-nimda-123456");
-  connection = createComponentConnection({ service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret, log });
+  componentProxy = await stallingProxy(server.componentPort);
+  c2sProxy = await stallingProxy(server.c2sPort);
+  connection = createComponentConnection({ service: `xmpp://127.0.0.1:${componentProxy.port}`, domain: server.componentDomain, secret: server.componentSecret, log });
   privileged = createPrivilegedRoster({ connection, domain: server.domain, componentDomain: server.componentDomain, log, timeoutMs: 5000 });
   await connection.start();
-  account = createXep0133AccountAdapter({ jid: "admin@example.test", password: "pw-nimda-123456", service: server.c2sService(), domain: server.domain, timeoutMs: 5000, log });
+  account = createXep0133AccountAdapter({ jid: "admin@example.test", password: "pw-nimda-123456", service: `xmpp://127.0.0.1:${c2sProxy.port}`, domain: server.domain, timeoutMs: 5000, log });
   await account.start?.();
 });
 
 afterAll(async () => {
-  for (const adapter of [account, ...started]) await adapter?.stop?.();
+  await account?.stop?.();
   await connection?.stop();
+  await componentProxy?.close();
+  await c2sProxy?.close();
   await server?.stop();
 });
 
-async function begun(adapter: ServerAdapter): Promise<ServerAdapter> {
-  started.push(adapter);
-  await adapter.start?.();
-  return adapter;
+/** The xep0133 adapter on a component connection to `port` that start() opens, as the app does. */
+function componentAdapter(port: number): ServerAdapter {
+  const unreachable = component(`xmpp://127.0.0.1:${port}`);
+  return {
+    ...createXep0133Adapter({ xmpp: unreachable, domain: "example.test", timeoutMs: 1000 }),
+    async start() {
+      // start() keeps retrying while the server is unreachable; give it its first refusal.
+      void unreachable.start().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    },
+    stop: () => unreachable.stop(),
+  };
 }
 
 describeAdapterContract("xep0133 on Prosody", {
   subject: () => ({ adapter: createXep0133Adapter({ xmpp: connection, domain: server.domain, timeoutMs: 5000 }), roster: privileged, server }),
-  unreachable: (port) => createXep0133Adapter({ xmpp: component(`xmpp://127.0.0.1:${port}`), domain: "example.test", timeoutMs: 1000 }),
-  slow: (port) => {
-    // The handshake never completes; stopping mid-handshake trips @xmpp/connection, so only
-    // reconnection is switched off and the silent server's close ends the socket.
-    const silent = component(`xmpp://127.0.0.1:${port}`);
-    void silent.start().catch(() => undefined);
-    return { ...createXep0133Adapter({ xmpp: silent, domain: "example.test", timeoutMs: 1000 }), stop: async () => silent.xmpp.reconnect.stop() };
-  },
+  unreachable: (port) => componentAdapter(port),
+  slow: () => ({ adapter: createXep0133Adapter({ xmpp: connection, domain: server.domain, timeoutMs: 1000 }), stall: componentProxy.stall, resume: componentProxy.resume }),
 });
 
 describeAdapterContract("xep0133-account on Prosody", {
   subject: () => ({ adapter: account, roster: privileged, server }),
-  unreachable: (port) => begun(createXep0133AccountAdapter({ jid: "admin@example.test", password: "x", service: `xmpp://127.0.0.1:${port}`, domain: "example.test", timeoutMs: 1000, log })),
-  slow: (port) => begun(createXep0133AccountAdapter({ jid: "admin@example.test", password: "x", service: `xmpp://127.0.0.1:${port}`, domain: "example.test", timeoutMs: 1000, log })),
+  unreachable: (port) => createXep0133AccountAdapter({ jid: "admin@example.test", password: "x", service: `xmpp://127.0.0.1:${port}`, domain: "example.test", timeoutMs: 1000, log }),
+  slow: () => ({ adapter: account, stall: c2sProxy.stall, resume: c2sProxy.resume }),
 });
 
 describeAdapterContract("prosodyctl on Prosody", {
@@ -87,11 +95,18 @@ describeAdapterContract("prosodyctl on Prosody", {
     return createProsodyctl({ config: join(dir, "prosody.cfg.lua"), command: "prosodyctl", domain: "example.test", timeoutMs: 5000 }).adapter;
   },
   slow: () => {
+    // prosodyctl itself until the flag file exists, then a shell that never answers.
     const dir = scratchDir("xmpp-invites-slow-");
     const script = join(dir, "prosodyctl");
-    writeFileSync(script, "#!/bin/sh\nexec sleep 30\n"); // exec: the timeout's kill reaches the sleep itself
+    const flag = join(dir, "stalled");
+    writeFileSync(script, `#!/bin/sh\nif [ -e ${JSON.stringify(flag)} ]; then exec sleep 30; fi\nexec prosodyctl "$@"\n`);
     chmodSync(script, 0o755);
-    return createProsodyctl({ config: server.configPath, command: script, domain: "example.test", timeoutMs: 1000 }).adapter;
+    return {
+      adapter: createProsodyctl({ config: server.configPath, command: script, domain: server.domain, timeoutMs: 3000 }).adapter,
+      stall: () => writeFileSync(flag, ""),
+      resume: () => rmSync(flag, { force: true }),
+      close: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
 });
 

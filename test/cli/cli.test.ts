@@ -4,6 +4,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ApiKeyService } from "../../src/invites/api-keys.js";
+import { systemClock } from "../../src/invites/clock.js";
+import { openStores } from "../../src/invites/sqlite/index.js";
 
 const BIN = resolve("dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-cli-"));
@@ -110,7 +113,69 @@ describe("xmpp-invites CLI", () => {
     expect(result.stderr).toContain("component.service: must look like");
     expect(result.stderr).toContain("component.secret: is required");
     expect(result.stderr).toContain('unknown key "surprise"');
-    expect(result.stderr).not.toContain("cli-secret");
+  });
+
+  it("check-config never prints a secret of the config, valid or not", () => {
+    const secrets = { component: "ComponentSecretInConfig1", admin: "AdminPasswordInConfig22", ejabberd: "EjabberdPasswordInConfig3" };
+    const valid = join(dir, "secrets.json");
+    writeFileSync(valid, JSON.stringify({
+      domain: "example.test",
+      component: { service: "xmpp://127.0.0.1:5347", domain: "invites.example.test", secret: secrets.component },
+      database: "./state/invites.sqlite",
+      adapter: { type: "xep0133-account", jid: "admin@example.test", password: secrets.admin, service: "xmpp://127.0.0.1:5222",
+        roster: { type: "ejabberd-api", url: "http://127.0.0.1:5280/api", username: "admin@example.test", password: secrets.ejabberd } },
+    }));
+    const ok = cli("check-config", "--config", valid);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("adapter          xep0133-account");
+    // Broken next to the secrets: errors about the fields around them must not quote them.
+    const broken = join(dir, "secrets-broken.json");
+    writeFileSync(broken, JSON.stringify({
+      domain: "example.test",
+      component: { service: "nope", domain: "invites.example.test", secret: secrets.component },
+      adapter: { type: "xep0133-account", jid: "not a jid", password: secrets.admin, service: "xmpp://127.0.0.1:5222",
+        roster: { type: "ejabberd-api", url: "http://127.0.0.1:5280/api", username: "admin@example.test", password: secrets.ejabberd, extra: secrets.ejabberd } },
+    }));
+    const failed = cli("check-config", "--config", broken);
+    expect(failed.code).toBe(78);
+    expect(failed.stderr).toContain("component.service: must look like");
+    for (const output of [ok.stdout + ok.stderr, failed.stdout + failed.stderr]) {
+      for (const secret of Object.values(secrets)) expect(output).not.toContain(secret);
+    }
+  });
+
+  it("api-key create, list and revoke: the key is shown once, works, and stops working when revoked", () => {
+    const created = cli("api-key", "create", "portal", "--json");
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; name: string; read_only: boolean; key: string; revoked: string | null };
+    expect(key).toMatchObject({ name: "portal", read_only: false, revoked: null });
+    expect(key.key).toMatch(new RegExp(`^xi_${key.id}_[A-Za-z0-9]{24}$`));
+    const human = cli("api-key", "create", "dashboard", "--read-only");
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^API key [a-z2-9]{8} "dashboard" created \(read-only\):\nxi_[a-z2-9]{8}_[A-Za-z0-9]{24}\nIt is shown only now/);
+
+    const verify = (presented: string) => {
+      const stores = openStores(join(dir, "state", "invites.sqlite"));
+      try {
+        return new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
+      } finally {
+        stores.db.close();
+      }
+    };
+    expect(verify(key.key)).toMatchObject({ id: key.id, name: "portal" });
+
+    const list = cli("api-key", "list");
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${key.id}  read-write  \\d{4}-.*  portal$`, "m"));
+    expect(list.stdout).toMatch(/^[a-z2-9]{8}  read-only  .*  dashboard$/m);
+    expect(list.stdout + cli("api-key", "list", "--json").stdout).not.toContain(key.key.slice(-24));
+
+    expect(cli("api-key", "revoke", key.id)).toMatchObject({ code: 0, stdout: `API key ${key.id} revoked.\n` });
+    expect(verify(key.key)).toBeUndefined();
+    expect(JSON.parse(cli("api-key", "list", "--json").stdout)).toContainEqual(expect.objectContaining({ id: key.id, revoked: expect.stringMatching(/^\d{4}-/) }));
+    expect(cli("api-key", "revoke", "nosuchid")).toMatchObject({ code: 1 });
+    expect(cli("api-key", "create").code).toBe(64);
+    expect(cli("api-key", "frobnicate").code).toBe(64);
   });
 
   it("invite purge deletes nothing that has not expired", () => {

@@ -66,6 +66,7 @@ describe("web onboarding in a real browser", () => {
     expect(await canLogin(live.server, "juliet", "balcony-at-midnight")).toBe(true);
     await rosterStepsDone(live.app, `juliet@${live.server.domain}`);
     expect((await rosterOf(live.server, "juliet", "balcony-at-midnight")).get(`romeo@${live.server.domain}`)?.subscription).toBe("both");
+    expect((await rosterOf(live.server, "romeo", "pw-oemor-1234567")).get(`juliet@${live.server.domain}`)?.subscription).toBe("both");
   });
 
   it("an invalid link shows the not-valid page with 404", async () => {

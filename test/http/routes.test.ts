@@ -235,6 +235,20 @@ describe("web registration /invite/{token}/register", () => {
   });
 });
 
+describe("one rate limit for the web form and the API", () => {
+  it("attempts at either door count against the same per-address limit", async () => {
+    setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 4, window: 60 } } });
+    const { token } = h.app.invites.create({ maxUses: 10 });
+    const api = () => inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "x y", password: "9876543210!x" } });
+    const web = () => postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" });
+    const statuses = [(await web()).statusCode, (await api()).statusCode, (await web()).statusCode, (await api()).statusCode, (await api()).statusCode, (await web()).statusCode];
+    // Four attempts in all are allowed; the fifth and sixth are refused, at whichever door.
+    expect(statuses).toEqual([422, 422, 422, 422, 429, 429]);
+    h.clock.advance(61_000);
+    expect((await api()).statusCode).toBe(422);
+  });
+});
+
 describe("hostile input", () => {
   it("escapes markup in usernames, site names and notes everywhere", async () => {
     setup({ site_name: "<b>Site</b>" });
@@ -281,6 +295,11 @@ describe("HTTP API /api/v1", () => {
     expect((await inject({ method: "GET", url: "/api/v1/invites" })).statusCode).toBe(401);
     expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer("xi_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAA") })).statusCode).toBe(401);
     const { key, secret } = h.app.apiKeys.create("old");
+    // The right id with a wrong secret: the id alone is not a credential.
+    const wrongSecret = `xi_${key.id}_${"B".repeat(24)}`;
+    expect(h.app.apiKeys.verify(secret)).toBeDefined();
+    expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(wrongSecret) })).statusCode).toBe(401);
+    expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) })).statusCode).toBe(200);
     h.app.apiKeys.revoke(key.id);
     const res = await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) });
     expect(res.statusCode).toBe(401);
@@ -340,6 +359,11 @@ describe("HTTP API /api/v1", () => {
     const post = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: {} });
     expect(post.statusCode).toBe(403);
     expect(post.json().error.code).toBe("read-only-key");
+    const { invite } = h.app.invites.create();
+    const del = await inject({ method: "DELETE", url: `/api/v1/invites/${invite.id}`, headers: bearer(secret) });
+    expect(del.statusCode).toBe(403);
+    expect(del.json().error.code).toBe("read-only-key");
+    expect(h.app.invites.get(invite.id).revokedAt).toBeNull();
   });
 
   it("POST /registrations redeems a token (201, 404, 409, 422)", async () => {
@@ -376,17 +400,42 @@ describe("operations", () => {
     expect(down.json()).toMatchObject({ status: "unavailable", component: "disconnected" });
   });
 
+  it("GET /healthz: 503 with database failing when the database cannot take a write", async () => {
+    setup();
+    // The connection refuses every write, as on a read-only file system.
+    h.app.stores.db.pragma("query_only = ON");
+    try {
+      const res = await inject({ method: "GET", url: "/healthz" });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: "unavailable", component: "connected", database: "failing" });
+    } finally {
+      h.app.stores.db.pragma("query_only = OFF");
+    }
+    expect((await inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+
   it("GET /metrics counts invites, redemptions by door, refusals by reason, adapter latency and the connection", async () => {
     setup();
     const { token } = h.app.invites.create();
-    await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" });
-    await postForm(token, { username: "max", password: "9876543210!x", confirm: "9876543210!x" });
+    expect((await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(200);
+    // Refusals that reach the registration core, each with its reason, at the API door.
+    const register = (payload: Record<string, string>) => inject({ method: "POST", url: "/api/v1/registrations", payload });
+    expect((await register({ token, username: "max", password: "9876543210!x" })).statusCode).toBe(404);
+    expect((await register({ token: "A".repeat(24), username: "max", password: "9876543210!x" })).statusCode).toBe(404);
+    const spare = h.app.invites.create({ maxUses: 5 }).token;
+    expect((await register({ token: spare, username: "mia", password: "9876543210!x" })).statusCode).toBe(409);
+    expect((await register({ token: spare, username: "max", password: "short" })).statusCode).toBe(422);
     const res = await inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     expect(res.body).toContain('xmpp_invites_invites{kind="account",status="used"} 1');
+    expect(res.body).toContain('xmpp_invites_invites{kind="account",status="active"} 1');
     expect(res.body).toContain('xmpp_invites_registrations_total{door="web",action="created"} 1');
     expect(res.body).toContain("xmpp_invites_claims_pending 0");
+    expect(res.body).toContain('xmpp_invites_redemptions_refused_total{reason="token-used",door="api"} 1');
+    expect(res.body).toContain('xmpp_invites_redemptions_refused_total{reason="token-unknown",door="api"} 1');
+    expect(res.body).toContain('xmpp_invites_redemptions_refused_total{reason="username-taken",door="api"} 1');
+    expect(res.body).toContain('xmpp_invites_redemptions_refused_total{reason="password-too-short",door="api"} 1');
     expect(res.body).toMatch(/xmpp_invites_adapter_call_duration_seconds_count\{operation="create_account",outcome="ok"\} 1/);
     expect(res.body).toContain("xmpp_invites_component_connected 1");
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { xml } from "../../src/protocol/xml.js";
-import { type Session, login, redeemAnonymously, rosterOf } from "../helpers/clients.js";
+import { type Session, canLogin, login, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { rosterStepsDone } from "../helpers/wait.js";
 
@@ -79,7 +79,12 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     expect(values["uri"]).toMatch(/^xmpp:alice@example\.test\?roster;preauth=[A-Za-z0-9]+$/);
     expect(Date.parse(values["expire"] ?? "")).toBeGreaterThan(Date.now());
     const token = /preauth=(\w+)/.exec(values["uri"] ?? "")?.[1] ?? "";
-    expect((await redeemAnonymously(server, token, "carol", "pw-lorac-1234567")).ok).toBe(false);
+    // Refused for what the token is (no registration), by a connected component: not any failure.
+    expect(await redeemAnonymously(server, token, "carol", "pw-lorac-1234567")).toEqual({
+      ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
+    });
+    expect(await canLogin(server, "carol", "pw-lorac-1234567")).toBe(false);
+    expect(app.invites.validate(token).ok).toBe(true);
   });
 
   it("an admin's contact invite carries ;ibr=y and ends with both subscribed", async () => {
@@ -88,7 +93,9 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     const token = /preauth=(\w+)/.exec(uri)?.[1] ?? "";
     expect((await redeemAnonymously(server, token, "dave", "pw-evad-1234567")).ok).toBe(true);
     await rosterStepsDone(app, `dave@${server.domain}`);
+    await rosterStepsDone(app, "admin@example.test");
     expect((await rosterOf(server, "dave", "pw-evad-1234567")).get("admin@example.test")?.subscription).toBe("both");
+    expect((await rosterOf(server, "admin", "pw-nimda-1234567")).get("dave@example.test")?.subscription).toBe("both");
   });
 
   it("create-account (admin, form inline) gives a link that registers", async () => {
@@ -98,9 +105,14 @@ describe("XEP-0050 / XEP-0401 commands, real clients", () => {
     expect((await redeemAnonymously(server, token, "erin", "pw-nire-1234567")).ok).toBe(true);
   });
 
-  it("password reset (admin) gives a reset link for the named account", async () => {
-    const values = resultValues(await execute(admin, "xmpp:prosody.im/mod_invites_adhoc#password-reset", { accountjid: "alice@example.test" }));
-    expect(values["uri"]).toMatch(/^xmpp:alice@example\.test\?register;preauth=/);
+  it("password reset (admin) gives a reset link for the named account, which changes its password", async () => {
+    await server.registerUser("gina", "pw-anig-1234567");
+    const values = resultValues(await execute(admin, "xmpp:prosody.im/mod_invites_adhoc#password-reset", { accountjid: "gina@example.test" }));
+    expect(values["uri"]).toMatch(/^xmpp:gina@example\.test\?register;preauth=/);
+    const token = /preauth=(\w+)/.exec(values["uri"] ?? "")?.[1] ?? "";
+    expect(await redeemAnonymously(server, token, "gina", "pw-wen-anig-7654321")).toEqual({ ok: true, jid: "gina@example.test" });
+    expect(await canLogin(server, "gina", "pw-wen-anig-7654321")).toBe(true);
+    expect(await canLogin(server, "gina", "pw-anig-1234567")).toBe(false);
   });
 
   it("list and revoke (admin); a revoked invite no longer registers", async () => {

@@ -7,6 +7,7 @@ import { pw } from "../helpers/passwords.js";
 import { canLogin, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import type { CapturedLog } from "../helpers/logger.js";
+import { apiRegister, webForm, webPost } from "../helpers/doors.js";
 import { until } from "../helpers/wait.js";
 
 let live: Live;
@@ -15,7 +16,8 @@ let app: App;
 let logs: CapturedLog;
 
 beforeAll(async () => {
-  live = await startLive();
+  // A limit high enough for the races below, which all come from one address.
+  live = await startLive({}, { http: { listen: "127.0.0.1:0", rate_limit: { max: 1000, window: 60 } } });
   ({ server, app, logs } = live);
 });
 
@@ -73,6 +75,63 @@ describe("registration at the component, on a real Prosody", () => {
     expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
+  describe("single use under concurrency, at every door and across doors", () => {
+    type Door = "xmpp" | "web" | "api";
+    /** Starts every attempt at once (web forms are loaded first, as browsers would have them). */
+    async function race(token: string, doors: Door[], prefix: string): Promise<{ names: string[]; winners: string[] }> {
+      const base = app.http.url();
+      const names = doors.map((door, i) => `${prefix}${door}${i}`);
+      const csrf = await Promise.all(doors.map((door) => (door === "web" ? webForm(base, token) : Promise.resolve(""))));
+      const outcomes = await Promise.all(doors.map(async (door, i): Promise<string> => {
+        const name = names[i] ?? "";
+        if (door === "xmpp") {
+          const outcome = await redeemAnonymously(server, token, name, pw(name));
+          return outcome.ok ? "created" : `xmpp ${outcome.condition}`;
+        }
+        if (door === "web") {
+          const { status } = await webPost(base, token, csrf[i] ?? "", name, pw(name));
+          return status === 200 ? "created" : `web ${status}`;
+        }
+        const { status } = await apiRegister(base, token, name, pw(name));
+        return status === 201 ? "created" : `api ${status}`;
+      }));
+      // Every other attempt was refused because the token was used up, not for another reason.
+      const refusals = new Set(outcomes.filter((outcome) => outcome !== "created"));
+      for (const refusal of refusals) expect(["xmpp forbidden", "web 404", "api 404"]).toContain(refusal);
+      const winners = names.filter((_, i) => outcomes[i] === "created");
+      // What the doors said is what the server has: the winners, and only they, can log in.
+      const logins = await Promise.all(names.map((name) => canLogin(server, name, pw(name))));
+      expect(names.filter((_, i) => logins[i])).toEqual(winners);
+      return { names, winners };
+    }
+
+    it("12 parallel web form posts of one single-use token create exactly one account", async () => {
+      const { invite, token } = app.invites.create();
+      expect((await race(token, Array<Door>(12).fill("web"), "webrace")).winners).toHaveLength(1);
+      expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    });
+
+    it("12 parallel API registrations with one single-use token create exactly one account", async () => {
+      const { invite, token } = app.invites.create();
+      expect((await race(token, Array<Door>(12).fill("api"), "apirace")).winners).toHaveLength(1);
+      expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    });
+
+    it("the three doors at once on one single-use token: exactly one account", async () => {
+      const { invite, token } = app.invites.create();
+      const doors: Door[] = ["xmpp", "web", "api", "xmpp", "web", "api", "xmpp", "web", "api", "xmpp", "web", "api"];
+      expect((await race(token, doors, "mix")).winners).toHaveLength(1);
+      expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    });
+
+    it("the three doors at once on a 3-use token: exactly three accounts", async () => {
+      const { invite, token } = app.invites.create({ maxUses: 3 });
+      const doors: Door[] = ["api", "xmpp", "web", "api", "xmpp", "web", "api", "xmpp", "web", "api", "xmpp", "web"];
+      expect((await race(token, doors, "three")).winners).toHaveLength(3);
+      expect(app.invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+    });
+  });
+
   it("the component reconnects after Prosody is restarted, and registers again", async () => {
     await server.restart();
     await until(() => app.connection.isOnline(), 15_000, "the component to reconnect");
@@ -100,9 +159,11 @@ describe("registration at the component, on a real Prosody", () => {
     expect(app.invites.get(invite.id).uses).toBe(1);
   });
 
-  it("no password or token ever reaches the log", async () => {
+  // Every door at trace, with every kind of secret: log-secrets.test.ts.
+  it("no password or token reaches the info log of a successful redemption", async () => {
     const { token } = app.invites.create();
-    await redeemAnonymously(server, token, "quiet", "pw-terces-yrev-42-1234567");
+    expect(await redeemAnonymously(server, token, "quiet", "pw-terces-yrev-42-1234567")).toEqual({ ok: true, jid: `quiet@${server.domain}` });
+    expect(logs.text()).toContain(`"jid":"quiet@${server.domain}"`);
     expect(logs.text()).not.toContain("pw-terces-yrev-42-1234567");
     expect(logs.text()).not.toContain(token);
     expect(logs.text()).not.toContain(server.componentSecret);

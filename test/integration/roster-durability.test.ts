@@ -1,8 +1,12 @@
 // The roster step is recorded before it runs: neither a server restart nor the component going
 // away between account creation and subscription leaves the pair half-subscribed.
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../src/app.js";
+import { type App, createApp, openInvites } from "../../src/app.js";
+import { openStores } from "../../src/invites/sqlite/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { redeemAnonymously, rosterOf } from "../helpers/clients.js";
@@ -34,7 +38,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe("roster steps survive restarts", () => {
+describe("roster steps survive restarts and crashes", () => {
   it("Prosody restarts after the account is created and before the subscription: the step is done after reconnecting", async () => {
     const app = newApp();
     await app.start();
@@ -53,13 +57,56 @@ describe("roster steps survive restarts", () => {
     await app.stop();
   });
 
-  it("the component stops before the subscription and Prosody restarts: the next start finishes it", async () => {
-    const first = newApp();
-    await first.start();
-    await first.rosterTasks.stop();
-    const { token } = first.invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
-    expect((await redeemAnonymously(server, token, "tybalt", "pw-tlabyt-1234567")).ok).toBe(true);
-    await first.stop();
+  it("the component process is killed (SIGKILL) while the subscription is being written: the next start finishes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-crash-"));
+    // A roster writer that starts and never finishes, so the kill lands with the step in flight.
+    const writer = join(dir, "prosodyctl");
+    const started = join(dir, "started");
+    writeFileSync(writer, `#!/bin/sh\necho $$ > ${JSON.stringify(started)}\nexec sleep 120\n`);
+    chmodSync(writer, 0o755);
+    const configPath = join(dir, "config.json");
+    const database = join(server.dir, "invites.sqlite");
+    const config = {
+      domain: server.domain,
+      component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+      http: { listen: "127.0.0.1:0" },
+      database,
+      adapter: { type: "xep0133", roster: { type: "prosodyctl", config: server.configPath, command: writer } },
+    };
+    writeFileSync(configPath, JSON.stringify(config));
+    const { stores, invites } = openInvites(parseConfig(config));
+    const { token } = invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
+    stores.db.close();
+
+    let output = "";
+    const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/main.ts"), "start", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (chunk: Buffer) => { output += chunk.toString("utf8"); });
+    child.stderr?.on("data", (chunk: Buffer) => { output += chunk.toString("utf8"); });
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.once("exit", (_code, signal) => done(signal)));
+    try {
+      await until(() => output.includes("connected to the XMPP server"), 20_000, "the component process to connect");
+      expect((await redeemAnonymously(server, token, "tybalt", "pw-tlabyt-1234567")).ok).toBe(true);
+      await until(() => existsSync(started) && readFileSync(started, "utf8").trim() !== "", 10_000, "the roster step to start");
+      child.kill("SIGKILL");
+      expect(await exited).toBe("SIGKILL");
+    } finally {
+      child.kill("SIGKILL");
+      // The writer the killed process left behind.
+      const pid = existsSync(started) ? Number(readFileSync(started, "utf8").trim()) : 0;
+      if (pid > 0) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // The account exists and its roster steps are recorded, not done.
+    const after = openStores(database);
+    expect(after.rosterQueue.tasksFor(`tybalt@${server.domain}`).map((task) => task.doneAt)).toEqual([null, null]);
+    after.db.close();
     await server.restart();
 
     const second = newApp();
@@ -67,5 +114,5 @@ describe("roster steps survive restarts", () => {
     await rosterStepsDone(second, `tybalt@${server.domain}`, 15_000);
     expect((await rosterOf(server, "mercutio", "pw-oitucrem-1234567")).get(`tybalt@${server.domain}`)?.subscription).toBe("both");
     expect((await rosterOf(server, "tybalt", "pw-tlabyt-1234567")).get(`mercutio@${server.domain}`)?.subscription).toBe("both");
-  });
+  }, 60_000);
 });

@@ -16,12 +16,13 @@ describe("invite tokens", () => {
     expect(seen.size).toBe(62);
   });
 
-  it("are stored as a SHA-256 hash that does not contain the token", () => {
+  it("are hashed with SHA-256 of their UTF-8 bytes (FIPS 180-2 test vectors), the same way every time", () => {
+    expect(hashToken("abc").toString("hex")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(hashToken("").toString("hex")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     const token = generateToken();
-    const hash = hashToken(token);
-    expect(hash).toHaveLength(32);
-    expect(hash.toString("latin1")).not.toContain(token);
-    expect(hashToken(token).equals(hash)).toBe(true);
+    expect(hashToken(token).equals(hashToken(token))).toBe(true);
+    expect(hashToken(token).equals(hashToken(generateToken()))).toBe(false);
+    // That the database keeps only this hash is tested on the file itself (service.test.ts).
   });
 
   it("are shape-checked before any lookup", () => {

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { REDACTED, redactFields, redactStanza, redactText, tokenMarker } from "../../src/redact.js";
+import { captureLog } from "../helpers/logger.js";
+import { stanza } from "../helpers/xml.js";
+
+const TOKEN = "Tk9sEcReT0kEnAbCdEf12345";
+const marker = `[token:${createHash("sha256").update(TOKEN).digest("hex").slice(0, 4)}]`;
+
+describe("redaction", () => {
+  it("marks a token with the first 4 hex digits of its SHA-256", () => {
+    expect(tokenMarker(TOKEN)).toBe(marker);
+  });
+
+  it("masks tokens in xmpp: URIs, invite paths and URLs, keeping the rest", () => {
+    expect(redactText(`xmpp:example.test?register;preauth=${TOKEN}`)).toBe(`xmpp:example.test?register;preauth=${marker}`);
+    expect(redactText(`xmpp:romeo@example.test?roster;preauth=${TOKEN};ibr=y`)).toBe(`xmpp:romeo@example.test?roster;preauth=${marker};ibr=y`);
+    expect(redactText(`POST /invite/${TOKEN}/register 200`)).toBe(`POST /invite/${marker}/register 200`);
+    expect(redactText(`https://invites.example.test/invite/${TOKEN}`)).toBe(`https://invites.example.test/invite/${marker}`);
+  });
+
+  it("masks API keys, Authorization values, URL credentials, JSON passwords and prosodyctl passwords", () => {
+    expect(redactText("Authorization: Bearer xi_abcdefgh_SECRETsecretSECRETsecret12")).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactText("key xi_abcdefgh_SECRETsecretSECRETsecret12 refused")).toBe(`key xi_abcdefgh_${REDACTED} refused`);
+    expect(redactText("authorization: Basic YWRtaW46aHVudGVyMg==")).toBe(`authorization: Basic ${REDACTED}`);
+    expect(redactText("http://admin:hunter2@127.0.0.1:5280/api")).toBe(`http://admin:${REDACTED}@127.0.0.1:5280/api`);
+    expect(redactText('{"user":"u","host":"h","password":"hu\\"nter2","newpass":"x"}')).toBe(`{"user":"u","host":"h","password":"${REDACTED}","newpass":"${REDACTED}"}`);
+    expect(redactText(`{"token":"${TOKEN}","username":"u"}`)).toBe(`{"token":"${marker}","username":"u"}`);
+    expect(redactText('user:create("u@example.test", "pw\\0459secret")\nuser:password("u@example.test", "other")')).toBe(`user:create("u@example.test", "${REDACTED}")\nuser:password("u@example.test", "${REDACTED}")`);
+  });
+
+  it("masks preauth tokens, register and XEP-0133 passwords, token fields, the handshake and SASL in stanzas", () => {
+    const iq = stanza`<iq type="set" id="1"><query xmlns="jabber:iq:register"><username>u</username><password>hunter2hunter2</password>
+      <preauth xmlns="urn:xmpp:pars:0" token="${TOKEN}"/>
+      <x xmlns="jabber:x:data" type="submit"><field var="token"><value>${TOKEN}</value></field><field var="password"><value>hunter2hunter2</value></field>
+      <field var="password-verify"><value>hunter2hunter2</value></field><field var="uri"><value>xmpp:example.test?register;preauth=${TOKEN}</value></field></x></query></iq>`;
+    const text = redactStanza(iq);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain("hunter2");
+    expect(text).toContain("jabber:iq:register");
+    expect(text).toContain(`token="${marker}"`);
+    expect(text).toContain(`<value>${marker}</value>`);
+    expect(text).toContain(`<password>${REDACTED}</password>`);
+    expect(redactStanza(stanza`<handshake>0123456789abcdef</handshake>`)).toBe(`<handshake>${REDACTED}</handshake>`);
+    expect(redactStanza(stanza`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">AGFkbWluAGh1bnRlcjI=</auth>`)).not.toContain("AGFkbWlu");
+  });
+
+  it("the logger masks fields, nested objects, errors, elements and messages at every call site", () => {
+    const { log, text } = captureLog("trace");
+    log.trace({ stanza: stanza`<iq><preauth xmlns="urn:xmpp:pars:0" token="${TOKEN}"/></iq>` }, "in");
+    log.debug({ body: { password: "hunter2hunter2", nested: { token: TOKEN } }, url: `/invite/${TOKEN}` }, "fields");
+    log.warn({ err: new Error(`could not reach http://admin:hunter2hunter2@host/invite/${TOKEN}`) }, "error");
+    log.info(`message with xmpp:example.test?register;preauth=${TOKEN}`);
+    log.child({ secret: "hunter2hunter2" }).info("child");
+    const out = text();
+    expect(out).not.toContain(TOKEN);
+    expect(out).not.toContain("hunter2");
+    // stanza, nested token, URL, error message and stack, message
+    expect(out.split(marker).length - 1).toBe(6);
+    expect(redactFields({ password: "x", list: [{ token: TOKEN }] })).toEqual({ password: REDACTED, list: [{ token: marker }] });
+  });
+});
