@@ -13,6 +13,7 @@
 
 local st = require "util.stanza";
 local new_id = require "util.id".short;
+local new_long_id = require "util.id".long;
 local async = require "util.async";
 local errors = require "util.error";
 local dataforms = require "util.dataforms";
@@ -144,8 +145,11 @@ module:hook("user-registering", function (event)
 		return;
 	end
 	local username = event.username;
+	-- Named here, so the use can be given back even when the component's answer never arrives.
+	local claim_id = new_long_id();
 	local request = st.stanza("claim", {
 		xmlns = xmlns_bridge;
+		id = claim_id;
 		token = session.xmpp_invites_token;
 		username = username;
 		exists = usermanager.user_exists(username, module.host) and "true" or "false";
@@ -154,6 +158,10 @@ module:hook("user-registering", function (event)
 	if not reply then
 		event.allowed = false;
 		event.error = err;
+		if session.xmpp_invites_token and not is_refusal(err) then
+			-- No answer: the component may have reserved the use. No account is made, so give it back.
+			settle({ id = claim_id, username = username }, "release");
+		end
 		return;
 	end
 	if reply == true or not reply.attr.id then

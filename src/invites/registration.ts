@@ -43,6 +43,11 @@ export interface Registered {
 
 /** What the server's bridge module asks before it creates (or resets) an account itself. */
 export interface ServerClaimRequest {
+  /**
+   * The claim's name, chosen by the server, so that it can give the use back even when this
+   * service's answer never reached it (the server then creates no account).
+   */
+  readonly claimId?: string | undefined;
   readonly token?: string | undefined;
   /** As the server prepared it (nodeprep); refused when this service would normalise it differently. */
   readonly username: string;
@@ -163,7 +168,9 @@ export class RegistrationService {
       // What a person cannot fix by changing the password is told first, as at every door.
       this.#invites.checkRedeemable(request.token, username);
       checkPassword(request.password, username, this.#minPasswordLength);
-      claim = this.#invites.claim(request.token, username, { door: "bridge" });
+      if (request.claimId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(request.claimId)) throw new AppError("bad-request", "The claim id must be 8 to 64 letters, digits, - or _");
+      if (request.claimId !== undefined && this.#invites.findClaim(`bridge-${request.claimId}`)) throw new AppError("bad-request", "That claim id is taken");
+      claim = this.#invites.claim(request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
       throw err;
@@ -182,7 +189,7 @@ export class RegistrationService {
    * "release" when it was not created. Settling an unknown or settled claim is refused.
    */
   settleServerClaim(claimId: string, username: string, outcome: "consume" | "release"): void {
-    const claim = this.#invites.findClaim(claimId);
+    const claim = this.#invites.findClaim(claimId) ?? this.#invites.findClaim(`bridge-${claimId}`);
     if (!claim || claim.door !== "bridge") throw new AppError("claim-not-found");
     if (claim.username !== username) throw new AppError("bad-request", "The claim was made for another username");
     const jid = `${username}@${this.#invites.domain}`;

@@ -62,6 +62,8 @@ export interface Claim {
 export interface ClaimContext {
   readonly door?: Door | undefined;
   readonly requester?: string | null | undefined;
+  /** An id chosen by whoever settles the claim (the server's bridge), so it can settle even an unanswered claim. */
+  readonly id?: string | undefined;
 }
 
 /** What settling one claim did. */

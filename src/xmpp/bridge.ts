@@ -4,7 +4,8 @@
 // registration (XEP-0077 with the XEP-0401/XEP-0445 preauth on an unauthenticated stream) redeem
 // this component's invites. The server asks, from its bare domain:
 //   <check token='T'/>                                  is the token good? (the preauth step)
-//   <claim token='T' username='u' exists='false'><password>…</password></claim>
+//   <claim id='K' token='T' username='u' exists='false'><password>…</password></claim>
+//        (K, optional, names the claim so the server can release it even if this answer is lost)
 //        -> <claim id='C' action='create|reset'/>       policy, username, password, invite: the use is reserved
 //   <consume claim='C' username='u'/>                   the server created the account (or reset the password)
 //   <release claim='C' username='u'/>                   it did not
@@ -84,11 +85,11 @@ export function registerBridge({ xmpp, registration, state, domain, log }: Bridg
   }));
 
   xmpp.iqCallee.set(NS.BRIDGE, "claim", handle((element) => {
-    const { token, username, exists } = element.attrs;
+    const { token, username, exists, id } = element.attrs;
     if (!username) throw new AppError("field-missing", "Username: Required value missing");
     const password = element.getChildText("password");
     if (!password) throw new AppError("field-missing", "Password: Required value missing");
-    const claim = registration.claimForServer({ token: token || undefined, username, password, accountExists: exists === "true" });
+    const claim = registration.claimForServer({ claimId: id || undefined, token: token || undefined, username, password, accountExists: exists === "true" });
     return xml("claim", { xmlns: NS.BRIDGE, id: claim.claimId, action: claim.action === "password-reset" ? "reset" : "create" });
   }));
 

@@ -83,10 +83,10 @@ export class ClaimStore {
   }
 
   /** Reserves one use; returns the claim id, or undefined when no use is left. */
-  claim(inviteId: string, username: string | null, now: number, context: { door?: Door | undefined; requester?: string | null | undefined } = {}): string | undefined {
+  claim(inviteId: string, username: string | null, now: number, context: { door?: Door | undefined; requester?: string | null | undefined; id?: string | undefined } = {}): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
-      const claimId = randomUUID();
+      const claimId = context.id ?? randomUUID();
       this.#insertClaim.run(claimId, inviteId, username, context.door ?? null, context.requester ?? null, now);
       return claimId;
     }).immediate();
