@@ -95,7 +95,7 @@ describe("landing page GET /invite/{token}", () => {
     const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(uri).toContain(";ibr=y");
-    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a>`);
+    expect(res.body).toContain(`Add <span class="jid">romeo@example.test</span> as a contact in your app (<a href="${uri.replace(";ibr=y", "")}">open in your app</a>)`);
     expect(res.body).toContain("Create your account in the browser");
   });
 
@@ -262,7 +262,7 @@ describe("hostile input", () => {
     ["PUT", "/invite/TOKEN", "GET, HEAD"],
     ["DELETE", "/invite/TOKEN/register", "GET, POST, HEAD"],
     ["POST", "/healthz", "GET, HEAD"],
-    ["PATCH", "/api/v1/invites", "GET, POST, HEAD"],
+    ["PATCH", "/api/v1/invites", "GET, POST, DELETE, HEAD"],
     ["PUT", "/api/v1/invites/abc", "GET, DELETE, HEAD"],
     ["GET", "/api/v1/registrations", "POST"],
   ])("%s %s is 405 with Allow", async (method, url, allow) => {
@@ -359,7 +359,7 @@ describe("HTTP API /api/v1", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/registrations"]);
+    expect(Object.keys(doc.paths)).toEqual(["/invites", "/tree", "/invites/{id}", "/registrations"]);
     expect(doc.servers[0].url).toBe(`${PUBLIC}/api/v1`);
   });
 });
