@@ -95,8 +95,21 @@ describe("landing page GET /invite/{token}", () => {
     const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(uri).toContain(";ibr=y");
-    expect(res.body).toContain(`Add <span class="jid">romeo@example.test</span> as a contact in your app (<a href="${uri.replace(";ibr=y", "")}">open in your app</a>)`);
+    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a> instead; <span class="jid">romeo@example.test</span> then approves your request.`);
     expect(res.body).toContain("Create your account in the browser");
+  });
+
+  it("people with an account: with the bridge the contact request is accepted at once, without it the inviter approves", async () => {
+    setup({ bridge: "prosody" });
+    const withBridge = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const accepted = (await inject({ method: "GET", url: `/invite/${withBridge.token}` })).body;
+    expect(accepted).toContain(`Already have an XMPP account, here or on another server? <a href="${withBridge.uri}">Open this invitation in your app</a>`);
+    expect(accepted).toContain("the request is accepted at once");
+    setup({ bridge: "none" });
+    const without = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const manual = (await inject({ method: "GET", url: `/invite/${without.token}` })).body;
+    expect(manual).toContain("then approves your request");
+    expect(manual).not.toContain("accepted at once");
   });
 
   it("a contact invite for an existing account keeps its xmpp:inviter?roster;preauth= link first, bridge or not", async () => {

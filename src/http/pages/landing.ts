@@ -95,7 +95,7 @@ function existingAccount(view: LandingView): SafeHtml {
   if (view.contactUri === undefined || invite.type !== "contact") return html``;
   return view.bridge
     ? html`<p class="existing">Already have an XMPP account, here or on another server? <a href="${view.contactUri}">Open this invitation in your app</a>: it asks <span class="jid">${invite.inviter}</span> to add you, and the request is accepted at once — you will be in each other's contacts.</p>`
-    : html`<p class="existing">Already have an XMPP account? Add <span class="jid">${invite.inviter}</span> as a contact in your app (<a href="${view.contactUri}">open in your app</a>); <span class="jid">${invite.inviter}</span> then approves your request.</p>`;
+    : html`<p class="existing">Already have an XMPP account? <a href="${view.contactUri}">Add <span class="jid">${invite.inviter}</span> in your app</a> instead; <span class="jid">${invite.inviter}</span> then approves your request.</p>`;
 }
 
 function validUntil(invite: Invite): SafeHtml {
