@@ -5,14 +5,18 @@ import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
 import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
-import type { InviteEvents } from "./invites/events.js";
+import { ContactInvites } from "./invites/contacts.js";
+import { type InviteEvents, allOf } from "./invites/events.js";
 import { logAdapter, logRoster } from "./log.js";
 import { Housekeeping } from "./invites/housekeeping.js";
+import { InviteLimits } from "./invites/limits.js";
+import { noticeEvents } from "./invites/notices.js";
 import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { ClaimSettlement } from "./invites/settlement.js";
 import { InviteService } from "./invites/service.js";
+import { InvitationTree } from "./invites/tree.js";
 import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
 import { type Metrics, createMetrics } from "./metrics.js";
@@ -21,6 +25,7 @@ import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
+import { createNotifier } from "./xmpp/notifier.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
@@ -59,14 +64,18 @@ export interface App {
   /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
   readonly bridge: BridgeState;
   readonly settlement: ClaimSettlement;
+  readonly contacts: ContactInvites;
+  readonly tree: InvitationTree;
+  readonly limits: InviteLimits;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock): { stores: Stores; invites: InviteService } {
+export function openInvites(config: Config, clock: Clock = systemClock): { stores: Stores; invites: InviteService; tree: InvitationTree } {
   const stores = openStores(config.database);
-  return { stores, invites: inviteService(config, stores, clock) };
+  const invites = inviteService(config, stores, clock);
+  return { stores, invites, tree: new InvitationTree({ store: stores.invitations, invites }) };
 }
 
 function inviteService(config: Config, stores: Stores, clock: Clock, events?: InviteEvents): InviteService {
@@ -120,12 +129,41 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     domain: config.domain,
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
+  // When an invite is used: metrics, and messages from the component (notices, welcome).
+  const siteName = config.site_name ?? config.domain;
+  const usedEvents = allOf([
+    metrics.events,
+    noticeEvents(createNotifier(connection, config.component.domain), {
+      siteName,
+      domain: config.domain,
+      admins: config.admins,
+      watchers: config.registration_watchers,
+      notifyInviters: config.notify_inviters,
+      welcome: config.welcome_message,
+    }, log.child({ feature: "notices" })),
+  ], (err) => log.warn({ err }, "an invite event listener failed"));
+  const contacts = new ContactInvites({
+    invites,
+    claims: stores.claims,
+    store: stores.invitations,
+    clock,
+    log: log.child({ feature: "xep0379" }),
+    events: usedEvents,
+    onQueued: () => rosterTasks.kick(),
+  });
+  const tree = new InvitationTree({ store: stores.invitations, invites });
+  const { invite_limits: l } = config;
+  const limits = new InviteLimits({
+    store: stores.invitations,
+    clock,
+    limits: { activePerUser: l.active_per_user, perUserPerDay: l.per_user_per_day, chainDepth: l.chain_depth, chainWindowMs: l.chain_window * 1000, treeSize: l.tree_size },
+  });
   const settlement = new ClaimSettlement({
     invites,
     adapter,
     log: log.child({ feature: "settlement" }),
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
-    events: metrics.events,
+    events: usedEvents,
     onRecorded: () => rosterTasks.kick(),
   });
   const registration = new RegistrationService({
@@ -136,7 +174,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.kick(),
     onClaimLeft: () => settlement.soon(),
-    events: metrics.events,
+    events: usedEvents,
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
@@ -155,6 +193,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       allowContactInvites: config.allow_contact_invites,
       allowUserInvites: config.allow_user_invites,
       publicUrl: config.http.public_url,
+      contacts,
+      tree,
+      limits,
     }),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
@@ -165,7 +206,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     xmpp,
     log: log.child({ feature: "xep0030" }),
     name: `Invites for ${config.domain}`,
-    features: () => [NS.PING, ...(registration.isAvailable ? [NS.REGISTER, NS.PARS] : [])],
+    // urn:xmpp:invite: the XEP-0401 commands are here; urn:xmpp:ibr-token:0: XEP-0077 here takes a token (XEP-0445).
+    features: () => [NS.PING, NS.INVITE, ...(registration.isAvailable ? [NS.REGISTER, NS.PARS, NS.IBR_TOKEN] : [])],
     commands,
   });
   registerPing(xmpp);
@@ -174,7 +216,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
 
   const bridge = new BridgeState(config.bridge);
   const bridgeLog = log.child({ feature: "bridge" });
-  registerBridge({ xmpp, registration, state: bridge, domain: config.domain, log: bridgeLog });
+  registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
   watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
 
   const http = createHttp({
@@ -187,6 +229,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "http" }),
     health: () => ({ component: connection.isOnline(), database: isWritable(stores.db, clock.now()) }),
     bridgeWorks: () => bridge.works,
+    tree,
   });
   const housekeeping = new Housekeeping({
     invites,
@@ -196,7 +239,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement, contacts, tree, limits,
     async start() {
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
@@ -225,9 +268,9 @@ function loggedEvents(events: InviteEvents, log: Logger): InviteEvents {
       log.debug({ invite: invite.id, type: invite.type, uses: invite.maxUses }, "invite created");
       events.created?.(invite);
     },
-    registered: (door, action, invite) => {
-      log.debug({ door, action, invite: invite?.id ?? null }, "invite use recorded");
-      events.registered?.(door, action, invite);
+    registered: (door, action, invite, jid) => {
+      log.debug({ door, action, invite: invite?.id ?? null, jid }, "invite use recorded");
+      events.registered?.(door, action, invite, jid);
     },
     refused: (door, reason) => {
       log.debug({ door, reason }, "registration refused");

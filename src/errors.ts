@@ -55,6 +55,9 @@ export const ERRORS = {
   "api-key-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No API key with id ${id}` },
   "rate-limited": { type: "wait", condition: "resource-constraint", http: 429, text: fixed("Too many attempts from your address; please wait a few minutes") },
   "claim-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: fixed("No such claim: it was already settled or never made") },
+  "invite-limit": { type: "wait", condition: "resource-constraint", http: 429, text: (why) => why },
+  "invite-chain-limit": { type: "cancel", condition: "policy-violation", http: 403, text: (why) => why },
+  "contact-invite-refused": { type: "modify", condition: "not-acceptable", http: 422, text: (why) => why },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 

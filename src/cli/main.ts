@@ -59,7 +59,7 @@ function help(args: string[]): number {
   return EXIT.ok;
 }
 
-const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "purge"], "api-key": ["create", "list", "revoke"] };
+const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "tree", "purge"], "api-key": ["create", "list", "revoke"] };
 
 export function reportError(err: unknown, command?: string): number {
   if (err instanceof UsageError) {

@@ -148,6 +148,21 @@ export const configSchema = z.strictObject({
     .strictObject({ min_length: z.number().int().min(1).max(1024).default(10).describe("Shortest password accepted") })
     .default({ min_length: 10 })
     .describe("Applied to every registration and password reset, whichever door"),
+  notify_inviters: z.boolean().default(true)
+    .describe("When an invite is used, its inviter (the admins, for invites made from the CLI or the API) gets a message from the component"),
+  registration_watchers: z.array(accountJid).default([]).describe("Accounts told of every account created, like Prosody's registration_watchers"),
+  welcome_message: z.string().min(1).max(2000).optional()
+    .describe("Sent from the component to every new account; {username}, {site_name} and {inviter} are filled in"),
+  invite_limits: z
+    .strictObject({
+      active_per_user: z.number().int().min(0).default(10).describe("Invites of one user that can still be used (0: no limit)"),
+      per_user_per_day: z.number().int().min(0).default(10).describe("Invites one user may create in 24 hours (0: no limit)"),
+      chain_depth: z.number().int().min(0).default(2).describe("Longest chain of accounts, each invited within chain_window of the next, an invite may extend (0: no limit)"),
+      chain_window: period.default(300).describe("The window of chain_depth, in seconds or as a period"),
+      tree_size: z.number().int().min(0).default(1000).describe("Accounts one invitation tree may hold (0: no limit)"),
+    })
+    .default({ active_per_user: 10, per_user_per_day: 10, chain_depth: 2, chain_window: 300, tree_size: 1000 })
+    .describe("What users who are not admins may invite; admins are exempt"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("Log verbosity"),
 }).superRefine((config, ctx) => {
   // A config that offers contact invites promises XEP-0379 subscriptions: it needs a roster writer.

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { AppError } from "../errors.js";
 import type { ApiKey } from "../invites/api-keys.js";
 import { INVITE_TYPES } from "../invites/invite.js";
-import { inviteJson } from "../invites/json.js";
+import { inviteJson, treeJson } from "../invites/json.js";
 import { inviteRequest } from "../invites/request.js";
 import { landingUrl } from "../invites/uri.js";
 import { openApiDocument } from "./openapi.js";
@@ -83,6 +83,22 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       }));
       return reply.code(201).header("location", `/api/v1/invites/${invite.id}`)
         .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(config.http.public_url, token) ?? null });
+    },
+    // Every invite of one user that could still be used, at once (e.g. an account found spamming).
+    DELETE: (request, reply) => {
+      if (!authorize(request, reply, true)) return reply;
+      const user = stringField(request.query, "user").trim();
+      if (user === "") throw new AppError("invalid-argument", "user: the account whose pending invites are to be revoked");
+      const revoked = deps.tree.revokePending(user);
+      return reply.send({ user, revoked: revoked.map((invite) => inviteJson(invite, now())) });
+    },
+  });
+
+  route(app, "/api/v1/tree", {
+    GET: (request, reply) => {
+      if (!authorize(request, reply, false)) return reply;
+      const root = stringField(request.query, "jid").trim();
+      return reply.send({ tree: treeJson(deps.tree.tree(root === "" ? undefined : root)) });
     },
   });
 

@@ -59,6 +59,19 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             required: ["token", "uri", "landing_url"],
           }],
         },
+        TreeNode: {
+          type: "object",
+          properties: {
+            jid: { type: "string", description: "An account, or where invites without a user were made (cli, api:<key id>)" },
+            invited_by: { type: ["string", "null"] },
+            kind: { type: ["string", "null"], enum: ["account", "contact", null], description: "account: created with the invite; contact: an existing account accepted a contact invite" },
+            invite_id: { type: ["string", "null"] },
+            note: { type: ["string", "null"] },
+            at: { type: ["string", "null"], format: "date-time" },
+            invited: { type: "array", items: { $ref: "#/components/schemas/TreeNode" } },
+          },
+          required: ["jid", "invited_by", "kind", "invite_id", "note", "at", "invited"],
+        },
         Error: error,
       },
     },
@@ -104,6 +117,26 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             "401": errorResponse("No valid API key"),
             "403": errorResponse("The key is read-only"),
             "422": errorResponse("The request is not a valid invite"),
+          },
+        },
+        delete: {
+          summary: "Revoke every invite of one user that could still be used",
+          parameters: [{ name: "user", in: "query", required: true, schema: { type: "string" }, description: "The user's bare JID" }],
+          responses: {
+            "200": { description: "The revoked invites", content: { "application/json": { schema: { type: "object", properties: { user: { type: "string" }, revoked: { type: "array", items: { $ref: "#/components/schemas/Invite" } } } } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "422": errorResponse("No user given"),
+          },
+        },
+      },
+      "/tree": {
+        get: {
+          summary: "Who invited whom: every tree, or the one below ?jid=",
+          parameters: [{ name: "jid", in: "query", schema: { type: "string" } }],
+          responses: {
+            "200": { description: "The trees", content: { "application/json": { schema: { type: "object", properties: { tree: { type: "array", items: { $ref: "#/components/schemas/TreeNode" } } } } } } },
+            "401": errorResponse("No valid API key"),
           },
         },
       },

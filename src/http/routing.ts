@@ -7,6 +7,7 @@ import type { AppError } from "../errors.js";
 import type { ApiKeyService } from "../invites/api-keys.js";
 import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
+import type { InvitationTree } from "../invites/tree.js";
 import type { InviteService } from "../invites/service.js";
 import type { Metrics } from "../metrics.js";
 import type { RateLimiter } from "./guards.js";
@@ -20,6 +21,8 @@ export interface HttpDeps {
   readonly health: () => { component: boolean; database: boolean };
   /** Whether apps can redeem invite links on the server directly (its bridge module works). */
   readonly bridgeWorks: () => boolean;
+  /** Who invited whom, and revoking a user's invites. */
+  readonly tree: InvitationTree;
   readonly clock: Clock;
   readonly log: Logger;
 }

@@ -57,7 +57,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         domain: config.domain,
         invite,
         uri,
-        contactUri: invite.type === "contact" && invite.allowRegistration ? inviteUri({ ...invite, allowRegistration: false }, token, config.domain) : undefined,
+        contactUri: invite.type === "contact" ? inviteUri({ ...invite, allowRegistration: false }, token, config.domain) : undefined,
         bridge,
         registerUrl: webRegistration(invite) ? registerPath(token) : undefined,
         qrSvg,

@@ -202,7 +202,7 @@ export class RegistrationService {
     this.#invites.consume(claim, { jid, door: "bridge", requester: null });
     const action = claim.invite.type === "reset" ? "password-reset" : "created";
     log.info(action === "password-reset" ? "password reset" : "account registered");
-    this.#events.registered?.("bridge", action, claim.invite);
+    this.#events.registered?.("bridge", action, claim.invite, jid);
     this.#onConsumed();
   }
 
@@ -309,7 +309,7 @@ export class RegistrationService {
       throw new AppError(code, incident, err);
     }
     log.info(reset ? "password reset" : "account registered");
-    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
+    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null, jid);
     this.#onConsumed();
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }

@@ -69,7 +69,7 @@ export interface ClaimContext {
 /** What settling one claim did. */
 export type Settled =
   | { readonly action: "recorded"; readonly invite: Invite; readonly jid: string; readonly door: Door }
-  | { readonly action: "released"; readonly why: "missing" | "reset" | "no-username" | "recorded-elsewhere" | "invite-gone" };
+  | { readonly action: "released"; readonly why: "missing" | "reset" | "contact" | "no-username" | "recorded-elsewhere" | "invite-gone" };
 
 export const DEFAULT_HOLD_LIMIT_MS = 5 * 60_000;
 
@@ -292,6 +292,9 @@ export class InviteService {
     };
     if (!invite) return release("invite-gone");
     if (invite.type === "reset") return release("reset");
+    // A contact claim by an existing account (its bare JID): no account to ask about; giving the
+    // use back is safe, as accepting a contact twice only repeats a subscription.
+    if (invite.type === "contact" && pending.username?.includes("@")) return release("contact");
     if (pending.username === null) return release("no-username");
     if (!accountExists) return release("missing");
     const jid = `${pending.username}@${this.#domain}`;
@@ -309,7 +312,8 @@ export class InviteService {
 
   /** Whether a claim needs the server's answer to be settled (reset claims and unnamed ones do not). */
   needsAccountCheck(pending: PendingClaim): boolean {
-    return pending.username !== null && this.#store.findById(pending.inviteId)?.type !== "reset";
+    const type = this.#store.findById(pending.inviteId)?.type;
+    return pending.username !== null && type !== "reset" && !(type === "contact" && pending.username.includes("@"));
   }
 
   /** Records a registration that used no invite (open registration). */

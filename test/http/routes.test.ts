@@ -95,8 +95,21 @@ describe("landing page GET /invite/{token}", () => {
     const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(uri).toContain(";ibr=y");
-    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a>`);
+    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a> instead; <span class="jid">romeo@example.test</span> then approves your request.`);
     expect(res.body).toContain("Create your account in the browser");
+  });
+
+  it("people with an account: with the bridge the contact request is accepted at once, without it the inviter approves", async () => {
+    setup({ bridge: "prosody" });
+    const withBridge = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const accepted = (await inject({ method: "GET", url: `/invite/${withBridge.token}` })).body;
+    expect(accepted).toContain(`Already have an XMPP account, here or on another server? <a href="${withBridge.uri}">Open this invitation in your app</a>`);
+    expect(accepted).toContain("the request is accepted at once");
+    setup({ bridge: "none" });
+    const without = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const manual = (await inject({ method: "GET", url: `/invite/${without.token}` })).body;
+    expect(manual).toContain("then approves your request");
+    expect(manual).not.toContain("accepted at once");
   });
 
   it("a contact invite for an existing account keeps its xmpp:inviter?roster;preauth= link first, bridge or not", async () => {
@@ -276,7 +289,7 @@ describe("hostile input", () => {
     ["PUT", "/invite/TOKEN", "GET, HEAD"],
     ["DELETE", "/invite/TOKEN/register", "GET, POST, HEAD"],
     ["POST", "/healthz", "GET, HEAD"],
-    ["PATCH", "/api/v1/invites", "GET, POST, HEAD"],
+    ["PATCH", "/api/v1/invites", "GET, POST, DELETE, HEAD"],
     ["PUT", "/api/v1/invites/abc", "GET, DELETE, HEAD"],
     ["GET", "/api/v1/registrations", "POST"],
   ])("%s %s is 405 with Allow", async (method, url, allow) => {
@@ -383,7 +396,7 @@ describe("HTTP API /api/v1", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/registrations"]);
+    expect(Object.keys(doc.paths)).toEqual(["/invites", "/tree", "/invites/{id}", "/registrations"]);
     expect(doc.servers[0].url).toBe(`${PUBLIC}/api/v1`);
   });
 });

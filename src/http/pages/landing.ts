@@ -13,7 +13,7 @@ export interface LandingView {
   readonly invite: Invite;
   /** The invite's xmpp: URI. */
   readonly uri: string;
-  /** For contact invites that may also register: the same invite without ;ibr=y, for people who already have an account. */
+  /** For contact invites: the invite without ;ibr=y, for people who already have an account. */
   readonly contactUri: string | undefined;
   readonly registerUrl: string | undefined;
   readonly qrSvg: SafeHtml;
@@ -59,6 +59,7 @@ function appFirst(view: LandingView): SafeHtml {
   <a class="button" href="${view.uri}">Open in your app</a>
   ${view.registerUrl === undefined ? "" : html`<a class="button secondary" href="${view.registerUrl}">${invite.type === "reset" ? "Reset the password in the browser" : "Create an account in the browser"}</a>`}
 </div>
+${existingAccount(view)}
 ${validUntil(invite)}
 ${invite.type === "reset" ? "" : appList(registers ? "redeems" : "contact", view.uri)}
 `;
@@ -78,10 +79,23 @@ function browserFirst(view: LandingView): SafeHtml {
   <li>${view.registerUrl === undefined ? "Registration is not available right now." : html`<a class="button" href="${view.registerUrl}">${reset ? "Choose a new password in the browser" : "Create your account in the browser"}</a>`}</li>
   <li>${login}</li>
 </ol>
-${view.contactUri === undefined ? "" : html`<p>Already have an XMPP account? <a href="${view.contactUri}">Add <span class="jid">${invite.inviter}</span> in your app</a> instead.</p>`}
+${existingAccount(view)}
 ${validUntil(invite)}
 ${reset ? "" : appList("login", undefined)}
 `;
+}
+
+/**
+ * People who already have an account (here or elsewhere) accept a contact invite from their app:
+ * with the bridge, the inviter's server approves the request carrying the token (XEP-0379) at
+ * once; without it, the inviter approves it by hand.
+ */
+function existingAccount(view: LandingView): SafeHtml {
+  const { invite } = view;
+  if (view.contactUri === undefined || invite.type !== "contact") return html``;
+  return view.bridge
+    ? html`<p class="existing">Already have an XMPP account, here or on another server? <a href="${view.contactUri}">Open this invitation in your app</a>: it asks <span class="jid">${invite.inviter}</span> to add you, and the request is accepted at once — you will be in each other's contacts.</p>`
+    : html`<p class="existing">Already have an XMPP account? <a href="${view.contactUri}">Add <span class="jid">${invite.inviter}</span> in your app</a> instead; <span class="jid">${invite.inviter}</span> then approves your request.</p>`;
 }
 
 function validUntil(invite: Invite): SafeHtml {
