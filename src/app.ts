@@ -3,9 +3,11 @@ import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
+import { AccountRequestService } from "./invites/account-requests.js";
 import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import type { InviteEvents } from "./invites/events.js";
+import type { RequestNotifier } from "./invites/account-requests.js";
 import { Housekeeping } from "./invites/housekeeping.js";
 import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
@@ -15,10 +17,12 @@ import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { NS } from "./protocol/namespaces.js";
+import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
+import { requestNotifier } from "./xmpp/request-notices.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
@@ -51,12 +55,25 @@ export interface App {
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
   readonly apiKeys: ApiKeyService;
+  readonly requests: AccountRequestService;
   readonly metrics: Metrics;
   readonly http: HttpServer;
   /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
   readonly bridge: BridgeState;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Account requests over the store, for the running app (which tells admins) and the CLI. */
+export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier): AccountRequestService {
+  return new AccountRequestService({
+    store: stores.accountRequests,
+    invites,
+    clock,
+    expirySeconds: config.registration_requests.expiry,
+    maxPending: config.registration_requests.max_pending,
+    notifier,
+  });
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
@@ -123,6 +140,14 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   // Queued roster steps run as soon as the server is back (for writers that need no grant).
   xmpp.on("online", () => rosterTasks.kick());
 
+  const requests = accountRequests(config, stores, invites, clock, requestNotifier({
+    send: (stanza) => xmpp.send(stanza),
+    componentJid: config.component.domain,
+    admins: config.admins,
+    domain: config.domain,
+    log: log.child({ feature: "requests" }),
+  }));
+
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
     xmpp,
@@ -132,7 +157,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       allowContactInvites: config.allow_contact_invites,
       allowUserInvites: config.allow_user_invites,
       publicUrl: config.http.public_url,
-    }),
+    }).concat(config.registration_requests.enabled ? accountRequestCommands({ requests, clock }) : []),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
     clock,
@@ -164,6 +189,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "http" }),
     health: () => ({ component: connection.isOnline(), database: isWritable(stores.db) }),
     bridgeWorks: () => bridge.works,
+    requests,
+    consents: stores.consents,
   });
   const housekeeping = new Housekeeping({
     invites,
@@ -174,7 +201,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, requests, metrics, http, bridge,
     async start() {
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");

@@ -49,7 +49,8 @@ describe("landing page GET /invite/{token}", () => {
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(res.body).toContain("You have been invited to chat on Example Chat");
     expect(res.body).toContain(`href="${uri}"`);
-    expect(res.body.indexOf("Open in your app")).toBeLessThan(res.body.indexOf("Create an account in the browser"));
+    expect(res.body.indexOf(`<a class="button" href="${uri}">Open in your app</a>`)).toBeGreaterThan(0);
+    expect(res.body.indexOf(`<a class="button" href="${uri}">`)).toBeLessThan(res.body.indexOf(`href="/invite/${token}/register"`));
     expect(res.body).toContain("opens invites directly");
     expect(res.body).toContain(`href="/invite/${token}/register"`);
     expect(res.body).toContain(`https://play.google.com/store/apps/details?id=eu.siacs.conversations&amp;referrer=${encodeURIComponent(uri)}`);
@@ -359,7 +360,7 @@ describe("HTTP API /api/v1", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/registrations"]);
+    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/requests", "/requests/{id}", "/requests/{id}/approve", "/requests/{id}/deny", "/registrations"]);
     expect(doc.servers[0].url).toBe(`${PUBLIC}/api/v1`);
   });
 });

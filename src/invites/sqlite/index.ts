@@ -1,4 +1,5 @@
 // Everything kept in the SQLite file, opened together on one connection.
+import { AccountRequestStore, ConsentStore } from "./account-request-store.js";
 import { ApiKeyStore } from "./api-key-store.js";
 import { ClaimStore } from "./claim-store.js";
 import { type Db, openDatabase } from "./database.js";
@@ -13,11 +14,13 @@ export interface Stores {
   readonly rosterQueue: RosterQueue;
   readonly apiKeys: ApiKeyStore;
   readonly stats: StatsStore;
+  readonly accountRequests: AccountRequestStore;
+  readonly consents: ConsentStore;
 }
 
 /** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
 export function openStores(path: string): Stores {
   const db = openDatabase(path);
   const rosterQueue = new RosterQueue(db);
-  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db), stats: new StatsStore(db) };
+  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db), stats: new StatsStore(db), accountRequests: new AccountRequestStore(db), consents: new ConsentStore(db) };
 }
