@@ -196,6 +196,8 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     const errors: { -readonly [K in keyof RegisterErrors]: RegisterErrors[K] } = {};
     if (!username) errors.username = t.text("form.username.missing");
     if (!password) errors.password = t.text("form.password.missing");
+    // Checked here too, so a form refused for another reason (consent) lists this at once.
+    else if ([...password].length < registration.minPasswordLength) errors.password = errorText(t, new AppError("password-too-short", String(registration.minPasswordLength)));
     else if (password !== confirm) errors.confirm = errorText(t, new AppError("password-mismatch"));
     if (asksConsent(invite) && !consent) errors.consent = t.text("register.consent.missing");
     const again = (status: number, errs: RegisterErrors) => page(reply, form(frame, invite, csrfSubject, action, { username, consent }, errs), status);
