@@ -4,7 +4,7 @@
 // translation can never inject markup and a value is always escaped.
 import { readFileSync } from "node:fs";
 import { IntlMessageFormat } from "intl-messageformat";
-import { type SafeHtml, html, trusted } from "../html.js";
+import { type SafeHtml, html } from "../html.js";
 import { LANGUAGES, type Language } from "./negotiate.js";
 
 export type Catalogue = typeof import("./locales/en.json");
@@ -98,6 +98,3 @@ export class Texts {
     };
   }
 }
-
-/** Markup already escaped by the caller, as a value for `rich`. */
-export const markup = trusted;
