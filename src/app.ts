@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
+import { AccountRequestService, type RequestNotifier } from "./invites/account-requests.js";
 import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import { ContactInvites } from "./invites/contacts.js";
@@ -21,11 +22,13 @@ import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { NS } from "./protocol/namespaces.js";
+import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { createNotifier } from "./xmpp/notifier.js";
+import { requestNotifier } from "./xmpp/request-notices.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
@@ -59,6 +62,7 @@ export interface App {
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
   readonly apiKeys: ApiKeyService;
+  readonly requests: AccountRequestService;
   readonly metrics: Metrics;
   readonly http: HttpServer;
   /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
@@ -69,6 +73,18 @@ export interface App {
   readonly limits: InviteLimits;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Account requests over the store, for the running app (which tells admins) and the CLI. */
+export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier): AccountRequestService {
+  return new AccountRequestService({
+    store: stores.accountRequests,
+    invites,
+    clock,
+    expirySeconds: config.registration_requests.expiry,
+    maxPending: config.registration_requests.max_pending,
+    notifier,
+  });
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
@@ -184,6 +200,14 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     void settlement.run("connected");
   });
 
+  const requests = accountRequests(config, stores, invites, clock, requestNotifier({
+    send: (stanza) => xmpp.send(stanza),
+    componentJid: config.component.domain,
+    admins: config.admins,
+    domain: config.domain,
+    log: log.child({ feature: "requests" }),
+  }));
+
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
     xmpp,
@@ -196,7 +220,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       contacts,
       tree,
       limits,
-    }),
+    }).concat(config.registration_requests.enabled ? accountRequestCommands({ requests, clock }) : []),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
     clock,
@@ -230,6 +254,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     health: () => ({ component: connection.isOnline(), database: isWritable(stores.db, clock.now()) }),
     bridgeWorks: () => bridge.works,
     tree,
+    requests,
+    consents: stores.consents,
   });
   const housekeeping = new Housekeeping({
     invites,
@@ -239,7 +265,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement, contacts, tree, limits,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, requests, metrics, http, bridge, settlement, contacts, tree, limits,
     async start() {
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");

@@ -64,6 +64,21 @@ Every api-key command takes:
 ${CONFIG}
   --json           Machine-readable output
 `,
+  request: `Usage: xmpp-invites request list [--all]
+       xmpp-invites request show ID
+       xmpp-invites request approve ID
+       xmpp-invites request deny ID
+
+Requests for an account sent from the web page (config registration_requests).
+list       Requests waiting for an answer (--all: every request kept)
+show       One request, by id
+approve    Approve: the requester's private link becomes the registration form for the name
+deny       Deny: the requester's link says so
+
+Every request command takes:
+${CONFIG}
+  --json           Machine-readable output
+`,
   redeem: `Usage: xmpp-invites redeem URI --password P --server xmpp://HOST:PORT
                           --anonymous-domain DOMAIN --component JID [--username U] [--json]
 
@@ -94,6 +109,8 @@ Commands:
   invite revoke ID     Revoke an invite (--user JID: all of a user's pending invites)
   invite tree [JID]    Who invited whom
   invite purge         Delete invites whose expiry has passed
+  request list         Account requests waiting for an answer (--all: every request)
+  request approve ID   Approve an account request (deny ID: deny it)
   api-key create NAME  Create a key for the HTTP API (shown only now)
   api-key list         The API keys
   api-key revoke ID    Revoke an API key

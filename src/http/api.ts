@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AppError } from "../errors.js";
+import { requestJson } from "../invites/account-requests.js";
 import type { ApiKey } from "../invites/api-keys.js";
 import { INVITE_TYPES } from "../invites/invite.js";
 import { inviteJson, treeJson } from "../invites/json.js";
@@ -112,6 +113,37 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.send(inviteJson(invites.revoke(stringField(request.params, "id")), now()));
     },
   });
+
+  // Requests for an account: list them and decide. The requester's side is the web form alone.
+  const requests = () => {
+    if (deps.requests === undefined) throw new AppError("request-not-found", "");
+    return deps.requests;
+  };
+  route(app, "/api/v1/requests", {
+    GET: (request, reply) => {
+      if (!authorize(request, reply, false)) return reply;
+      const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
+      const list = requests().list({ all: stringField(request.query, "all") === "true", limit });
+      return reply.send({ requests: list.map((item) => requestJson(item, now())) });
+    },
+  });
+  route(app, "/api/v1/requests/:id", {
+    GET: (request, reply) => {
+      if (!authorize(request, reply, false)) return reply;
+      return reply.send(requestJson(requests().get(stringField(request.params, "id")), now()));
+    },
+  });
+  for (const decision of ["approve", "deny"] as const) {
+    route(app, `/api/v1/requests/:id/${decision}`, {
+      POST: (request, reply) => {
+        const key = authorize(request, reply, true);
+        if (!key) return reply;
+        const id = stringField(request.params, "id");
+        const decided = decision === "approve" ? requests().approve(id, `api:${key.id}`) : requests().deny(id, `api:${key.id}`);
+        return reply.send(requestJson(decided, now()));
+      },
+    });
+  }
 
   // Unauthenticated: the invite token is the credential, as on the web form.
   const limiter = shared.registrationLimiter;

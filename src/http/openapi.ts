@@ -36,6 +36,22 @@ const error = {
   required: ["error"],
 } as const;
 
+const accountRequest = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    username: { type: "string" },
+    message: { type: ["string", "null"] },
+    status: { type: "string", enum: ["pending", "approved", "denied", "expired"] },
+    created: { type: "string", format: "date-time" },
+    expires: { type: "string", format: "date-time", description: "Until when it waits for an answer" },
+    decided: { type: ["string", "null"], format: "date-time" },
+    decided_by: { type: ["string", "null"], description: "The admin's JID, api:KEY_ID or cli" },
+    invite_id: { type: ["string", "null"], description: "The invite an approval created" },
+  },
+  required: ["id", "username", "status", "created", "expires"],
+} as const;
+
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
@@ -73,6 +89,7 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
           required: ["jid", "invited_by", "kind", "invite_id", "note", "at", "invited"],
         },
         Error: error,
+        AccountRequest: accountRequest,
       },
     },
     security: [{ bearer: [] }],
@@ -155,6 +172,52 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             "403": errorResponse("The key is read-only"),
             "404": errorResponse("No such invite"),
             "409": errorResponse("Already revoked"),
+          },
+        },
+      },
+      "/requests": {
+        get: {
+          summary: "Account requests waiting for an answer, oldest first (all, newest first, with ?all=true)",
+          parameters: [
+            { name: "all", in: "query", schema: { type: "boolean" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            "200": { description: "Requests", content: { "application/json": { schema: { type: "object", properties: { requests: { type: "array", items: { $ref: "#/components/schemas/AccountRequest" } } } } } } },
+            "401": errorResponse("No valid API key"),
+          },
+        },
+      },
+      "/requests/{id}": {
+        get: {
+          summary: "One account request",
+          parameters: [idParam],
+          responses: { "200": { description: "The request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } }, "401": errorResponse("No valid API key"), "404": errorResponse("No such request") },
+        },
+      },
+      "/requests/{id}/approve": {
+        post: {
+          summary: "Approve: creates a single-use invite for the requested username; the requester's status link becomes its registration form",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "The approved request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "404": errorResponse("No such request"),
+            "409": errorResponse("Already decided, or expired"),
+          },
+        },
+      },
+      "/requests/{id}/deny": {
+        post: {
+          summary: "Deny: the requester's status link says so",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "The denied request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "404": errorResponse("No such request"),
+            "409": errorResponse("Already decided, or expired"),
           },
         },
       },

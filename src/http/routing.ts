@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { AppError } from "../errors.js";
+import type { AccountRequestService } from "../invites/account-requests.js";
 import type { ApiKeyService } from "../invites/api-keys.js";
 import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
@@ -25,6 +26,10 @@ export interface HttpDeps {
   readonly tree: InvitationTree;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Requests for an account (config `registration_requests`); the API lists and decides them whatever the switch. */
+  readonly requests?: AccountRequestService | undefined;
+  /** Records when a new user accepted the terms or privacy policy, with the redemption. */
+  readonly consents?: { record(redemption: { jid: string; inviteId: string | null }, at: number): boolean } | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

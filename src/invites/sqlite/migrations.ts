@@ -142,6 +142,28 @@ const MIGRATIONS: readonly string[] = [
   WHERE r.action = 'created'
   ORDER BY r.id;
   `,
+  // 7: requests for an account, decided by an admin (no password is ever kept here: the approved
+  // invite's token is sealed to the requester's status link), and the time a new user accepted
+  // the site's terms or privacy policy, kept with the redemption.
+  `
+  CREATE TABLE account_requests (
+    id            TEXT PRIMARY KEY,
+    status_hash   BLOB NOT NULL UNIQUE,
+    sealing_key   BLOB NOT NULL,
+    username      TEXT NOT NULL,
+    message       TEXT,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+    decided_at    INTEGER,
+    decided_by    TEXT,
+    invite_id     TEXT,
+    sealed_token  BLOB
+  ) STRICT;
+  CREATE INDEX account_requests_pending ON account_requests (status, expires_at);
+  CREATE INDEX account_requests_username ON account_requests (username);
+  ALTER TABLE redemptions ADD COLUMN consent_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
