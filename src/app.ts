@@ -255,7 +255,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     bridgeWorks: () => bridge.works,
     tree,
     requests,
-    consents: stores.consents,
   });
   const housekeeping = new Housekeeping({
     invites,

@@ -29,7 +29,6 @@ export interface HttpDeps {
   /** Requests for an account (config `registration_requests`); the API lists and decides them whatever the switch. */
   readonly requests?: AccountRequestService | undefined;
   /** Records when a new user accepted the terms or privacy policy, with the redemption. */
-  readonly consents?: { record(redemption: { jid: string; inviteId: string | null }, at: number): boolean } | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

@@ -204,8 +204,8 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     if (Object.keys(errors).length > 0) return again(422, errors);
 
     try {
-      const result = await registration.register({ token, username, password, door: "web" });
-      if (asksConsent(invite)) deps.consents?.record({ jid: result.jid, inviteId: result.inviteId }, deps.clock.now());
+      // The consent time goes into the same transaction that records the use.
+      const result = await registration.register({ token, username, password, door: "web", ...(asksConsent(invite) ? { consentAt: deps.clock.now() } : {}) });
       return page(reply, successPage({ frame, jid: result.jid, action: result.action, inviter: invite.inviter, webchatUrl: config.webchat_url }));
     } catch (err) {
       if (!isAppError(err)) throw err;

@@ -31,6 +31,8 @@ export interface RegisterRequest {
   readonly door: Door;
   /** Who asked (a bare JID at the XMPP door), recorded with the redemption. */
   readonly requester?: string | undefined;
+  /** When the person accepted the site's terms or privacy policy (web form), recorded with the redemption. */
+  readonly consentAt?: number | undefined;
 }
 
 export interface Registered {
@@ -236,7 +238,7 @@ export class RegistrationService {
     }
 
     const jid = `${username}@${this.#invites.domain}`;
-    const redemption = { jid, door: request.door, requester: request.requester ?? null };
+    const redemption = { jid, door: request.door, requester: request.requester ?? null, consentAt: request.consentAt };
     const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
     const account = { username, password: request.password };
     const reset = claim?.invite.type === "reset";

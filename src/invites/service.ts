@@ -241,7 +241,7 @@ export class InviteService {
    * Counts the use once the account exists, and records the roster steps that follow in the same
    * transaction: a subscription with the inviter (XEP-0379), and the invite's groups.
    */
-  consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null }): void {
+  consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): void {
     const { invite } = claim;
     const created = invite.type !== "reset";
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
@@ -317,7 +317,7 @@ export class InviteService {
   }
 
   /** Records a registration that used no invite (open registration). */
-  recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null }): void {
+  recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): void {
     this.#claims.recordRedemption({ ...redemption, action: "created" }, this.#clock.now());
   }
 

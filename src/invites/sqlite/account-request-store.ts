@@ -111,19 +111,3 @@ export class AccountRequestStore implements AccountRequestStorePort {
     return this.#db.transaction(fn)();
   }
 }
-
-/** Consent to the site's terms or privacy policy, recorded on the redemption that made the account. */
-export class ConsentStore {
-  readonly #record: Statement;
-
-  constructor(db: Db) {
-    this.#record = db.prepare(
-      `UPDATE redemptions SET consent_at = ? WHERE id = (SELECT max(id) FROM redemptions WHERE jid = ? AND invite_id IS ?)`,
-    );
-  }
-
-  /** False when no such redemption was found. */
-  record(redemption: { jid: string; inviteId: string | null }, at: number): boolean {
-    return this.#record.run(at, redemption.jid, redemption.inviteId).changes === 1;
-  }
-}

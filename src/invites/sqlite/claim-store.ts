@@ -9,6 +9,8 @@ import type { FollowUp, RosterQueue } from "./roster-queue.js";
 
 export interface RedemptionRecord {
   readonly jid: string;
+  /** When the new user accepted the site's terms or privacy policy, if asked. */
+  readonly consentAt?: number | undefined;
   readonly door: Door;
   readonly requester: string | null;
   readonly action: "created" | "password-reset";
@@ -73,7 +75,7 @@ export class ClaimStore {
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
-    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks FROM claims ORDER BY claimed_at`);
     this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
     this.#redeemedSince = db.prepare(`SELECT 1 AS one FROM redemptions WHERE jid = ? AND at >= ? LIMIT 1`);
@@ -104,14 +106,14 @@ export class ClaimStore {
       // A claim already settled as missing still counts: the account exists now.
       const held = this.#deleteClaim.run(claimId).changes;
       this.#consumeSlot.run(held, inviteId);
-      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
+      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
       this.#queue.enqueue(redemption.jid, follow, now);
     }).immediate();
   }
 
   /** For a registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): void {
-    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
+    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
   }
 
   /** Gives a claimed use back, so the invite stays usable. */

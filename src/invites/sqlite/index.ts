@@ -1,5 +1,5 @@
 // Everything kept in the SQLite file, opened together on one connection.
-import { AccountRequestStore, ConsentStore } from "./account-request-store.js";
+import { AccountRequestStore } from "./account-request-store.js";
 import { ApiKeyStore } from "./api-key-store.js";
 import { ClaimStore } from "./claim-store.js";
 import { type Db, openDatabase } from "./database.js";
@@ -18,12 +18,11 @@ export interface Stores {
   /** Who invited whom, and contact invites accepted by existing accounts. */
   readonly invitations: InvitationStore;
   readonly accountRequests: AccountRequestStore;
-  readonly consents: ConsentStore;
 }
 
 /** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
 export function openStores(path: string): Stores {
   const db = openDatabase(path);
   const rosterQueue = new RosterQueue(db);
-  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db), stats: new StatsStore(db), invitations: new InvitationStore(db, rosterQueue), accountRequests: new AccountRequestStore(db), consents: new ConsentStore(db) };
+  return { db, invites: new InviteStore(db), claims: new ClaimStore(db, rosterQueue), rosterQueue, apiKeys: new ApiKeyStore(db), stats: new StatsStore(db), invitations: new InvitationStore(db, rosterQueue), accountRequests: new AccountRequestStore(db) };
 }
