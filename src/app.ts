@@ -8,7 +8,7 @@ import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
 import { ContactInvites } from "./invites/contacts.js";
 import { type InviteEvents, allOf } from "./invites/events.js";
-import { logAdapter, logRoster } from "./log.js";
+import { logAdapter, logEvents, logRoster } from "./log.js";
 import { Housekeeping } from "./invites/housekeeping.js";
 import { InviteLimits } from "./invites/limits.js";
 import { noticeEvents } from "./invites/notices.js";
@@ -120,7 +120,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const stores = openStores(config.database);
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
-  const metrics: Metrics = { ...measured, events: loggedEvents(measured.events, log.child({ feature: "registration" })) };
+  const metrics: Metrics = { ...measured, events: logEvents(measured.events, log.child({ feature: "registration" })) };
   const invites = inviteService(config, stores, clock, metrics.events);
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
 
@@ -283,23 +283,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       await connection.stop();
       stores.db.close();
       log.info("stopped");
-    },
-  };
-}
-
-function loggedEvents(events: InviteEvents, log: Logger): InviteEvents {
-  return {
-    created: (invite) => {
-      log.debug({ invite: invite.id, type: invite.type, uses: invite.maxUses }, "invite created");
-      events.created?.(invite);
-    },
-    registered: (door, action, invite, jid) => {
-      log.debug({ door, action, invite: invite?.id ?? null, jid }, "invite use recorded");
-      events.registered?.(door, action, invite, jid);
-    },
-    refused: (door, reason) => {
-      log.debug({ door, reason }, "registration refused");
-      events.refused?.(door, reason);
     },
   };
 }
