@@ -14,6 +14,7 @@ import { InviteService } from "./invites/service.js";
 import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
 import { type Metrics, createMetrics } from "./metrics.js";
+import { timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
@@ -78,11 +79,13 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
+  const timing = timingFromEnv(log.child({ feature: "timing" }));
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
     secret: config.component.secret,
     log: log.child({ feature: "xep0114" }),
+    timing,
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   const { xmpp } = connection;
@@ -118,6 +121,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.kick(),
     events: metrics.events,
+    ...(timing ? { timer: timing } : {}),
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   // Queued roster steps run as soon as the server is back (for writers that need no grant).
@@ -164,6 +168,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "http" }),
     health: () => ({ component: connection.isOnline(), database: isWritable(stores.db) }),
     bridgeWorks: () => bridge.works,
+    timing,
   });
   const housekeeping = new Housekeeping({
     invites,

@@ -9,6 +9,7 @@ import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
 import type { InviteService } from "../invites/service.js";
 import type { Metrics } from "../metrics.js";
+import type { Timing } from "../timing.js";
 import type { RateLimiter } from "./guards.js";
 
 export interface HttpDeps {
@@ -22,6 +23,8 @@ export interface HttpDeps {
   readonly bridgeWorks: () => boolean;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Opt-in: how long each request took from arrival to the response being sent, per route. */
+  readonly timing?: Timing | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

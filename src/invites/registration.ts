@@ -56,6 +56,12 @@ export interface ServerClaim {
 
 const MAX_PASSWORD_BYTES = 1024;
 
+/** Opt-in timing of a registration's parts (the store's claim and consume, the adapter call). */
+export interface PhaseTimer {
+  now(): number;
+  report(what: string, parts: Record<string, number>): void;
+}
+
 export class RegistrationService {
   readonly #invites: InviteService;
   readonly #adapter: ServerAdapter;
@@ -64,6 +70,7 @@ export class RegistrationService {
   readonly #onConsumed: () => void;
   readonly #minPasswordLength: number;
   readonly #events: InviteEvents;
+  readonly #timer: PhaseTimer | undefined;
 
   constructor(options: {
     invites: InviteService;
@@ -75,6 +82,7 @@ export class RegistrationService {
     /** Called once a use is recorded, so the roster steps it queued run promptly. */
     onConsumed?: () => void;
     events?: InviteEvents;
+    timer?: PhaseTimer;
   }) {
     this.#invites = options.invites;
     this.#adapter = options.adapter;
@@ -83,6 +91,7 @@ export class RegistrationService {
     this.#minPasswordLength = options.minPasswordLength;
     this.#onConsumed = options.onConsumed ?? (() => undefined);
     this.#events = options.events ?? {};
+    this.#timer = options.timer;
   }
 
   get minPasswordLength(): number {
@@ -152,6 +161,7 @@ export class RegistrationService {
       return { claimId: undefined, action: "created" };
     }
     let claim: Claim;
+    const t0 = this.#timer?.now() ?? 0;
     try {
       claim = this.#invites.claim(request.token, username, "bridge");
     } catch (err) {
@@ -163,6 +173,7 @@ export class RegistrationService {
       this.#invites.release(claim);
       throw new AppError(reset ? "account-not-found" : "username-taken");
     }
+    if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
     this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
     return { claimId: claim.id, action: reset ? "password-reset" : "created" };
   }
@@ -182,7 +193,9 @@ export class RegistrationService {
       log.info("the server did not create the account; use released");
       return;
     }
+    const t0 = this.#timer?.now() ?? 0;
     this.#invites.consume(claim, { jid, door: "bridge", requester: null });
+    if (this.#timer) this.#timer.report("consume:bridge", { storeMs: this.#timer.now() - t0 });
     const action = claim.invite.type === "reset" ? "password-reset" : "created";
     log.info(action === "password-reset" ? "password reset" : "account registered");
     this.#events.registered?.("bridge", action, claim.invite);
@@ -196,6 +209,8 @@ export class RegistrationService {
     const { username } = name;
     checkPassword(request.password, username, this.#minPasswordLength);
 
+    const timer = this.#timer;
+    const marks = timer ? [timer.now()] : [];
     let claim: Claim | undefined;
     if (request.token !== undefined) {
       try {
@@ -214,6 +229,7 @@ export class RegistrationService {
     const account = { username, password: request.password };
     const reset = claim?.invite.type === "reset";
 
+    if (timer) marks.push(timer.now());
     let outcome;
     try {
       // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
@@ -240,6 +256,7 @@ export class RegistrationService {
       throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
     }
 
+    if (timer) marks.push(timer.now());
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
     try {
       if (claim) this.#invites.consume(claim, redemption);
@@ -256,6 +273,10 @@ export class RegistrationService {
         log.error({ incident, err, rolledBack: rollback.ok }, "the invite use could not be recorded; account rolled back");
         throw new AppError("internal", incident, err);
       }
+    }
+    if (timer) {
+      const [start = 0, claimed = 0, created = 0] = marks;
+      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: timer.now() - created });
     }
     log.info(reset ? "password reset" : "account registered");
     this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
