@@ -203,6 +203,7 @@ export class RegistrationService {
   }
 
   async #register(request: RegisterRequest): Promise<Registered> {
+    const began = this.#timer?.now() ?? 0;
     if (!this.isAvailable) throw new AppError("registration-disabled");
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
@@ -274,13 +275,14 @@ export class RegistrationService {
         throw new AppError("internal", incident, err);
       }
     }
-    if (timer) {
-      const [start = 0, claimed = 0, created = 0] = marks;
-      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: timer.now() - created });
-    }
+    const consumed = timer?.now() ?? 0;
     log.info(reset ? "password reset" : "account registered");
     this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
     this.#onConsumed();
+    if (timer) {
+      const [start = 0, claimed = 0, created = 0] = marks;
+      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: consumed - created, totalMs: timer.now() - began });
+    }
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 }

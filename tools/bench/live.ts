@@ -1,7 +1,8 @@
 // The component as its own process against a real server (B1, B2, B4), Prosody's own invite tokens,
 // and B2's round trips against a bare @xmpp/component.
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { connectClient } from "../../src/client/redeem.js";
@@ -35,6 +36,14 @@ export interface ComponentOptions {
   readonly timing?: boolean;
   /** Invites created in the database before the component starts. */
   readonly prefill?: number;
+  /** NODE_OPTIONS for the component (default: the shipped systemd unit's). */
+  readonly nodeOptions?: string;
+}
+
+/** The NODE_OPTIONS the shipped systemd unit runs the service with, so the bench measures the same. */
+export function unitNodeOptions(): string {
+  const unit = readFileSync(fileURLToPath(new URL("../../systemd/xmpp-invites.service", import.meta.url)), "utf8");
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? "";
 }
 
 /** What the component needs to know of the server it runs against (Prosody or ejabberd). */
@@ -63,7 +72,7 @@ export async function startComponentProcess(server: ServerEndpoints, httpPort: n
     log_level: options.timing ? "debug" : "warn",
     ...options.extra,
   }));
-  const env = { ...process.env, XMPP_INVITES_TIMING: options.timing ? "1" : "0" };
+  const env = { ...process.env, XMPP_INVITES_TIMING: options.timing ? "1" : "0", NODE_OPTIONS: options.nodeOptions ?? unitNodeOptions() };
   const child: ChildProcess = spawn(process.execPath, [cliPath, "start", "--config", configPath, "--log-format", "json"], { stdio: ["ignore", "pipe", "pipe"], env });
   // Always drained, so a full pipe never blocks the component's logging.
   let timings: TimingLine[] = [];

@@ -12,7 +12,7 @@ import { freePort } from "../demo/ports.js";
 import { ensureProsodyInstalled, startProsody } from "../demo/prosody.js";
 import { type B1Plan, type B1Run, type B1Target, type PathName, registerer, runB1 } from "./b1.js";
 import { benchStore } from "./b3-store.js";
-import { iqRoundTrips, nativeTokens, startBareComponent, startComponentProcess } from "./live.js";
+import { iqRoundTrips, nativeTokens, startBareComponent, startComponentProcess, unitNodeOptions } from "./live.js";
 import { type Results, renderReport } from "./report.js";
 import { ms, rssMb, timedPool } from "./stats.js";
 
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
   const b1: Results["b1"] = [];
   const b2 = { inFlight: 16, ours: [] as number[], bare: [] as number[], sequential: { ours: [] as number[], bare: [] as number[] } };
-  const b4 = { idleRssMb: [] as number[], loadedIdleRssMb: Number.NaN, afterRegistrationsRssMb: Number.NaN, registrations: 0, invites: plan.memoryInvites, registrationsPerSecond: Number.NaN };
+  const b4 = { nodeOptions: unitNodeOptions(), idleRssMb: [] as number[], plainIdleRssMb: [] as number[], loadedIdleRssMb: Number.NaN, afterRegistrationsRssMb: Number.NaN, registrations: 0, invites: plan.memoryInvites, registrationsPerSecond: Number.NaN };
 
   // Prosody as the README sets it up (the bridge on the main host), plus a second host with
   // Prosody's own invites for the native path: both in one server process, hashing alike.
@@ -135,6 +135,14 @@ async function main(): Promise<void> {
       say(`B2 run ${run + 1}: ours ${o.sequential.toFixed(0)}/${o.parallel.toFixed(0)} IQ/s, bare ${b.sequential.toFixed(0)}/${b.parallel.toFixed(0)} IQ/s (1/${b2.inFlight} in flight); B4 idle ${b4.idleRssMb.at(-1)?.toFixed(1)} MB`);
     }
 
+    // B4 idle without the unit's NODE_OPTIONS: what `node dist/cli/main.js start` alone takes.
+    for (let run = 0; run < plan.runs; run++) {
+      const plain = await startComponentProcess(prosody, await freePort(), cli, { nodeOptions: "" });
+      await sleep(2000);
+      b4.plainIdleRssMb.push(rssMb(plain.pid));
+      await plain.stop();
+    }
+
     // B4 loaded: a store of `memoryInvites`, then registrations through every door, 16 at once.
     say(`B4: filling the store with ${plan.memoryInvites} invites`);
     const loaded = await startComponentProcess(prosody, await freePort(), cli, { extra: componentConfig, prefill: plan.memoryInvites });
@@ -151,7 +159,7 @@ async function main(): Promise<void> {
       b4.registrationsPerSecond = tokens.length / (pool.wallMs / 1000);
       await sleep(2000);
       b4.afterRegistrationsRssMb = rssMb(loaded.pid);
-      say(`B4: idle ${b4.idleRssMb.map((v) => v.toFixed(1)).join("/")} MB; ${plan.memoryInvites} invites ${b4.loadedIdleRssMb.toFixed(1)} MB, after ${tokens.length} registrations ${b4.afterRegistrationsRssMb.toFixed(1)} MB`);
+      say(`B4: idle ${b4.idleRssMb.map((v) => v.toFixed(1)).join("/")} MB (without NODE_OPTIONS ${b4.plainIdleRssMb.map((v) => v.toFixed(1)).join("/")}); ${plan.memoryInvites} invites ${b4.loadedIdleRssMb.toFixed(1)} MB, after ${tokens.length} registrations ${b4.afterRegistrationsRssMb.toFixed(1)} MB`);
     } finally {
       await loaded.stop();
     }

@@ -12,7 +12,7 @@ export interface Results {
   b1: { server: string; adapter: string; runs: B1Run[] }[];
   b2: { inFlight: number; ours: number[]; bare: number[]; sequential: { ours: number[]; bare: number[] } };
   b3: StoreResult[];
-  b4: { idleRssMb: number[]; loadedIdleRssMb: number; afterRegistrationsRssMb: number; registrations: number; invites: number; registrationsPerSecond: number };
+  b4: { nodeOptions: string; idleRssMb: number[]; plainIdleRssMb: number[]; loadedIdleRssMb: number; afterRegistrationsRssMb: number; registrations: number; invites: number; registrationsPerSecond: number };
 }
 
 const f = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
@@ -144,7 +144,8 @@ function renderBreakdown(runs: readonly B1Run[], paths: readonly PathName[], out
   add("xmpp", "routing through the server (2 IQs, client ↔ server ↔ component)", "server + client", minus(sum(step("xmpp", "preauth"), step("xmpp", "register")), part("iq:preauth", "handledMs"), part("iq:query", "handledMs")));
   add("xmpp", "adapter round trip (the server creates the account)", "adapter + server", x.adapter);
   add("xmpp", "store writes (claim, consume)", "component", x.store);
-  add("xmpp", "component, the rest (preauth check, parsing, replies)", "component", minus(sum(part("iq:preauth", "handledMs"), part("iq:query", "handledMs")), x.adapter, x.store));
+  add("xmpp", "registration core, the rest (checks, log line, metrics, roster queue)", "component", minus(part("register:xmpp", "totalMs"), x.adapter, x.store));
+  add("xmpp", "component, the rest (preauth check, stanza parsing, replies)", "component", minus(sum(part("iq:preauth", "handledMs"), part("iq:query", "handledMs")), part("register:xmpp", "totalMs")));
 
   const w = core("web");
   const get = part("http:GET /invite/:token/register", "handledMs");
@@ -153,7 +154,8 @@ function renderBreakdown(runs: readonly B1Run[], paths: readonly PathName[], out
   add("web", "HTTP on loopback and the client (both requests)", "client", minus(sum(step("web", "get"), step("web", "post")), get, post));
   add("web", "adapter round trip (the server creates the account)", "adapter + server", w.adapter);
   add("web", "store writes (claim, consume)", "component", w.store);
-  add("web", "component, the rest of the POST (form, CSRF, result page)", "component", minus(post, w.adapter, w.store));
+  add("web", "registration core, the rest (checks, log line, metrics, roster queue)", "component", minus(part("register:web", "totalMs"), w.adapter, w.store));
+  add("web", "component, the rest of the POST (form, CSRF, result page)", "component", minus(post, part("register:web", "totalMs")));
 
   out("Breakdown of the one-at-a-time medians (ms; median over runs):");
   out();
@@ -193,9 +195,12 @@ function renderOthers(r: Results, out: Out): void {
   out();
   out("## B4 memory (RSS of the component process, `/proc/PID/status` VmRSS)");
   out();
+  out(`The component runs as the shipped systemd unit runs it, with \`NODE_OPTIONS=${r.b4.nodeOptions}\`, except in the row that says otherwise.`);
+  out();
   out("| when | RSS |");
   out("|---|---|");
   out(`| idle, 2 s after start, empty store (one per B2 run) | ${show(spread(r.b4.idleRssMb), 1)} MB |`);
+  out(`| the same without NODE_OPTIONS (plain \`node dist/cli/main.js start\`) | ${show(spread(r.b4.plainIdleRssMb), 1)} MB |`);
   out(`| idle, 2 s after start, ${r.b4.invites.toLocaleString("en")} invites in the store | ${f(r.b4.loadedIdleRssMb, 1)} MB |`);
   out(`| then after ${r.b4.registrations.toLocaleString("en")} registrations (app path, XMPP door, web door in turn, 16 at once; ${f(r.b4.registrationsPerSecond)}/s), 2 s later | ${f(r.b4.afterRegistrationsRssMb, 1)} MB |`);
   out();
