@@ -49,7 +49,8 @@ export interface LatencyStats {
 }
 
 export interface PathResult extends LatencyStats {
-  /** Median of each client-side step (stream open or login, each IQ, each HTTP request), in ms. */
+  /** Median of each client-side step (stream open or login, each IQ, each HTTP request), in ms; in the
+   *  "right after" rows also `component`, the component's own handling of the two IQs. */
   readonly steps: Record<string, number>;
 }
 
@@ -62,7 +63,7 @@ export interface B1Run {
   readonly one: Partial<Record<PathName, PathResult>>;
   readonly concurrent: Partial<Record<PathName, ConcurrentResult>>;
   /** Label → latency of the registration timed right after it (first run only). */
-  readonly after: Record<string, LatencyStats>;
+  readonly after: Record<string, PathResult>;
   /** The component's own timing lines during the one-at-a-time rounds: name → part → median ms. */
   readonly component: Record<string, Record<string, number>>;
 }
@@ -72,6 +73,9 @@ let serial = 0;
 const uniqueName = (prefix: string) => `${prefix}${Date.now().toString(36)}x${serial++}`;
 
 type Steps = Record<string, number>;
+
+/** Lets the component's last timing lines arrive through its stdout before they are taken. */
+const settle = () => new Promise((done) => setTimeout(done, 200));
 
 /** The server's own registration, or the app path through the bridge: the same two IQs. */
 async function registerOnStream(target: B1Target, domain: string, token: string | undefined, username: string): Promise<Steps> {
@@ -174,6 +178,7 @@ export async function runB1(target: B1Target, component: ComponentProcess, plan:
   // One at a time.
   const supply = new Map<PathName, (string | undefined)[]>();
   for (const path of paths) supply.set(path, await tokens(path, plan.rounds));
+  await settle();
   const samples = new Map<PathName, { total: number[]; steps: Map<string, number[]> }>(paths.map((path) => [path, { total: [], steps: new Map() }]));
   component.takeTimings();
   for (let round = 0; round < plan.rounds; round++) {
@@ -191,6 +196,7 @@ export async function runB1(target: B1Target, component: ComponentProcess, plan:
       }
     }
   }
+  await settle();
   const component1 = componentMedians(component.takeTimings());
   const one: Partial<Record<PathName, PathResult>> = {};
   for (const [path, { total, steps }] of samples) {
@@ -224,20 +230,34 @@ export async function runB1(target: B1Target, component: ComponentProcess, plan:
 }
 
 /** "Right after X": X untimed, then one registration timed at once. */
-async function afterRows(target: B1Target, component: ComponentProcess, plan: B1Plan, say: (line: string) => void): Promise<Record<string, LatencyStats>> {
+async function afterRows(target: B1Target, component: ComponentProcess, plan: B1Plan, say: (line: string) => void): Promise<Record<string, PathResult>> {
   const made = registerer(target, component);
   const { register } = made;
   // The server's own tokens are made ahead (its admin shell takes a while), the component's as needed.
   const nativePool = await made.tokens("native", plan.afterRounds * 2);
   const tokens = async (path: PathName, count: number, inviter?: string) =>
     path === "native" ? nativePool.splice(0, count) : made.tokens(path, count, inviter);
-  const rows = new Map<string, number[]>();
+  const rows = new Map<string, { total: number[]; steps: Map<string, number[]> }>();
+  const push = (into: Map<string, number[]>, key: string, value: number | undefined) => {
+    if (value === undefined || !Number.isFinite(value)) return;
+    const list = into.get(key) ?? [];
+    list.push(value);
+    into.set(key, list);
+  };
   const timed = async (label: string, path: PathName, token: string | undefined) => {
     const t0 = ms();
-    await register(path, token);
-    const list = rows.get(label) ?? [];
-    list.push(ms() - t0);
-    rows.set(label, list);
+    const steps = await register(path, token);
+    const total = ms() - t0;
+    const row = rows.get(label) ?? { total: [], steps: new Map<string, number[]>() };
+    rows.set(label, row);
+    row.total.push(total);
+    for (const [step, value] of Object.entries(steps)) push(row.steps, step, value);
+    // The component's own share of the timed registration: its last request lines (stdout is in order).
+    await new Promise((done) => setTimeout(done, 50));
+    const lines = component.takeTimings();
+    const last = (name: string) => lines.filter((line) => line.timing === name).at(-1)?.["handledMs"];
+    const handled = path === "xmpp" ? [last("iq:preauth"), last("iq:query")] : path === "app" ? [last("iq:check"), last("iq:claim")] : [];
+    if (handled.length > 0 && handled.every((v) => typeof v === "number")) push(row.steps, "component", (handled as number[]).reduce((a, b) => a + b, 0));
   };
   const adminStream = await openRawStream(target.c2sPort, target.domain, { plain: target.admin });
   const idle = () => new Promise((done) => setTimeout(done, plan.idleMs));
@@ -278,6 +298,7 @@ async function afterRows(target: B1Target, component: ComponentProcess, plan: B1
   } finally {
     adminStream.close();
   }
-  say(`  after rows: ${[...rows].map(([label, values]) => `${label} ${percentile(values, 50).toFixed(1)}`).join("; ")}`);
-  return Object.fromEntries([...rows].map(([label, values]) => [label, stats(values)]));
+  say(`  after rows: ${[...rows].map(([label, { total }]) => `${label} ${percentile(total, 50).toFixed(1)}`).join("; ")}`);
+  return Object.fromEntries([...rows].map(([label, { total, steps }]) =>
+    [label, { ...stats(total), steps: Object.fromEntries([...steps].map(([step, values]) => [step, percentile(values, 50)])) }]));
 }

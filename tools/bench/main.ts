@@ -12,6 +12,7 @@ import { freePort } from "../demo/ports.js";
 import { ensureProsodyInstalled, startProsody } from "../demo/prosody.js";
 import { type B1Plan, type B1Run, type B1Target, type PathName, registerer, runB1 } from "./b1.js";
 import { benchStore } from "./b3-store.js";
+import { importCosts } from "./import-cost.js";
 import { iqRoundTrips, nativeTokens, startBareComponent, startComponentProcess, unitNodeOptions } from "./live.js";
 import { type Results, renderReport } from "./report.js";
 import { ms, rssMb, timedPool } from "./stats.js";
@@ -201,6 +202,9 @@ async function main(): Promise<void> {
     await ejabberd.stop();
   }
 
+  const importCost = importCosts(root, unitNodeOptions());
+  say(`B4 import cost: ${importCost.map((c) => `${c.module} +${c.addedMb.toFixed(1)}`).join(", ")}`);
+
   const b3 = Array.from({ length: plan.quick ? 1 : 3 }, () => benchStore(plan.storeInvites, plan.storeSamples));
   say(`B3 ${plan.storeInvites} invites: ${b3.map((r) => `${(r.first100kMs / 1000).toFixed(2)} s per 100k, p99 ${r.claimConsumeP99Us.toFixed(0)} µs`).join("; ")}`);
 
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
     b1,
     b2,
     b3,
-    b4,
+    b4: { ...b4, importCost },
   };
   mkdirSync(join(root, "bench"), { recursive: true });
   writeFileSync(join(root, "bench", plan.quick ? "results-quick.json" : "results.json"), `${JSON.stringify(results, null, 2)}\n`);
