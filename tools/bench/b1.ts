@@ -258,6 +258,8 @@ async function afterRows(target: B1Target, component: ComponentProcess, plan: B1
     const last = (name: string) => lines.filter((line) => line.timing === name).at(-1)?.["handledMs"];
     const handled = path === "xmpp" ? [last("iq:preauth"), last("iq:query")] : path === "app" ? [last("iq:check"), last("iq:claim")] : [];
     if (handled.length > 0 && handled.every((v) => typeof v === "number")) push(row.steps, "component", (handled as number[]).reduce((a, b) => a + b, 0));
+    const adapter = lines.filter((line) => line.timing === "register:xmpp").at(-1)?.["adapterMs"];
+    if (path === "xmpp" && typeof adapter === "number") push(row.steps, "adapter", adapter);
   };
   const adminStream = await openRawStream(target.c2sPort, target.domain, { plain: target.admin });
   const idle = () => new Promise((done) => setTimeout(done, plan.idleMs));

@@ -69,8 +69,8 @@ export function renderReport(r: Results): string {
   out(`  holding the next stanza would add ~40 ms there. Idle rows wait ${p.idleMs} ms first.`);
   out("- **Breakdown**: client-side steps from timestamps in the raw client; the component's parts from its timing lines");
   out("  (`src/timing.ts`: arrival of a request to the write of its reply, the store's claim and consume, the adapter call,");
-  out("  HTTP request to response). Every part is a median of its own, so the parts need not add up exactly to the median");
-  out("  of the total.");
+  out("  HTTP request to response). Every part is a median of its own; medians do not add up, and with skewed samples the");
+  out("  parts' medians add up to less than the median of the whole: the \"not attributed\" row shows by how much.");
   out();
   for (const config of r.b1) renderB1(config, p, out);
   renderOthers(r, out);
@@ -108,7 +108,7 @@ function renderB1(config: Results["b1"][number], p: Results["plan"], out: Out): 
     out("| registration timed | n | median ms | p90 ms | p99 ms | median of its steps, ms |");
     out("|---|---|---|---|---|---|");
     for (const [label, s] of Object.entries(after)) {
-      const steps = Object.entries(s.steps ?? {}).map(([step, value]) => `${step === "component" ? "of which the component" : step} ${f(value, 1)}`).join(", ");
+      const steps = Object.entries(s.steps ?? {}).map(([step, value]) => `${step === "component" ? "of which the component" : step === "adapter" ? "of which its adapter call" : step} ${f(value, 1)}`).join(", ");
       out(`| ${label} | ${s.n} | ${f(s.medianMs, 1)} | ${f(s.p90Ms, 1)} | ${f(s.p99Ms, 1)} | ${steps} |`);
     }
     out();
@@ -167,7 +167,9 @@ function renderBreakdown(runs: readonly B1Run[], paths: readonly PathName[], out
   out("| path | part | owner | ms |");
   out("|---|---|---|---|");
   for (const path of paths) {
+    const own = rows.filter(([p, what]) => p === path && !what.startsWith(" ") && !what.startsWith("("));
     for (const [p, what, owner, pick] of rows) if (p === path) out(`| ${PATH_LABEL[path]} | ${what} | ${owner} | ${show(over(runs, pick), 2)} |`);
+    out(`| ${PATH_LABEL[path]} | not attributed: the median of the whole minus the parts' medians | | ${show(over(runs, (run) => (run.one[path]?.medianMs ?? Number.NaN) - own.reduce((total, [, , , pick]) => total + (pick(run) ?? Number.NaN), 0)), 2)} |`);
     out(`| ${PATH_LABEL[path]} | **median of the whole registration** | | **${show(over(runs, (run) => run.one[path]?.medianMs), 2)}** |`);
     if (path !== "native") out(`| ${PATH_LABEL[path]} | distance to the floor (median − the server's own account creation) | | ${show(over(runs, minus((run) => run.one[path]?.medianMs, floor)), 2)} |`);
   }
@@ -179,7 +181,8 @@ function renderOthers(r: Results, out: Out): void {
   out(`## B2 component overhead (${r.plan.roundTrips} register \`get\` round trips per run, one anonymous client)`);
   out();
   out("A bare `@xmpp/component` in its own process answers the same form; the two run in alternating order on the same");
-  out("Prosody (B1's), each in a fresh process.");
+  out(`Prosody (B1's), each in a fresh process; xmpp-invites with the unit's \`NODE_OPTIONS=${r.b4.nodeOptions}\`, the bare component with`);
+  out("Node's defaults.");
   out();
   out("| in flight | xmpp-invites (IQ/s) | bare @xmpp/component (IQ/s) | ours/bare |");
   out("|---|---|---|---|");
@@ -267,6 +270,7 @@ function findings(r: Results, out: Out): void {
     Object.entries(runs[0]?.after ?? {}).filter(([label]) => label.startsWith(prefix) && !label.includes("idle")).map(([, s]) => s.medianMs);
   const afterRow = (runs: readonly B1Run[], label: string) => runs[0]?.after[label];
   const idle = `${r.plan.idleMs} ms idle`;
+  const handledBoth = (run: B1Run) => (run.component["iq:preauth"]?.["handledMs"] ?? Number.NaN) + (run.component["iq:query"]?.["handledMs"] ?? Number.NaN);
   out("## What the figures say");
   out();
   if (prosody.length > 0) {
@@ -276,19 +280,18 @@ function findings(r: Results, out: Out): void {
     out(`- **Prosody, one at a time.** The lowest ratio to Prosody's own invite registration over the runs: web door ${f(lowest("web"), 2)}, XMPP`);
     out(`  door ${f(lowest("xmpp"), 2)}, app path ${f(lowest("app"), 2)}. The native register IQ takes ${f(nativeRegister, 1)} ms; inside the app path, Prosody's own work on the register IQ`);
     out(`  (the IQ minus the component's claim) takes ${f(appServer, 1)} ms, and the XEP-0133 round trip that creates an account for the`);
-    out(`  doors ${f(m(prosody, part("register:xmpp", "adapterMs")), 1)} ms. So Prosody's native path carries more than account creation: the difference sits in`);
-    out("  its invite modules on the native host and was not broken down further. Measured against that floor, the XMPP door is");
-    out(`  ${f(m(prosody, (run) => (run.one.xmpp?.medianMs ?? Number.NaN) - (run.one.native?.steps["register"] ?? Number.NaN)), 1)} ms above it, of which the anonymous login ${f(m(prosody, step("xmpp", "login")), 1)} ms and the routing of its two IQs ${f(m(prosody, (run) => (run.one.xmpp?.steps["preauth"] ?? Number.NaN) + (run.one.xmpp?.steps["register"] ?? Number.NaN) - (run.component["iq:preauth"]?.["handledMs"] ?? Number.NaN) - (run.component["iq:query"]?.["handledMs"] ?? Number.NaN)), 1)} ms; the component's own`);
-    out(`  work apart from the adapter call (store, checks, replies) is ${f(m(prosody, (run) => (run.component["iq:preauth"]?.["handledMs"] ?? Number.NaN) + (run.component["iq:query"]?.["handledMs"] ?? Number.NaN) - (run.component["register:xmpp"]?.["adapterMs"] ?? Number.NaN)), 2)} ms.`);
+    out(`  doors ${f(m(prosody, part("register:xmpp", "adapterMs")), 1)} ms. So Prosody's native path carries more than account creation; the only`);
+    out("  difference between the two hosts is Prosody's invite modules on the native one, and it was not broken down further.");
+    out(`  The XMPP door's median (${f(m(prosody, median("xmpp")), 1)} ms) is the anonymous login ${f(m(prosody, step("xmpp", "login")), 1)} ms, the routing of its two IQs`);
+    out(`  ${f(m(prosody, (run) => (run.one.xmpp?.steps["preauth"] ?? Number.NaN) + (run.one.xmpp?.steps["register"] ?? Number.NaN) - handledBoth(run)), 1)} ms, the adapter round trip in which Prosody creates the account ${f(m(prosody, part("register:xmpp", "adapterMs")), 1)} ms, and the component's own`);
+    out(`  work (store, checks, replies) ${f(m(prosody, (run) => handledBoth(run) - (run.component["register:xmpp"]?.["adapterMs"] ?? Number.NaN)), 2)} ms, plus what the medians leave unattributed (table).`);
     out(`- **Prosody, 16 at once.** Prosody's own invite registration reaches ${f(m(prosody, (run) => run.concurrent.native?.perSecond))}/s, the doors ${f(m(prosody, (run) => run.concurrent.xmpp?.perSecond))}/s (XMPP) and`);
     out(`  ${f(m(prosody, (run) => run.concurrent.web?.perSecond))}/s (web), the app path ${f(m(prosody, (run) => run.concurrent.app?.perSecond))}/s. Every path makes Prosody hash the password (PBKDF2)`);
     out(`  in Prosody's one thread; the lowest ratio over the runs is ${f(Math.min(concurrentRatios(prosody, "web").min, concurrentRatios(prosody, "xmpp").min), 2)} for the doors.`);
     const rows = afterMedians(prosody, "xmpp door after");
     out(`- **No stall on Prosody.** Right after a web registration, an ad-hoc command, a roster write, an app-path or native`);
     out(`  registration, the XMPP door's median stays between ${f(Math.min(...rows), 1)} and ${f(Math.max(...rows), 1)} ms (one at a time: ${f(m(prosody, median("xmpp")), 1)} ms); a TCP delayed`);
-    out(`  ACK would add about 40 ms to the median. After ${idle} every path is slower — XMPP door ${f(afterRow(prosody, `xmpp door after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms, app path`);
-    out(`  ${f(afterRow(prosody, `app path after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms, and Prosody's own path ${f(afterRow(prosody, `native after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms — with the component's own handling at`);
-    out(`  ${f(afterRow(prosody, `xmpp door after ${idle}`)?.steps?.["component"] ?? Number.NaN, 1)} ms (last column), so the extra time is spent outside it.`);
+    out("  ACK would add about 40 ms to the median.");
   }
   if (ejX.length > 0 && ejApi.length > 0) {
     out(`- **ejabberd, one at a time: targets missed.** ejabberd's own registration takes ${f(m(ejX, median("native")), 1)} ms in all, its register IQ`);
@@ -303,12 +306,18 @@ function findings(r: Results, out: Out): void {
     out("  port, 128 on Prosody's): of 16 connections opened at once, those beyond the queue are dropped and the client's SYN is");
     out("  retransmitted after 1 s. That is why the native path and the XMPP door show medians or p99 near 1 s and a low rate; the");
     out("  web door opens no client connection to ejabberd. The harness keeps ejabberd's default.");
-    out(`- **ejabberd after idle.** After ${idle} the XMPP door's median is ${f(afterRow(ejX, `xmpp door after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms (XEP-0133) and ${f(afterRow(ejApi, `xmpp door after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms`);
-    out(`  (ejabberd-api), ejabberd's own registration ${f(afterRow(ejX, `native after ${idle}`)?.medianMs ?? Number.NaN, 1)} / ${f(afterRow(ejApi, `native after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms (one at a time: ${f(m(ejX, median("native")), 1)} ms). The component's own handling of`);
-    out(`  the two IQs stays at ${f(afterRow(ejX, `xmpp door after ${idle}`)?.steps?.["component"] ?? Number.NaN, 1)} / ${f(afterRow(ejApi, `xmpp door after ${idle}`)?.steps?.["component"] ?? Number.NaN, 1)} ms; the rest is in the login and the server's routing (steps column). The`);
-    out("  delays vary from one registration to the next rather than clustering at a timer's value; on this shared machine they");
-    out("  were not separated further from the load of other processes.");
   }
+  const idleText = (name: string, runs: readonly B1Run[]) => {
+    const row = afterRow(runs, `xmpp door after ${idle}`);
+    return `${name}: XMPP door ${f(row?.medianMs ?? Number.NaN, 1)} ms (one at a time ${f(m(runs, median("xmpp")), 1)}), of which the component's handling of its two IQs ` +
+      `${f(row?.steps?.["component"] ?? Number.NaN, 1)} ms (one at a time ${f(m(runs, handledBoth), 1)}); the server's own registration ${f(afterRow(runs, `native after ${idle}`)?.medianMs ?? Number.NaN, 1)} ms (one at a time ${f(m(runs, median("native")), 1)})`;
+  };
+  const idleRows = [["Prosody", prosody], ["ejabberd with XEP-0133", ejX], ["ejabberd with ejabberd-api", ejApi]] as const;
+  out(`- **After ${idle}** (the component's handling includes the adapter's round trip to the server):`);
+  for (const [name, runs] of idleRows) if (runs.length > 0 && runs[0]?.after[`xmpp door after ${idle}`]) out(`  ${idleText(name, runs)}.`);
+  out("  Every path is slower after idle, the server's own included, by a few milliseconds rather than the ~40 ms of a delayed");
+  out("  ACK; the p90 and p99 columns show how much it varies. On this shared machine the rise was not separated further");
+  out("  from the load of other processes.");
   const b4 = r.b4;
   const idleMb = spread(b4.idleRssMb).median;
   const cost = (name: string) => b4.importCost?.find((c) => c.module === name)?.addedMb ?? Number.NaN;
