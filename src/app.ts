@@ -21,6 +21,7 @@ import { InvitationTree } from "./invites/tree.js";
 import { isWritable } from "./invites/sqlite/database.js";
 import { type Stores, openStores } from "./invites/sqlite/index.js";
 import { type Metrics, createMetrics } from "./metrics.js";
+import { timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
 import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
@@ -109,11 +110,13 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
+  const timing = timingFromEnv(log.child({ feature: "timing" }));
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
     secret: config.component.secret,
     log: log.child({ feature: "xep0114" }),
+    timing,
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   const { xmpp } = connection;
@@ -191,6 +194,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     onConsumed: () => rosterTasks.kick(),
     onClaimLeft: () => settlement.soon(),
     events: usedEvents,
+    ...(timing ? { timer: timing } : {}),
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
@@ -255,6 +259,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     bridgeWorks: () => bridge.works,
     tree,
     requests,
+    timing,
   });
   const housekeeping = new Housekeeping({
     invites,

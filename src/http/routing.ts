@@ -11,6 +11,7 @@ import type { RegistrationService } from "../invites/registration.js";
 import type { InvitationTree } from "../invites/tree.js";
 import type { InviteService } from "../invites/service.js";
 import type { Metrics } from "../metrics.js";
+import type { Timing } from "../timing.js";
 import type { RateLimiter } from "./guards.js";
 
 export interface HttpDeps {
@@ -28,7 +29,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** Requests for an account (config `registration_requests`); the API lists and decides them whatever the switch. */
   readonly requests?: AccountRequestService | undefined;
-  /** Records when a new user accepted the terms or privacy policy, with the redemption. */
+  /** Opt-in: how long each request took from arrival to the response being sent, per route. */
+  readonly timing?: Timing | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

@@ -29,6 +29,18 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
+  const { timing } = deps;
+  if (timing) {
+    const started = new WeakMap<object, number>();
+    app.addHook("onRequest", async (request) => {
+      started.set(request, timing.now());
+    });
+    app.addHook("onResponse", async (request, reply) => {
+      const t0 = started.get(request);
+      if (t0 !== undefined) timing.report(`http:${request.method} ${request.routeOptions.url ?? "-"}`, { handledMs: timing.now() - t0, status: reply.statusCode });
+    });
+  }
+
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");

@@ -66,6 +66,12 @@ export interface ServerClaim {
 
 const MAX_PASSWORD_BYTES = 1024;
 
+/** Opt-in timing of a registration's parts (the store's claim and consume, the adapter call). */
+export interface PhaseTimer {
+  now(): number;
+  report(what: string, parts: Record<string, number>): void;
+}
+
 export class RegistrationService {
   readonly #invites: InviteService;
   readonly #adapter: ServerAdapter;
@@ -75,6 +81,7 @@ export class RegistrationService {
   readonly #onClaimLeft: () => void;
   readonly #minPasswordLength: number;
   readonly #events: InviteEvents;
+  readonly #timer: PhaseTimer | undefined;
 
   constructor(options: {
     invites: InviteService;
@@ -88,6 +95,7 @@ export class RegistrationService {
     /** Called when a claim is left for settlement (the server did not answer), so it is settled promptly. */
     onClaimLeft?: () => void;
     events?: InviteEvents;
+    timer?: PhaseTimer;
   }) {
     this.#invites = options.invites;
     this.#adapter = options.adapter;
@@ -97,6 +105,7 @@ export class RegistrationService {
     this.#onConsumed = options.onConsumed ?? (() => undefined);
     this.#onClaimLeft = options.onClaimLeft ?? (() => undefined);
     this.#events = options.events ?? {};
+    this.#timer = options.timer;
   }
 
   get minPasswordLength(): number {
@@ -166,6 +175,7 @@ export class RegistrationService {
       return { claimId: undefined, action: "created" };
     }
     let claim: Claim;
+    const t0 = this.#timer?.now() ?? 0;
     try {
       // What a person cannot fix by changing the password is told first, as at every door.
       this.#invites.checkRedeemable(request.token, username);
@@ -182,6 +192,7 @@ export class RegistrationService {
       this.#invites.release(claim);
       throw new AppError(reset ? "account-not-found" : "username-taken");
     }
+    if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
     this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
     return { claimId: claim.id, action: reset ? "password-reset" : "created" };
   }
@@ -201,7 +212,9 @@ export class RegistrationService {
       log.info("the server did not create the account; use released");
       return;
     }
+    const t0 = this.#timer?.now() ?? 0;
     this.#invites.consume(claim, { jid, door: "bridge", requester: null });
+    if (this.#timer) this.#timer.report("consume:bridge", { storeMs: this.#timer.now() - t0 });
     const action = claim.invite.type === "reset" ? "password-reset" : "created";
     log.info(action === "password-reset" ? "password reset" : "account registered");
     this.#events.registered?.("bridge", action, claim.invite, jid);
@@ -209,6 +222,7 @@ export class RegistrationService {
   }
 
   async #register(request: RegisterRequest): Promise<Registered> {
+    const began = this.#timer?.now() ?? 0;
     if (!this.isAvailable) throw new AppError("registration-disabled");
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
@@ -227,6 +241,8 @@ export class RegistrationService {
     }
     checkPassword(request.password, username, this.#minPasswordLength);
 
+    const timer = this.#timer;
+    const marks = timer ? [timer.now()] : [];
     let claim: Claim | undefined;
     if (request.token !== undefined) {
       try {
@@ -256,6 +272,7 @@ export class RegistrationService {
       }
     };
 
+    if (timer) marks.push(timer.now());
     let outcome;
     try {
       // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
@@ -289,6 +306,7 @@ export class RegistrationService {
       }
     }
 
+    if (timer) marks.push(timer.now());
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
     try {
       if (claim) this.#invites.consume(claim, redemption);
@@ -310,9 +328,14 @@ export class RegistrationService {
       log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
       throw new AppError(code, incident, err);
     }
+    const consumed = timer?.now() ?? 0;
     log.info(reset ? "password reset" : "account registered");
     this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null, jid);
     this.#onConsumed();
+    if (timer) {
+      const [start = 0, claimed = 0, created = 0] = marks;
+      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: consumed - created, totalMs: timer.now() - began });
+    }
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 }

@@ -10,6 +10,7 @@ import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
+import type { Timing } from "../timing.js";
 
 export interface ConnectionOptions {
   readonly service: string;
@@ -18,6 +19,8 @@ export interface ConnectionOptions {
   readonly log: Logger;
   /** First retry delay and cap, in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Opt-in: how long each request to the component took from arrival to reply. */
+  readonly timing?: Timing | undefined;
 }
 
 export interface ComponentConnection extends IqRequester {
@@ -47,6 +50,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
   xmpp.reconnect.delay = initialMs;
   shieldIncoming(xmpp, log);
   traceStanzas(xmpp, log);
+  if (options.timing) timeRequests(xmpp, options.timing);
 
   xmpp.on("connect", () => {
     const socket = xmpp.socket;
@@ -170,6 +174,29 @@ export function acknowledgePromptly(socket: AckSocket, isOnline: () => boolean):
       scheduled = false;
       if (socket.bytesWritten === writtenBefore && isOnline()) socket.write(" ");
     });
+  });
+}
+
+/** From a request's arrival to the write of its reply, per payload ("iq:preauth", "iq:query", …). */
+function timeRequests(xmpp: Component, timing: Timing): void {
+  const pending = new Map<string, { t0: number; what: string }>();
+  const deliver = xmpp._onElement.bind(xmpp);
+  xmpp._onElement = (element) => {
+    const { attrs } = element;
+    if (element.name === "iq" && (attrs.type === "get" || attrs.type === "set")) {
+      const payload = element.children.find((child): child is Element => typeof child !== "string");
+      pending.set(`${attrs.from} ${attrs.id}`, { t0: timing.now(), what: `iq:${payload?.name ?? "empty"}` });
+    }
+    deliver(element);
+  };
+  xmpp.on("send", (element: Element) => {
+    const { attrs } = element;
+    if (element.name !== "iq" || (attrs.type !== "result" && attrs.type !== "error")) return;
+    const key = `${attrs.to} ${attrs.id}`;
+    const started = pending.get(key);
+    if (!started) return;
+    pending.delete(key);
+    timing.report(started.what, { handledMs: timing.now() - started.t0, ...(attrs.type === "error" ? { error: 1 } : {}) });
   });
 }
 
