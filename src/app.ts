@@ -13,8 +13,9 @@ import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { ClaimSettlement } from "./invites/settlement.js";
 import { InviteService } from "./invites/service.js";
-import { isWritable } from "./invites/sqlite/database.js";
-import { type Stores, openStores } from "./invites/sqlite/index.js";
+import { isPostgresUrl, openPostgres } from "./invites/postgres/index.js";
+import { openStores as openSqlite } from "./invites/sqlite/index.js";
+import type { Stores } from "./invites/store-ports.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { NS } from "./protocol/namespaces.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
@@ -63,9 +64,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** The database the config names: a postgresql:// or postgres:// URL, else a SQLite file. */
+export function openConfiguredStores(config: Config, options: { heartbeat?: boolean } = {}): Stores {
+  return isPostgresUrl(config.database) ? openPostgres(config.database, options) : openSqlite(config.database);
+}
+
 /** The stores and the invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock): { stores: Stores; invites: InviteService } {
-  const stores = openStores(config.database);
+export async function openInvites(config: Config, clock: Clock = systemClock): Promise<{ stores: Stores; invites: InviteService }> {
+  // The CLI makes no claims: it needs no heartbeat.
+  const stores = openConfiguredStores(config, { heartbeat: false });
+  await stores.ready();
   return { stores, invites: inviteService(config, stores, clock) };
 }
 
@@ -92,7 +100,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
   });
   const { xmpp } = connection;
-  const stores = openStores(config.database);
+  const stores = openConfiguredStores(config);
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
   const metrics: Metrics = { ...measured, events: loggedEvents(measured.events, log.child({ feature: "registration" })) };
@@ -118,6 +126,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     clock,
     log: log.child({ feature: "xep0379" }),
     domain: config.domain,
+    exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
   const settlement = new ClaimSettlement({
@@ -127,6 +136,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
     events: metrics.events,
     onRecorded: () => rosterTasks.kick(),
+    exclusively: (work) => stores.exclusively("settlement", work),
   });
   const registration = new RegistrationService({
     invites,
@@ -185,12 +195,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     metrics,
     clock,
     log: log.child({ feature: "http" }),
-    health: () => ({ component: connection.isOnline(), database: isWritable(stores.db, clock.now()) }),
+    health: async () => ({ component: connection.isOnline(), database: await stores.isWritable(clock.now()) }),
     bridgeWorks: () => bridge.works,
   });
   const housekeeping = new Housekeeping({
     invites,
-    compact: () => stores.db.pragma("wal_checkpoint(PASSIVE)"),
+    compact: () => stores.compact(),
+    exclusively: (work) => stores.exclusively("housekeeping", work),
     log: log.child({ feature: "housekeeping" }),
     intervalMs: HOUSEKEEPING_MS,
   });
@@ -198,6 +209,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   return {
     config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement,
     async start() {
+      await stores.ready();
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
       await http.start();
@@ -207,13 +219,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       rosterTasks.start();
     },
     async stop() {
-      housekeeping.stop();
+      await housekeeping.stop();
       await settlement.stop();
       await http.stop();
       await rosterTasks.stop();
       await adapter.stop?.();
       await connection.stop();
-      stores.db.close();
+      await stores.close();
       log.info("stopped");
     },
   };

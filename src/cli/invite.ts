@@ -29,28 +29,28 @@ function parse(args: string[]) {
   return usage(() => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }));
 }
 
-export function runInvite(args: string[]): number {
+export async function runInvite(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parse(rest);
   const config = loadConfig(configPath(values.config));
-  const { stores: { db }, invites } = openInvites(config);
+  const { stores, invites } = await openInvites(config);
   try {
     switch (action) {
       case "create":
-        return create(invites, values, positionals, config.http.public_url);
+        return await create(invites, values, positionals, config.http.public_url);
       case "list":
-        return list(invites, values, positionals);
+        return await list(invites, values, positionals);
       case "show":
-        return show(invites, values, positionals);
+        return await show(invites, values, positionals);
       case "revoke":
-        return revoke(invites, values, positionals);
+        return await revoke(invites, values, positionals);
       case "purge":
-        return purge(invites, values, positionals);
+        return await purge(invites, values, positionals);
       default:
         throw new UsageError(action ? `unknown invite command "${action}"` : "invite needs a command: create, list, show, revoke or purge");
     }
   } finally {
-    db.close();
+    await stores.close();
   }
 }
 
@@ -69,13 +69,13 @@ function onlyId(positionals: string[]): string {
   return id;
 }
 
-function create(invites: InviteService, values: Values, positionals: string[], publicUrl: string | undefined): number {
+async function create(invites: InviteService, values: Values, positionals: string[], publicUrl: string | undefined): Promise<number> {
   noPositionals(positionals);
   if (values.contact !== undefined && values.reset !== undefined) throw new UsageError("--contact and --reset cannot be combined");
   if (values["allow-registration"] && values.contact === undefined) throw new UsageError("--allow-registration goes with --contact");
   if (values.reset !== undefined && values.username !== undefined) throw new UsageError("--reset already names the account; drop --username");
   const type = values.contact !== undefined ? "contact" : values.reset !== undefined ? "reset" : "account";
-  const { invite, token, uri } = invites.create(inviteRequest({
+  const { invite, token, uri } = await invites.create(inviteRequest({
     type,
     username: values.reset ?? values.username,
     inviter: values.contact,
@@ -102,31 +102,31 @@ function create(invites: InviteService, values: Values, positionals: string[], p
   return 0;
 }
 
-function list(invites: InviteService, values: Values, positionals: string[]): number {
+async function list(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
   const now = systemClock.now();
-  const all = invites.list({ all: values.all });
+  const all = await invites.list({ all: values.all });
   if (values.json) out(JSON.stringify(all.map((invite) => inviteJson(invite, now))));
   else out(all.length ? inviteTable(all, now) : values.all ? "No invites." : "No pending invites.");
   return 0;
 }
 
-function show(invites: InviteService, values: Values, positionals: string[]): number {
-  const invite = invites.get(onlyId(positionals));
+async function show(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
+  const invite = await invites.get(onlyId(positionals));
   const now = systemClock.now();
   out(values.json ? JSON.stringify(inviteJson(invite, now)) : inviteDetails(invite, now));
   return 0;
 }
 
-function revoke(invites: InviteService, values: Values, positionals: string[]): number {
-  const invite = invites.revoke(onlyId(positionals));
+async function revoke(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
+  const invite = await invites.revoke(onlyId(positionals));
   out(values.json ? JSON.stringify(inviteJson(invite, systemClock.now())) : `Invite ${invite.id} revoked.`);
   return 0;
 }
 
-function purge(invites: InviteService, values: Values, positionals: string[]): number {
+async function purge(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
-  const purged = invites.purgeExpired();
+  const purged = await invites.purgeExpired();
   out(values.json ? JSON.stringify({ purged }) : `${purged} expired invite${purged === 1 ? "" : "s"} deleted.`);
   return 0;
 }

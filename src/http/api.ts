@@ -34,10 +34,10 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   const now = () => deps.clock.now();
 
   /** Authenticates the request; read-only keys may only GET. */
-  const authorize = (request: FastifyRequest, reply: FastifyReply, write: boolean): ApiKey | undefined => {
+  const authorize = async (request: FastifyRequest, reply: FastifyReply, write: boolean): Promise<ApiKey | undefined> => {
     const header = request.headers.authorization ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const key = match ? apiKeys.verify(match[1] ?? "") : undefined;
+    const key = match ? await apiKeys.verify(match[1] ?? "") : undefined;
     if (!key) {
       deps.log.debug({ method: request.method, route: request.routeOptions.url, ip: request.ip, reason: match ? "unknown-or-wrong-key" : "no-bearer-token" }, "API request refused: unauthorized");
       reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
@@ -56,19 +56,19 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } });
 
   route(app, "/api/v1/invites", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
       const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
-      const list = invites.list({ all: stringField(request.query, "all") === "true", limit });
+      const list = await invites.list({ all: stringField(request.query, "all") === "true", limit });
       return reply.send({ invites: list.map((invite) => inviteJson(invite, now())) });
     },
-    POST: (request, reply) => {
-      const key = authorize(request, reply, true);
+    POST: async (request, reply) => {
+      const key = await authorize(request, reply, true);
       if (!key) return reply;
       const parsed = createBody.safeParse(request.body ?? {});
       if (!parsed.success) return invalidBody(reply, parsed.error);
       const body = parsed.data;
-      const { invite, token, uri } = invites.create(inviteRequest({
+      const { invite, token, uri } = await invites.create(inviteRequest({
         type: body.type,
         username: body.username,
         inviter: body.inviter,
@@ -87,13 +87,13 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   });
 
   route(app, "/api/v1/invites/:id", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
-      return reply.send(inviteJson(invites.get(stringField(request.params, "id")), now()));
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      return reply.send(inviteJson(await invites.get(stringField(request.params, "id")), now()));
     },
-    DELETE: (request, reply) => {
-      if (!authorize(request, reply, true)) return reply;
-      return reply.send(inviteJson(invites.revoke(stringField(request.params, "id")), now()));
+    DELETE: async (request, reply) => {
+      if (!(await authorize(request, reply, true))) return reply;
+      return reply.send(inviteJson(await invites.revoke(stringField(request.params, "id")), now()));
     },
   });
 

@@ -4,8 +4,8 @@ import { type HttpDeps, route } from "./routing.js";
 
 export function registerOps(app: FastifyInstance, deps: HttpDeps): void {
   route(app, "/healthz", {
-    GET: (_request, reply) => {
-      const { component, database } = deps.health();
+    GET: async (_request, reply) => {
+      const { component, database } = await deps.health();
       const ok = component && database;
       return reply.code(ok ? 200 : 503).header("cache-control", "no-store").send({
         status: ok ? "ok" : "unavailable",

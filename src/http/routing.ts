@@ -17,7 +17,7 @@ export interface HttpDeps {
   readonly registration: RegistrationService;
   readonly apiKeys: ApiKeyService;
   readonly metrics: Metrics;
-  readonly health: () => { component: boolean; database: boolean };
+  readonly health: () => Promise<{ component: boolean; database: boolean }>;
   /** Whether apps can redeem invite links on the server directly (its bridge module works). */
   readonly bridgeWorks: () => boolean;
   readonly clock: Clock;

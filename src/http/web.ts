@@ -27,8 +27,8 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body.value);
   const invalid = (reply: FastifyReply) => page(reply, invalidPage(siteName), 404);
   const baseUrl = (request: FastifyRequest) => config.http.public_url?.replace(/\/$/, "") ?? `${request.protocol}://${request.host}`;
-  const activeInvite = (token: string): Invite | undefined => {
-    const validation = invites.validate(token);
+  const activeInvite = async (token: string): Promise<Invite | undefined> => {
+    const validation = await invites.validate(token);
     return validation.ok ? validation.invite : undefined;
   };
   const webRegistration = (invite: Invite) => registration.isAvailable && (registersAccount(invite) || invite.type === "reset");
@@ -41,7 +41,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   route(app, "/invite/:token", {
     GET: async (request, reply) => {
       const token = stringField(request.params, "token");
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite) return invalid(reply);
       const uri = inviteUri(invite, token, config.domain);
       const bridge = deps.bridgeWorks();
@@ -66,9 +66,9 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   });
 
   route(app, "/invite/:token/register", {
-    GET: (request, reply) => {
+    GET: async (request, reply) => {
       const token = stringField(request.params, "token");
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite || !webRegistration(invite)) return invalid(reply);
       return page(reply, form(invite, token, "", {}));
     },
@@ -87,7 +87,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         deps.log.debug({ ip: request.ip, reason: "csrf" }, "web registration refused");
         return page(reply, messagePage(siteName, "Please try again", "The form has expired. Go back, reload the page and send it again."), 403);
       }
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite || !webRegistration(invite)) {
         deps.log.debug({ ip: request.ip, reason: invite ? "not-registrable" : "token-invalid" }, "web registration refused");
         return invalid(reply);

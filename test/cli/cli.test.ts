@@ -144,7 +144,7 @@ describe("xmpp-invites CLI", () => {
     }
   });
 
-  it("api-key create, list and revoke: the key is shown once, works, and stops working when revoked", () => {
+  it("api-key create, list and revoke: the key is shown once, works, and stops working when revoked", async () => {
     const created = cli("api-key", "create", "portal", "--json");
     expect(created.code).toBe(0);
     const key = JSON.parse(created.stdout) as { id: string; name: string; read_only: boolean; key: string; revoked: string | null };
@@ -154,15 +154,15 @@ describe("xmpp-invites CLI", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^API key [a-z2-9]{8} "dashboard" created \(read-only\):\nxi_[a-z2-9]{8}_[A-Za-z0-9]{24}\nIt is shown only now/);
 
-    const verify = (presented: string) => {
+    const verify = async (presented: string) => {
       const stores = openStores(join(dir, "state", "invites.sqlite"));
       try {
-        return new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
+        return await new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
       } finally {
-        stores.db.close();
+        await stores.close();
       }
     };
-    expect(verify(key.key)).toMatchObject({ id: key.id, name: "portal" });
+    expect(await verify(key.key)).toMatchObject({ id: key.id, name: "portal" });
 
     const list = cli("api-key", "list");
     expect(list.code).toBe(0);
@@ -171,7 +171,7 @@ describe("xmpp-invites CLI", () => {
     expect(list.stdout + cli("api-key", "list", "--json").stdout).not.toContain(key.key.slice(-24));
 
     expect(cli("api-key", "revoke", key.id)).toMatchObject({ code: 0, stdout: `API key ${key.id} revoked.\n` });
-    expect(verify(key.key)).toBeUndefined();
+    expect(await verify(key.key)).toBeUndefined();
     expect(JSON.parse(cli("api-key", "list", "--json").stdout)).toContainEqual(expect.objectContaining({ id: key.id, revoked: expect.stringMatching(/^\d{4}-/) }));
     expect(cli("api-key", "revoke", "nosuchid")).toMatchObject({ code: 1 });
     expect(cli("api-key", "create").code).toBe(64);

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe("web onboarding in a real browser", () => {
   it("landing page (server without bridge: browser first) → registration form → success, then the account logs in over XMPP and is Romeo's contact", async () => {
-    const { token, uri } = live.app.invites.create({ type: "contact", inviter: `romeo@${live.server.domain}`, allowRegistration: true });
+    const { token, uri } = await live.app.invites.create({ type: "contact", inviter: `romeo@${live.server.domain}`, allowRegistration: true });
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const response = await page.goto(`${base}/invite/${token}`);
     expect(response?.status()).toBe(200);

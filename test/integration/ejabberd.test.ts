@@ -27,7 +27,7 @@ async function contactInviteEndToEnd(adapter: ConfigInput["adapter"], invitee: s
   }), captureLog("warn").log);
   await app.start();
   try {
-    const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
+    const { token } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect(await redeemAnonymously(server, token, invitee, "pw-balcony-123")).toEqual({ ok: true, jid: `${invitee}@${server.domain}` });
     expect(await canLogin(server, invitee, "pw-balcony-123")).toBe(true);
     await rosterStepsDone(app, `${invitee}@${server.domain}`);

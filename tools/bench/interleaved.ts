@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     };
     const tokensFor = async (path: Path, count: number): Promise<(string | undefined)[]> => {
       if (path === "native") return (await target.nativeTokens(count)) ?? Array.from({ length: count }, () => undefined);
-      return component.invites.createMany(count).map((made) => made.token);
+      return (await component.invites.createMany(count)).map((made) => made.token);
     };
 
     // Warm-up: every path once, untimed.
@@ -193,15 +193,15 @@ async function main(): Promise<void> {
     const adminStream = await openRawStream(target.c2sPort, target.domain, { plain: admin });
     const inviterJid = `${inviter.username}@${target.domain}`;
     const before: Record<string, () => Promise<void>> = {
-      "xmpp door registration": async () => run("xmpp", component.invites.create().token),
-      "web door registration (adapter call)": async () => run("web", component.invites.create().token),
+      "xmpp door registration": async () => run("xmpp", (await component.invites.create()).token),
+      "web door registration (adapter call)": async () => run("web", (await component.invites.create()).token),
       "native registration": async () => run("native", (await tokensFor("native", 1))[0]),
       "ad-hoc command at the component": async () => {
         const reply = await adminStream.iq(`c${serial++}`, "<command xmlns='http://jabber.org/protocol/commands' node='urn:xmpp:invite#create-account' action='execute'/>", "set", target.componentDomain);
         if (reply.type !== "result") throw new Error(`ad-hoc command failed: ${reply.xml}`);
       },
       "xmpp door registration with a roster write": async () => {
-        await run("xmpp", component.invites.create({ inviter: inviterJid }).token);
+        await run("xmpp", (await component.invites.create({ inviter: inviterJid })).token);
         // The roster steps run after the reply: give them time to finish, well under a delayed ACK.
         await new Promise((done) => setTimeout(done, 5));
       },
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < afterRounds; round++) {
       for (const [label, action] of Object.entries(before)) {
         await action();
-        const token = component.invites.create().token;
+        const token = (await component.invites.create()).token;
         const t0 = ms();
         await run("xmpp", token);
         row(`xmpp after ${label}`).samples.push(ms() - t0);

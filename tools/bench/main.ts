@@ -57,8 +57,8 @@ async function main(): Promise<void> {
         b1[key] ??= { native: [], xmpp: [], web: [] };
         const n = plan.registrations;
         const native = await nativeTokens(server, n);
-        const xmppTokens = ours.invites.createMany(n).map((made) => made.token);
-        const webTokens = ours.invites.createMany(n).map((made) => made.token);
+        const xmppTokens = (await ours.invites.createMany(n)).map((made) => made.token);
+        const webTokens = (await ours.invites.createMany(n)).map((made) => made.token);
         const tag = `r${run}c${concurrency}`;
         const nativeResult = await registerNative(server, native, `n${tag}x`, concurrency);
         const xmppResult = await registerXmpp(server, xmppTokens, `x${tag}x`, concurrency);
@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     await server.stop();
   }
 
-  const b3 = Array.from({ length: plan.quick ? 1 : 3 }, () => benchStore(plan.storeInvites, plan.storeSamples));
+  const b3 = [];
+  for (let i = 0; i < (plan.quick ? 1 : 3); i++) b3.push(await benchStore(plan.storeInvites, plan.storeSamples));
   say(`B3 ${plan.storeInvites} invites: ${b3.map((r) => `${(r.first100kMs / 1000).toFixed(2)} s per 100k, p99 ${r.claimConsumeP99Us.toFixed(0)} µs`).join("; ")}`);
 
   const results = {

@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   };
   try {
     await app.start();
-    const { token, uri } = app.invites.create({ note: "demo", source: "demo" });
+    const { token, uri } = await app.invites.create({ note: "demo", source: "demo" });
     const cli = `node ${join(process.cwd(), "dist/cli/main.js")}`;
     say(`Prosody ${server.version} is running on ${urlHost}:${server.c2sPort} (domain ${server.domain}); the component ${server.componentDomain} is connected.`);
     say();

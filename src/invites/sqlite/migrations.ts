@@ -102,6 +102,11 @@ const MIGRATIONS: readonly string[] = [
     checked_at  INTEGER NOT NULL
   ) STRICT;
   `,
+  // 6: which process made a claim, so several instances on a shared database leave each other's
+  // claims in flight alone (SQLite runs one, but the stores share one contract).
+  `
+  ALTER TABLE claims ADD COLUMN holder TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,8 +10,8 @@ export function createContactInvite(deps: CommandDeps): AdhocCommand {
     name: "Create new contact invite",
     // The invite puts the invitee on the requester's roster, so only users of the domain have one.
     allowed: (r) => r.isLocalUser && (deps.allowContactInvites || r.isAdmin),
-    run({ requester }) {
-      const { invite, token, uri } = deps.invites.create({
+    async run({ requester }) {
+      const { invite, token, uri } = await deps.invites.create({
         type: "contact",
         inviter: requester.bare,
         // XEP-0401: the server omits ibr=y when the invitee may not register (Prosody's may_invite_new_users).
