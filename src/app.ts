@@ -34,6 +34,8 @@ export const PREAUTH_TTL_MS = 5 * 60_000;
 const HOUSEKEEPING_MS = 10 * 60_000;
 /** How often open claims are checked against the server (besides start and every reconnect). */
 const SETTLEMENT_MS = 30_000;
+/** How often a standby instance asks for the component connection: a takeover within ~1 s. */
+const STANDBY_RETRY_MS = 1000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -92,15 +94,21 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
+  const stores = openConfiguredStores(config);
+  // Instances sharing a database may share a component name too: where the server takes one
+  // connection per name (Prosody), the others stand by and take over when it goes.
+  const shared = stores.kind === "postgresql";
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
     secret: config.component.secret,
     log: log.child({ feature: "xep0114" }),
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
+    ...(shared ? { standby: { retryMs: STANDBY_RETRY_MS } } : {}),
+    // Where the server balances several connections (ejabberd), replies reach the instance that asked.
+    ...(stores.channel ? { relay: stores.channel } : {}),
   });
   const { xmpp } = connection;
-  const stores = openConfiguredStores(config);
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
   const metrics: Metrics = { ...measured, events: loggedEvents(measured.events, log.child({ feature: "registration" })) };
@@ -195,7 +203,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     metrics,
     clock,
     log: log.child({ feature: "http" }),
-    health: async () => ({ component: connection.isOnline(), database: await stores.isWritable(clock.now()) }),
+    health: async () => ({
+      component: connection.isOnline(),
+      standby: connection.isStandby(),
+      // A standby serves the web door and the API when its adapter has a way of its own to the server.
+      serves: adapter.ready?.() ?? true,
+      database: await stores.isWritable(clock.now()),
+    }),
     bridgeWorks: () => bridge.works,
   });
   const housekeeping = new Housekeeping({

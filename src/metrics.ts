@@ -185,6 +185,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     measure: (adapter) => ({
       kind: adapter.kind,
+      ...(adapter.ready ? { ready: () => adapter.ready?.() ?? true } : {}),
       accountExists: async (username) => {
         const check = await timed("account_exists", async () => {
           const result = await adapter.accountExists(username);

@@ -220,6 +220,14 @@ export class RegistrationService {
     }
     checkPassword(request.password, username, this.#minPasswordLength);
 
+    // The server cannot be reached from here now (a standby instance, a lost link): refused before
+    // anything is reserved, so the person (or a proxy) can simply try again or elsewhere.
+    if (this.#adapter.ready?.() === false) {
+      const incident = newIncidentId();
+      this.#log.warn({ incident, adapter: this.#adapter.kind }, "the server cannot be reached from this instance now; nothing claimed");
+      throw new AppError("server-unavailable", incident);
+    }
+
     let claim: Claim | undefined;
     if (request.token !== undefined) {
       try {
@@ -244,7 +252,7 @@ export class RegistrationService {
       if (!claim) return;
       if (reset) await this.#invites.release(claim);
       else {
-        this.#invites.leave(claim);
+        await this.#invites.leave(claim);
         this.#onClaimLeft();
       }
     };

@@ -85,6 +85,7 @@ export class InviteService {
   /** Claims this process is still working on (claim id → since), which settlement must not touch. */
   readonly #held = new Map<string, number>();
   readonly #holdLimitMs: number;
+  #heldElsewhere = 0;
 
   constructor(options: InviteServiceOptions) {
     this.#events = options.events ?? {};
@@ -263,16 +264,19 @@ export class InviteService {
   }
 
   async release(claim: Claim): Promise<void> {
-    await this.#claims.release(claim.id);
+    // Done with it either way: if the release fails, settlement finds the claim.
     this.#held.delete(claim.id);
+    await this.#claims.release(claim.id);
   }
 
   /**
    * Lets go of a claim without giving the use back: the server did not say whether the account
    * was made (a timeout), so settlement decides once the server answers again.
    */
-  leave(claim: Claim): void {
+  async leave(claim: Claim): Promise<void> {
     this.#held.delete(claim.id);
+    // Other instances settle it too from now on (when this fails, they wait for the hold limit).
+    await this.#claims.disown(claim.id);
   }
 
   /** Claims nobody is working on: left by a crash, a timeout or a caller that vanished. */
@@ -286,10 +290,14 @@ export class InviteService {
     const others = [...new Set(pending.flatMap((claim) => (claim.holder !== null && claim.holder !== this.#claims.holder ? [claim.holder] : [])))];
     const live = others.length > 0 ? await this.#claims.liveHolders(others) : new Set<string>();
     const young = (claim: PendingClaim) => now - claim.claimedAt <= this.#holdLimitMs;
-    return pending.filter((claim) =>
-      !this.#held.has(claim.id) &&
-      !(claim.door === "bridge" && young(claim)) &&
-      !(claim.holder !== null && live.has(claim.holder) && young(claim)));
+    const elsewhere = (claim: PendingClaim) => claim.holder !== null && claim.holder !== this.#claims.holder && live.has(claim.holder) && young(claim);
+    this.#heldElsewhere = pending.filter(elsewhere).length;
+    return pending.filter((claim) => !this.#held.has(claim.id) && !(claim.door === "bridge" && young(claim)) && !elsewhere(claim));
+  }
+
+  /** Claims another live instance was working on at the last unsettledClaims(): settlement looks again soon. */
+  get claimsHeldElsewhere(): number {
+    return this.#heldElsewhere;
   }
 
   /**

@@ -14,6 +14,8 @@ export interface SettlementReport {
   readonly released: number;
   /** The server could not tell: still reserved. */
   readonly kept: number;
+  /** Nothing was looked at here (another instance held the settlement job, or the database failed): look again soon. */
+  readonly busy?: boolean;
 }
 
 export interface SettlementOptions {
@@ -31,6 +33,8 @@ export interface SettlementOptions {
 }
 
 const EMPTY: SettlementReport = { open: 0, recorded: 0, released: 0, kept: 0 };
+/** Another instance was settling: this one looks again shortly, in case it came too late for that pass. */
+const BUSY: SettlementReport = { ...EMPTY, busy: true };
 
 export class ClaimSettlement {
   readonly #o: SettlementOptions;
@@ -92,16 +96,17 @@ export class ClaimSettlement {
       do {
         this.#again = false;
         const pass = () => this.#pass(reason);
-        report = await (this.#o.exclusively ? this.#o.exclusively(pass).then((done) => done ?? EMPTY) : pass()).catch((err: unknown) => {
+        report = await (this.#o.exclusively ? this.#o.exclusively(pass).then((done) => done ?? BUSY) : pass()).catch((err: unknown) => {
           this.#o.log.error({ err }, "claim settlement failed; will retry");
-          return EMPTY;
+          return BUSY;
         });
       } while (this.#again);
       return report;
     })();
     this.#running = pass.then((report) => {
-      // Claims the server could not settle are asked about again, sooner than the interval at first.
-      if (report.kept > 0) {
+      // Claims the server could not settle are asked about again, sooner than the interval at first;
+      // so are claims of another instance, which may have died with them.
+      if (report.kept > 0 || report.busy === true || this.#o.invites.claimsHeldElsewhere > 0) {
         this.#schedule(this.#retryDelay);
         this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs, 10_000);
       } else {

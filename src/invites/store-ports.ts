@@ -109,6 +109,8 @@ export interface ClaimStore {
   consume(claimId: string, inviteId: string, redemption: RedemptionRecord, follow: FollowUp, now: number): Promise<void>;
   /** A registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): Promise<void>;
+  /** This process stops working on the claim (whether the account exists is unknown): any instance may settle it now. */
+  disown(claimId: string): Promise<void>;
   /** Gives a claimed use back; nothing when the claim is already gone. */
   release(claimId: string): Promise<void>;
   /** Every claim not yet consumed or released, oldest first. */
@@ -229,6 +231,17 @@ export interface StatsStore {
 /** A job that must run in one process at a time across every instance sharing the database. */
 export type SingletonJob = "housekeeping" | "settlement" | "roster";
 
+/**
+ * Short messages between the instances sharing a database, each addressed by the tag of an
+ * instance (PostgreSQL: LISTEN/NOTIFY). Delivery is best effort: to running instances only.
+ */
+export interface InstanceChannel {
+  /** This instance's tag: letters and digits. */
+  readonly tag: string;
+  send(tag: string, message: string): void;
+  onMessage(listener: (message: string) => void): void;
+}
+
 export interface Stores {
   /** "sqlite" or "postgresql": for the log and the health report. */
   readonly kind: string;
@@ -251,5 +264,7 @@ export interface Stores {
    * one process per file, so always). Resolves to undefined when another process holds it.
    */
   exclusively<T>(job: SingletonJob, work: () => Promise<T>): Promise<T | undefined>;
+  /** Absent where one process owns the database (SQLite). */
+  readonly channel?: InstanceChannel;
   close(): Promise<void>;
 }

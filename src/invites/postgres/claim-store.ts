@@ -72,6 +72,12 @@ export class PgClaimStore implements ClaimStore {
     });
   }
 
+  disown(claimId: string): Promise<void> {
+    return guard(async () => {
+      await query(this.#pool, "claim-disown", "UPDATE claims SET holder = NULL WHERE id = $1", [claimId]);
+    });
+  }
+
   release(claimId: string): Promise<void> {
     return guard(async () => {
       await query(this.#pool, "claim-release",

@@ -66,7 +66,7 @@ export async function query<R extends pg.QueryResultRow>(db: Queryable, name: st
 
 /** Runs `work` in one transaction on one client; rolled back when it throws. */
 export async function transaction<T>(pool: Pool, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await checkOut(pool);
   let broken: unknown;
   try {
     await client.query("BEGIN");
@@ -80,8 +80,33 @@ export async function transaction<T>(pool: Pool, work: (client: Client) => Promi
     throw err;
   } finally {
     // A client whose connection failed is dropped, not returned to the pool.
-    client.release(broken instanceof Error ? broken : undefined);
+    release(client, broken instanceof Error ? broken : undefined);
   }
+}
+
+const listeners = new WeakMap<Client, (err: Error) => void>();
+const failed = new WeakMap<Client, Error>();
+
+/**
+ * A client of the pool for several statements. A checked-out client whose connection drops
+ * emits "error" (a restart of the server): unheard, that would end the process; here it marks
+ * the client for disposal, and the statement in flight fails on its own.
+ */
+export async function checkOut(pool: Pick<Pool, "connect">): Promise<Client> {
+  const client = await pool.connect();
+  const listener = (err: Error) => {
+    failed.set(client, err);
+  };
+  listeners.set(client, listener);
+  client.on("error", listener);
+  return client;
+}
+
+/** Gives a client back (dropped when `broken`). */
+export function release(client: Client, broken?: Error): void {
+  const listener = listeners.get(client);
+  if (listener) client.off("error", listener);
+  client.release(broken ?? failed.get(client));
 }
 
 /** An INSERT hit a taken primary key (a random id drawn twice): the caller draws another. */

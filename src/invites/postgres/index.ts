@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import type { SingletonJob, Stores } from "../store-ports.js";
 import { PgApiKeyStore } from "./api-key-store.js";
+import { type PgChannel, openChannel } from "./channel.js";
 import { PgClaimStore } from "./claim-store.js";
-import { type Pool, createPool, guard, query } from "./database.js";
+import { type Pool, checkOut, createPool, guard, query, release } from "./database.js";
 import { PgInviteStore } from "./invite-store.js";
 import { JOB_KEYS, LOCK_SPACE } from "./locks.js";
 import { migrate } from "./migrations.js";
@@ -25,10 +26,13 @@ export interface PostgresStores extends Stores {
 
 /**
  * Connects lazily: nothing is asked of the server until the first call, which waits for the
- * migrations. `heartbeat` (default true) marks this process alive for the others.
+ * migrations. `heartbeat` (default true) marks this process alive for the others and opens the
+ * channel between instances.
  */
 export function openPostgres(url: string, options: { heartbeat?: boolean } = {}): PostgresStores {
   const pool = createPool(url);
+  // The CLI (no heartbeat) neither sends nor takes messages.
+  const channel: PgChannel | undefined = options.heartbeat === false ? undefined : openChannel(url);
   const holder = randomUUID();
   let migrated: Promise<void> | undefined;
   // A failed attempt (database down at start) is tried again by the next call.
@@ -96,7 +100,7 @@ export function openPostgres(url: string, options: { heartbeat?: boolean } = {})
     async exclusively<T>(job: SingletonJob, work: () => Promise<T>): Promise<T | undefined> {
       // A session-level lock on one connection, held while the job runs: if this process dies,
       // its connection closes and the lock goes with it.
-      const client = await guard(() => gated.connect());
+      const client = await guard(() => checkOut(gated));
       let broken: Error | undefined;
       try {
         const { rows } = await guard(() => client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [LOCK_SPACE, JOB_KEYS[job]]));
@@ -113,11 +117,13 @@ export function openPostgres(url: string, options: { heartbeat?: boolean } = {})
         broken ??= err instanceof Error ? err : new Error(String(err));
         throw err;
       } finally {
-        client.release(broken);
+        release(client, broken);
       }
     },
+    ...(channel ? { channel } : {}),
     async close() {
       clearInterval(beat);
+      await channel?.close();
       await pool.end();
     },
   };

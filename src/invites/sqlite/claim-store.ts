@@ -34,6 +34,7 @@ export class ClaimStore {
   readonly #insertRedemption: Statement;
   readonly #pending: Statement<[], PendingRow>;
   readonly #noteCheck: Statement;
+  readonly #disown: Statement;
   readonly #redeemedSince: Statement<[string, number], { one: number }>;
   readonly #byRequester: Statement<[string], { invite_id: string | null; jid: string; door: string; requester: string | null; at: number }>;
 
@@ -53,6 +54,7 @@ export class ClaimStore {
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks, holder FROM claims ORDER BY claimed_at`);
+    this.#disown = db.prepare(`UPDATE claims SET holder = NULL WHERE id = ?`);
     this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
     this.#redeemedSince = db.prepare(`SELECT 1 AS one FROM redemptions WHERE jid = ? AND at >= ? LIMIT 1`);
     this.#byRequester = db.prepare(
@@ -90,6 +92,10 @@ export class ClaimStore {
   /** For a registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): void {
     this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
+  }
+
+  disown(claimId: string): void {
+    this.#disown.run(claimId);
   }
 
   /** Gives a claimed use back, so the invite stays usable. */

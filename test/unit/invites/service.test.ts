@@ -100,7 +100,7 @@ describe("InviteService", () => {
     const { token } = await invites.create({ maxUses: 2 });
     const held = await invites.claim(token, "busy", { door: "web" });
     const left = await invites.claim(token, "timedout", { door: "xmpp", requester: "anon@anon.example.test" });
-    invites.leave(left);
+    await invites.leave(left);
     expect((await invites.unsettledClaims()).map((claim) => claim.username)).toEqual(["timedout"]);
     expect((await invites.unsettledClaims())[0]).toMatchObject({ door: "xmpp", requester: "anon@anon.example.test", checks: 0 });
     clock.advance(6 * 60_000);
@@ -111,7 +111,7 @@ describe("InviteService", () => {
     const { invites } = makeCore();
     const { invite, token } = await invites.create();
     const claim = await invites.claim(token, "slow");
-    invites.leave(claim);
+    await invites.leave(claim);
     const [open] = await invites.unsettledClaims();
     expect(await invites.settle(open!, false)).toEqual({ action: "released", why: "missing" });
     await invites.consume(claim, { jid: "slow@example.test", door: "xmpp", requester: null });

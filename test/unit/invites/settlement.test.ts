@@ -22,7 +22,7 @@ describe("claim settlement", () => {
   it("an account that exists: the use is recorded as the registration would have, with its roster steps", async () => {
     const { invites, adapter, settlement, registered, invite, token, queue } = await setup();
     const claim = await invites.claim(token, "crashed", { door: "web", requester: null });
-    invites.leave(claim); // as after a crash: nobody holds it
+    await invites.leave(claim); // as after a crash: nobody holds it
     adapter.accounts.set("crashed", "pw");
     expect(await settlement.run("test")).toEqual({ open: 1, recorded: 1, released: 0, kept: 0 });
     expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
@@ -34,7 +34,7 @@ describe("claim settlement", () => {
 
   it("an account that does not exist: the use is given back at once", async () => {
     const { invites, settlement, invite, token } = await setup();
-    invites.leave(await invites.claim(token, "nevermade"));
+    await invites.leave(await invites.claim(token, "nevermade"));
     expect((await invites.validate(token)).ok).toBe(false);
     expect(await settlement.run("test")).toMatchObject({ recorded: 0, released: 1 });
     expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
@@ -43,7 +43,7 @@ describe("claim settlement", () => {
 
   it("a server that cannot tell: the claim stays reserved, is counted and tried again", async () => {
     const { invites, adapter, settlement, invite, token, logs } = await setup();
-    invites.leave(await invites.claim(token, "unsure"));
+    await invites.leave(await invites.claim(token, "unsure"));
     adapter.cannotTell = "component not connected";
     expect(await settlement.run("test")).toMatchObject({ kept: 1 });
     expect(await settlement.run("test")).toMatchObject({ kept: 1 });
@@ -60,7 +60,7 @@ describe("claim settlement", () => {
     const { invites, adapter, settlement } = await setup();
     adapter.accounts.set("resetme", "old");
     const reset = await invites.create({ type: "reset", username: "resetme" });
-    invites.leave(await invites.claim(reset.token, "resetme"));
+    await invites.leave(await invites.claim(reset.token, "resetme"));
     adapter.cannotTell = "would not be asked";
     expect(await settlement.run("test")).toMatchObject({ released: 1, kept: 0 });
     expect((await invites.validate(reset.token)).ok).toBe(true);
@@ -68,7 +68,7 @@ describe("claim settlement", () => {
 
   it("an account recorded by another invite since the claim is not this claim's", async () => {
     const { invites, adapter, settlement, invite, token } = await setup();
-    invites.leave(await invites.claim(token, "contested"));
+    await invites.leave(await invites.claim(token, "contested"));
     const other = await invites.create();
     const otherClaim = await invites.claim(other.token, "contested");
     adapter.accounts.set("contested", "pw");
