@@ -10,13 +10,22 @@
 -- IQ from this host); Prosody creates the account itself, and the component records the use only
 -- after the account exists. Any refusal is passed on as the component worded it; when the
 -- component cannot be reached, registration fails closed with a 'wait' error.
+--
+-- Contact invites (XEP-0379): a subscription request to a user of this host that carries the
+-- token of that user's contact invite is approved at once, and answered with a subscription
+-- request back, once the component has reserved a use of the invite. The request comes from the
+-- invitee's own server, which is what proves the invitee controls the address. Any token the
+-- component does not accept leaves the request to the normal, manual flow.
 
 local st = require "util.stanza";
 local new_id = require "util.id".short;
+local new_long_id = require "util.id".long;
 local async = require "util.async";
 local errors = require "util.error";
 local dataforms = require "util.dataforms";
 local usermanager = require "core.usermanager";
+local rostermanager = require "core.rostermanager";
+local jid_split, jid_bare = require "util.jid".split, require "util.jid".bare;
 
 local xmlns_bridge = "urn:xmpp-invites:bridge:0";
 local component = module:get_option_string("xmpp_invites_component");
@@ -102,17 +111,19 @@ end
 -- Tells the component how a claim ended. Retried until it answers: until then the use stays
 -- reserved there, so the token cannot be redeemed twice meanwhile.
 local function settle(claim, verb, attempt)
+	-- A registration claim names a localpart of this host, a contact claim the invitee's JID.
+	local who = claim.username:find("@", 1, true) and claim.username or (claim.username .. "@" .. module.host);
 	ask(st.stanza(verb, { xmlns = xmlns_bridge, claim = claim.id, username = claim.username })):next(function ()
-		module:log("debug", "Invite claim for %s@%s: %s", claim.username, module.host, verb);
+		module:log("debug", "Invite claim for %s: %s", who, verb);
 	end, function (err)
 		if is_refusal(err) then
-			module:log("warn", "The invite service refused to %s the claim for %s@%s: %s", verb, claim.username, module.host, err.text or err.condition);
+			module:log("warn", "The invite service refused to %s the claim for %s: %s", verb, who, err.text or err.condition);
 			return;
 		end
 		attempt = (attempt or 0) + 1;
 		local delay = math.min(300, 5 * 2 ^ (attempt - 1));
-		module:log("warn", "Could not %s the invite claim for %s@%s (%s); retrying in %ds",
-			verb, claim.username, module.host, errors.is_error(err) and (err.text or err.condition) or tostring(err), delay);
+		module:log("warn", "Could not %s the invite claim for %s (%s); retrying in %ds",
+			verb, who, errors.is_error(err) and (err.text or err.condition) or tostring(err), delay);
 		module:add_timer(delay, function ()
 			settle(claim, verb, attempt);
 		end);
@@ -144,8 +155,11 @@ module:hook("user-registering", function (event)
 		return;
 	end
 	local username = event.username;
+	-- Named here, so the use can be given back even when the component's answer never arrives.
+	local claim_id = new_long_id();
 	local request = st.stanza("claim", {
 		xmlns = xmlns_bridge;
+		id = claim_id;
 		token = session.xmpp_invites_token;
 		username = username;
 		exists = usermanager.user_exists(username, module.host) and "true" or "false";
@@ -154,6 +168,10 @@ module:hook("user-registering", function (event)
 	if not reply then
 		event.allowed = false;
 		event.error = err;
+		if session.xmpp_invites_token and not is_refusal(err) then
+			-- No answer: the component may have reserved the use. No account is made, so give it back.
+			settle({ id = claim_id, username = username }, "release");
+		end
 		return;
 	end
 	if reply == true or not reply.attr.id then
@@ -205,3 +223,57 @@ module:wrap_event("stanza/iq/jabber:iq:register:query", function (handlers, even
 	end
 	return ret;
 end);
+
+-- XEP-0379 §3.4: <presence type='subscribe'><preauth xmlns='urn:xmpp:pars:0' token='T'/></presence>
+-- to a user of this host. Runs before mod_presence, which then answers 'subscribed' by itself
+-- because the contact is already approved.
+module:hook("presence/bare", function (event)
+	local stanza = event.stanza;
+	if stanza.attr.type ~= "subscribe" then
+		return;
+	end
+	local preauth = stanza:get_child("preauth", "urn:xmpp:pars:0");
+	local token = preauth and preauth.attr.token;
+	local username, host = jid_split(stanza.attr.to);
+	local contact = jid_bare(stanza.attr.from);
+	if not token or not username or host ~= module.host or not contact or not usermanager.user_exists(username, host) then
+		return;
+	end
+	if rostermanager.is_contact_subscribed(username, host, contact) then
+		return; -- already approved: nothing to spend the invite on
+	end
+	if not async.ready() then
+		module:log("debug", "Contact invite from %s outside an async context; left to the user", contact);
+		return;
+	end
+	local reply, err = async.wait_for(ask(st.stanza("subscribe", {
+		xmlns = xmlns_bridge, token = token, inviter = username .. "@" .. host, jid = contact,
+	})));
+	if not reply then
+		-- XEP-0379: a token that is not accepted is ignored; the user approves as usual.
+		module:log("debug", "Contact invite token from %s to %s@%s not accepted: %s", contact, username, host,
+			errors.is_error(err) and (err.text or err.condition) or tostring(err));
+		return;
+	end
+	local claim = { id = reply ~= true and reply.attr.claim or nil, username = contact };
+	if not claim.id then
+		module:log("warn", "The invite service accepted a contact invite without a claim; left to the user");
+		return;
+	end
+	if not (rostermanager.set_contact_pending_in(username, host, contact, stanza)
+		and rostermanager.subscribed(username, host, contact)) then
+		module:log("error", "Could not approve %s on the roster of %s@%s; the invite stays usable", contact, username, host);
+		settle(claim, "release");
+		return;
+	end
+	rostermanager.roster_push(username, host, contact);
+	settle(claim, "consume");
+	module:log("info", "Contact invite of %s@%s accepted by %s", username, host, contact);
+	-- The other half of the mutual subscription: the inviter asks back (the invitee's client pre-approved it, or approves it).
+	if not rostermanager.is_user_subscribed(username, host, contact)
+		and not rostermanager.is_contact_pending_out(username, host, contact)
+		and rostermanager.set_contact_pending_out(username, host, contact) then
+		rostermanager.roster_push(username, host, contact);
+		module:send(st.presence({ type = "subscribe", from = username .. "@" .. host, to = contact }));
+	end
+end, 10);

@@ -3,25 +3,34 @@ import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
+import { AccountRequestService, type RequestNotifier } from "./invites/account-requests.js";
 import { ApiKeyService } from "./invites/api-keys.js";
 import { type Clock, systemClock } from "./invites/clock.js";
-import type { InviteEvents } from "./invites/events.js";
-import { logAdapter, logRoster } from "./log.js";
+import { ContactInvites } from "./invites/contacts.js";
+import { type InviteEvents, allOf } from "./invites/events.js";
+import { logAdapter, logEvents, logRoster } from "./log.js";
 import { Housekeeping } from "./invites/housekeeping.js";
+import { InviteLimits } from "./invites/limits.js";
+import { noticeEvents } from "./invites/notices.js";
 import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { RegistrationService } from "./invites/registration.js";
 import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { ClaimSettlement } from "./invites/settlement.js";
 import { InviteService } from "./invites/service.js";
+import { InvitationTree } from "./invites/tree.js";
 import { isPostgresUrl, openPostgres } from "./invites/postgres/index.js";
 import { openStores as openSqlite } from "./invites/sqlite/index.js";
 import type { Stores } from "./invites/store-ports.js";
 import { type Metrics, createMetrics } from "./metrics.js";
+import { timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
+import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
+import { createNotifier } from "./xmpp/notifier.js";
+import { requestNotifier } from "./xmpp/request-notices.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
@@ -57,11 +66,15 @@ export interface App {
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
   readonly apiKeys: ApiKeyService;
+  readonly requests: AccountRequestService;
   readonly metrics: Metrics;
   readonly http: HttpServer;
   /** Whether the server's own registration redeems invites (its bridge module), as last discovered. */
   readonly bridge: BridgeState;
   readonly settlement: ClaimSettlement;
+  readonly contacts: ContactInvites;
+  readonly tree: InvitationTree;
+  readonly limits: InviteLimits;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -71,12 +84,25 @@ export function openConfiguredStores(config: Config, options: { heartbeat?: bool
   return isPostgresUrl(config.database) ? openPostgres(config.database, options) : openSqlite(config.database);
 }
 
+/** Account requests over the store, for the running app (which tells admins) and the CLI. */
+export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier): AccountRequestService {
+  return new AccountRequestService({
+    store: stores.accountRequests,
+    invites,
+    clock,
+    expirySeconds: config.registration_requests.expiry,
+    maxPending: config.registration_requests.max_pending,
+    notifier,
+  });
+}
+
 /** The stores and the invite service alone, for commands that only touch the database. */
-export async function openInvites(config: Config, clock: Clock = systemClock): Promise<{ stores: Stores; invites: InviteService }> {
+export async function openInvites(config: Config, clock: Clock = systemClock): Promise<{ stores: Stores; invites: InviteService; tree: InvitationTree }> {
   // The CLI makes no claims: it needs no heartbeat.
   const stores = openConfiguredStores(config, { heartbeat: false });
   await stores.ready();
-  return { stores, invites: inviteService(config, stores, clock) };
+  const invites = inviteService(config, stores, clock);
+  return { stores, invites, tree: new InvitationTree({ store: stores.invitations, invites }) };
 }
 
 function inviteService(config: Config, stores: Stores, clock: Clock, events?: InviteEvents): InviteService {
@@ -98,11 +124,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   // Instances sharing a database may share a component name too: where the server takes one
   // connection per name (Prosody), the others stand by and take over when it goes.
   const shared = stores.kind === "postgresql";
+  const timing = timingFromEnv(log.child({ feature: "timing" }));
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
     domain: config.component.domain,
     secret: config.component.secret,
     log: log.child({ feature: "xep0114" }),
+    timing,
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
     ...(shared ? { standby: { retryMs: STANDBY_RETRY_MS } } : {}),
     // Where the server balances several connections (ejabberd), replies reach the instance that asked.
@@ -111,7 +139,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const { xmpp } = connection;
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
-  const metrics: Metrics = { ...measured, events: loggedEvents(measured.events, log.child({ feature: "registration" })) };
+  const metrics: Metrics = { ...measured, events: logEvents(measured.events, log.child({ feature: "registration" })) };
   const invites = inviteService(config, stores, clock, metrics.events);
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
 
@@ -137,12 +165,41 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
+  // When an invite is used: metrics, and messages from the component (notices, welcome).
+  const siteName = config.site_name ?? config.domain;
+  const usedEvents = allOf([
+    metrics.events,
+    noticeEvents(createNotifier(connection, config.component.domain), {
+      siteName,
+      domain: config.domain,
+      admins: config.admins,
+      watchers: config.registration_watchers,
+      notifyInviters: config.notify_inviters,
+      welcome: config.welcome_message,
+    }, log.child({ feature: "notices" })),
+  ], (err) => log.warn({ err }, "an invite event listener failed"));
+  const contacts = new ContactInvites({
+    invites,
+    claims: stores.claims,
+    store: stores.invitations,
+    clock,
+    log: log.child({ feature: "xep0379" }),
+    events: usedEvents,
+    onQueued: () => rosterTasks.kick(),
+  });
+  const tree = new InvitationTree({ store: stores.invitations, invites });
+  const { invite_limits: l } = config;
+  const limits = new InviteLimits({
+    store: stores.invitations,
+    clock,
+    limits: { activePerUser: l.active_per_user, perUserPerDay: l.per_user_per_day, chainDepth: l.chain_depth, chainWindowMs: l.chain_window * 1000, treeSize: l.tree_size },
+  });
   const settlement = new ClaimSettlement({
     invites,
     adapter,
     log: log.child({ feature: "settlement" }),
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
-    events: metrics.events,
+    events: usedEvents,
     onRecorded: () => rosterTasks.kick(),
     exclusively: (work) => stores.exclusively("settlement", work),
   });
@@ -154,7 +211,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.kick(),
     onClaimLeft: () => settlement.soon(),
-    events: metrics.events,
+    events: usedEvents,
+    ...(timing ? { timer: timing } : {}),
   });
   const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
@@ -163,6 +221,14 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     rosterTasks.kick();
     void settlement.run("connected");
   });
+
+  const requests = accountRequests(config, stores, invites, clock, requestNotifier({
+    send: (stanza) => xmpp.send(stanza),
+    componentJid: config.component.domain,
+    admins: config.admins,
+    domain: config.domain,
+    log: log.child({ feature: "requests" }),
+  }));
 
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
@@ -173,7 +239,10 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       allowContactInvites: config.allow_contact_invites,
       allowUserInvites: config.allow_user_invites,
       publicUrl: config.http.public_url,
-    }),
+      contacts,
+      tree,
+      limits,
+    }).concat(config.registration_requests.enabled ? accountRequestCommands({ requests, clock }) : []),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
     clock,
@@ -183,7 +252,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     xmpp,
     log: log.child({ feature: "xep0030" }),
     name: `Invites for ${config.domain}`,
-    features: () => [NS.PING, ...(registration.isAvailable ? [NS.REGISTER, NS.PARS] : [])],
+    // urn:xmpp:invite: the XEP-0401 commands are here; urn:xmpp:ibr-token:0: XEP-0077 here takes a token (XEP-0445).
+    features: () => [NS.PING, NS.INVITE, ...(registration.isAvailable ? [NS.REGISTER, NS.PARS, NS.IBR_TOKEN] : [])],
     commands,
   });
   registerPing(xmpp);
@@ -192,7 +262,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
 
   const bridge = new BridgeState(config.bridge);
   const bridgeLog = log.child({ feature: "bridge" });
-  registerBridge({ xmpp, registration, state: bridge, domain: config.domain, log: bridgeLog });
+  registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
   watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
 
   const http = createHttp({
@@ -211,6 +281,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       database: await stores.isWritable(clock.now()),
     }),
     bridgeWorks: () => bridge.works,
+    tree,
+    requests,
+    timing,
   });
   const housekeeping = new Housekeeping({
     invites,
@@ -221,7 +294,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
 
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, metrics, http, bridge, settlement,
+    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, requests, metrics, http, bridge, settlement, contacts, tree, limits,
     async start() {
       await stores.ready();
       housekeeping.start();
@@ -241,23 +314,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       await connection.stop();
       await stores.close();
       log.info("stopped");
-    },
-  };
-}
-
-function loggedEvents(events: InviteEvents, log: Logger): InviteEvents {
-  return {
-    created: (invite) => {
-      log.debug({ invite: invite.id, type: invite.type, uses: invite.maxUses }, "invite created");
-      events.created?.(invite);
-    },
-    registered: (door, action, invite) => {
-      log.debug({ door, action, invite: invite?.id ?? null }, "invite use recorded");
-      events.registered?.(door, action, invite);
-    },
-    refused: (door, reason) => {
-      log.debug({ door, reason }, "registration refused");
-      events.refused?.(door, reason);
     },
   };
 }

@@ -55,6 +55,14 @@ export const ERRORS = {
   "api-key-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No API key with id ${id}` },
   "rate-limited": { type: "wait", condition: "resource-constraint", http: 429, text: fixed("Too many attempts from your address; please wait a few minutes") },
   "claim-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: fixed("No such claim: it was already settled or never made") },
+  "invite-limit": { type: "wait", condition: "resource-constraint", http: 429, text: (why) => why },
+  "invite-chain-limit": { type: "cancel", condition: "policy-violation", http: 403, text: (why) => why },
+  "contact-invite-refused": { type: "modify", condition: "not-acceptable", http: 422, text: (why) => why },
+  "request-not-found": { type: "cancel", condition: "item-not-found", http: 404, text: (id) => `No account request with id ${id}` },
+  "request-decided": { type: "cancel", condition: "conflict", http: 409, text: (id) => `Account request ${id} has already been decided or has expired` },
+  "request-exists": { type: "cancel", condition: "conflict", http: 409, text: fixed("Someone has already asked for this username; their request is waiting for an answer") },
+  "requests-full": { type: "wait", condition: "resource-constraint", http: 503, text: fixed("Too many requests are waiting for an answer; please try again later") },
+  "message-too-long": { type: "modify", condition: "not-acceptable", http: 422, text: (max) => `The message must be at most ${max} characters` },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -64,6 +72,8 @@ export class AppError extends Error {
   override name = "AppError" as const;
   readonly code: ErrorCode;
   readonly spec: ErrorSpec;
+  /** The part of the text that varies (a length, an incident id), for doors that word it themselves. */
+  readonly detail: string;
   /** Never shown to users: logged next to the incident id. */
   override readonly cause?: unknown;
 
@@ -72,6 +82,7 @@ export class AppError extends Error {
     super(spec.text(detail));
     this.code = code;
     this.spec = spec;
+    this.detail = detail;
     if (cause !== undefined) this.cause = cause;
   }
 }

@@ -2,6 +2,7 @@
 // fields, message and bindings go through redact.ts before they are written, and pino's `redact`
 // paths stay as a second net for the obvious field names.
 import { pino, type DestinationStream, type Logger } from "pino";
+import type { InviteEvents } from "./invites/events.js";
 import type { AccountCheck, RosterWriter, ServerAdapter } from "./invites/ports.js";
 import { REDACTED, redactFields, redactText, tokenMarker } from "./redact.js";
 
@@ -62,6 +63,25 @@ export function logAdapter(adapter: ServerAdapter, log: Logger, domain: string):
     },
     ...(adapter.start ? { start: () => adapter.start?.() ?? Promise.resolve() } : {}),
     ...(adapter.stop ? { stop: () => adapter.stop?.() ?? Promise.resolve() } : {}),
+  };
+}
+
+/** Logs what the domain reports (creations, recorded uses, refusals at every door) at debug, then passes it on. */
+export function logEvents(events: InviteEvents, log: Logger): InviteEvents {
+  return {
+    ...events,
+    created: (invite) => {
+      log.debug({ invite: invite.id, type: invite.type, uses: invite.maxUses }, "invite created");
+      events.created?.(invite);
+    },
+    registered: (door, action, invite, jid) => {
+      log.debug({ door, action, invite: invite?.id ?? null, jid }, "invite use recorded");
+      events.registered?.(door, action, invite, jid);
+    },
+    refused: (door, reason) => {
+      log.debug({ door, reason }, "registration refused");
+      events.refused?.(door, reason);
+    },
   };
 }
 

@@ -1,8 +1,8 @@
 // How invites look on the terminal and in --json output (snake_case, like the config).
 import { type Invite, inviteKind, inviteStatus } from "../invites/invite.js";
-import { iso, inviteJson } from "../invites/json.js";
+import { iso, inviteJson, treeJson } from "../invites/json.js";
 
-export { iso, inviteJson };
+export { iso, inviteJson, treeJson };
 
 export function inviteTable(invites: readonly Invite[], now: number): string {
   const header = ["ID", "KIND", "INVITER", "USERNAME", "GROUPS", "USES", "EXPIRES", "STATUS", "NOTE"];

@@ -26,7 +26,8 @@ ${CONFIG}
   invite: `Usage: xmpp-invites invite create [options]
        xmpp-invites invite list [--all]
        xmpp-invites invite show ID
-       xmpp-invites invite revoke ID
+       xmpp-invites invite revoke ID | --user JID
+       xmpp-invites invite tree [JID]
        xmpp-invites invite purge
 
 create     Create an invite and print its URI (and its web link when http.public_url is set).
@@ -41,7 +42,9 @@ create     Create an invite and print its URI (and its web link when http.public
   --note TEXT               A note for admins
 list       Pending invites (--all: also expired, revoked and used ones)
 show       One invite, by id
-revoke     Revoke an invite, by id
+revoke     Revoke an invite, by id; --user JID: every invite of that user that could still be used
+tree       Who invited whom: every account created or contact invite accepted, under its inviter
+           (below JID only, when given)
 purge      Delete invites whose expiry has passed
 
 Every invite command takes:
@@ -58,6 +61,21 @@ list       The API keys (never their secrets)
 revoke     Revoke a key, by id
 
 Every api-key command takes:
+${CONFIG}
+  --json           Machine-readable output
+`,
+  request: `Usage: xmpp-invites request list [--all]
+       xmpp-invites request show ID
+       xmpp-invites request approve ID
+       xmpp-invites request deny ID
+
+Requests for an account sent from the web page (config registration_requests).
+list       Requests waiting for an answer (--all: every request kept)
+show       One request, by id
+approve    Approve: the requester's private link becomes the registration form for the name
+deny       Deny: the requester's link says so
+
+Every request command takes:
 ${CONFIG}
   --json           Machine-readable output
 `,
@@ -88,8 +106,11 @@ Commands:
   invite create        Create an invite; prints its URI (the token is shown only now)
   invite list          Pending invites (--all: every invite)
   invite show ID       One invite
-  invite revoke ID     Revoke an invite
+  invite revoke ID     Revoke an invite (--user JID: all of a user's pending invites)
+  invite tree [JID]    Who invited whom
   invite purge         Delete invites whose expiry has passed
+  request list         Account requests waiting for an answer (--all: every request)
+  request approve ID   Approve an account request (deny ID: deny it)
   api-key create NAME  Create a key for the HTTP API (shown only now)
   api-key list         The API keys
   api-key revoke ID    Revoke an API key

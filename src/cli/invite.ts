@@ -6,7 +6,8 @@ import { landingUrl } from "../invites/uri.js";
 import { systemClock } from "../invites/clock.js";
 import { inviteKind } from "../invites/invite.js";
 import type { InviteService } from "../invites/service.js";
-import { inviteDetails, inviteJson, inviteTable, iso } from "./format.js";
+import { type InvitationTree, flatten } from "../invites/tree.js";
+import { inviteDetails, inviteJson, inviteTable, iso, sanitize, treeJson } from "./format.js";
 import { UsageError, usage } from "./usage.js";
 
 const OPTIONS = {
@@ -21,6 +22,7 @@ const OPTIONS = {
   reset: { type: "string" },
   group: { type: "string", multiple: true },
   all: { type: "boolean", default: false },
+  user: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parse>["values"];
@@ -33,7 +35,7 @@ export async function runInvite(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parse(rest);
   const config = loadConfig(configPath(values.config));
-  const { stores, invites } = await openInvites(config);
+  const { stores, invites, tree } = await openInvites(config);
   try {
     switch (action) {
       case "create":
@@ -43,11 +45,13 @@ export async function runInvite(args: string[]): Promise<number> {
       case "show":
         return await show(invites, values, positionals);
       case "revoke":
-        return await revoke(invites, values, positionals);
+        return values.user === undefined ? await revoke(invites, values, positionals) : await revokeUser(tree, values, positionals);
+      case "tree":
+        return await showTree(tree, values, positionals);
       case "purge":
         return await purge(invites, values, positionals);
       default:
-        throw new UsageError(action ? `unknown invite command "${action}"` : "invite needs a command: create, list, show, revoke or purge");
+        throw new UsageError(action ? `unknown invite command "${action}"` : "invite needs a command: create, list, show, revoke, tree or purge");
     }
   } finally {
     await stores.close();
@@ -128,5 +132,36 @@ async function purge(invites: InviteService, values: Values, positionals: string
   noPositionals(positionals);
   const purged = await invites.purgeExpired();
   out(values.json ? JSON.stringify({ purged }) : `${purged} expired invite${purged === 1 ? "" : "s"} deleted.`);
+  return 0;
+}
+
+/** Every invite of one user that could still be used, revoked at once. */
+async function revokeUser(tree: InvitationTree, values: Values, positionals: string[]): Promise<number> {
+  noPositionals(positionals);
+  const user = values.user ?? "";
+  if (user.trim() === "") throw new UsageError("--user needs the account whose invites are to be revoked");
+  const revoked = await tree.revokePending(user);
+  if (values.json) out(JSON.stringify({ user, revoked: revoked.map((invite) => invite.id) }));
+  else out(revoked.length === 0 ? `${user} has no invites that could still be used.` : `Revoked ${revoked.length} invite${revoked.length === 1 ? "" : "s"} of ${user}: ${revoked.map((invite) => invite.id).join(", ")}.`);
+  return 0;
+}
+
+async function showTree(tree: InvitationTree, values: Values, positionals: string[]): Promise<number> {
+  const [root, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const nodes = await tree.tree(root);
+  if (values.json) {
+    out(JSON.stringify(treeJson(nodes)));
+    return 0;
+  }
+  const rows = flatten(nodes);
+  if (rows.length === 0 || (root !== undefined && rows.length === 1 && rows[0]?.node.invitation === null)) {
+    out(root === undefined ? "Nobody has been invited yet." : `${root} has invited nobody.`);
+    return 0;
+  }
+  for (const { depth, node } of rows) {
+    const how = node.invitation === null ? "" : `  ${node.invitation.kind === "account" ? "joined" : "accepted"} ${iso(node.invitation.at)}${node.invitation.inviteId === null ? "" : ` invite ${node.invitation.inviteId}`}${node.invitation.note === null ? "" : `  "${sanitize(node.invitation.note)}"`}`;
+    out(`${"  ".repeat(depth)}${depth === 0 ? "" : "└ "}${node.jid}${how}`);
+  }
   return 0;
 }

@@ -22,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("./check-config.js")).runCheckConfig(rest);
       case "invite":
         return await (await import("./invite.js")).runInvite(rest);
+      case "request":
+        return await (await import("./request.js")).runRequest(rest);
       case "api-key":
         return await (await import("./api-key.js")).runApiKey(rest);
       case "redeem":
@@ -59,7 +61,7 @@ function help(args: string[]): number {
   return EXIT.ok;
 }
 
-const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "purge"], "api-key": ["create", "list", "revoke"] };
+const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "tree", "purge"], "api-key": ["create", "list", "revoke"], request: ["list", "show", "approve", "deny"] };
 
 export function reportError(err: unknown, command?: string): number {
   if (err instanceof UsageError) {

@@ -122,6 +122,35 @@ const adapterConfig = z.discriminatedUnion("type", [
   }).describe("prosodyctl shell beside Prosody, commands batched on one process"),
 ]);
 
+/** Platforms a client app can be listed under on the landing page. */
+export const APP_PLATFORMS = ["Android", "iOS", "macOS", "Windows", "Linux", "Web"] as const;
+
+const appEntry = z.union([
+  z.string().min(1).describe("The id of a built-in app (conversations, cheogram, monal, siskin, gajim, dino, beagle, movim)"),
+  z.strictObject({
+    id: z.string().regex(/^[a-z0-9-]{1,40}$/, "must be lower-case letters, digits and dashes"),
+    name: z.string().min(1).max(60),
+    platforms: z.array(z.enum(APP_PLATFORMS)).min(1),
+    supports_preauth: z.boolean().default(false).describe("The app opens xmpp:…;preauth= links and registers by itself"),
+    play_store_id: z.string().regex(/^[A-Za-z0-9._]+$/).optional().describe("Google Play package: its link carries the invite through the install"),
+    links: z.array(z.strictObject({ url: httpUrl, label: z.string().min(1).max(40).optional() })).max(5).default([]),
+  }).describe("An app of your own"),
+]);
+
+const requestsSection = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("The front page offers a form to request an account, approved by an admin"),
+    expiry: period.default(604800).describe("How long a request waits for an answer"),
+    max_pending: z.number().int().positive().default(100).describe("Requests waiting at once; beyond it new ones are refused"),
+    rate_limit: z
+      .strictObject({
+        max: z.number().int().positive().default(3).describe("Requests per client address per window"),
+        window: period.default(3600),
+      })
+      .default({ max: 3, window: 3600 }),
+  })
+  .default({ enabled: false, expiry: 604800, max_pending: 100, rate_limit: { max: 3, window: 3600 } });
+
 export const configSchema = z.strictObject({
   domain: domainName.describe("The XMPP domain where accounts are created"),
   component: z
@@ -144,10 +173,31 @@ export const configSchema = z.strictObject({
   http: httpSection.describe("The web door: landing pages, web registration, HTTP API, health and metrics"),
   site_name: z.string().min(1).max(100).optional().describe("Shown on the web pages (default: the domain)"),
   webchat_url: httpUrl.optional().describe("A web chat where new users can log in, linked from the success page"),
+  terms_url: httpUrl.optional().describe("Terms of service: the registration form then asks for consent, recorded with the redemption"),
+  privacy_url: httpUrl.optional().describe("Privacy policy: the registration form then asks for consent, recorded with the redemption"),
+  default_language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, "must be a language tag such as en, de or pt-BR").default("en")
+    .describe("The web pages' language when neither the visitor's choice nor the browser's languages match one"),
+  apps: z.array(appEntry).max(50).optional().describe("The apps on the landing page, in order (default: the built-in list)"),
+  registration_requests: requestsSection.describe("Requests for an account, approved by an admin"),
   password_policy: z
     .strictObject({ min_length: z.number().int().min(1).max(1024).default(10).describe("Shortest password accepted") })
     .default({ min_length: 10 })
     .describe("Applied to every registration and password reset, whichever door"),
+  notify_inviters: z.boolean().default(true)
+    .describe("When an invite is used, its inviter (the admins, for invites made from the CLI or the API) gets a message from the component"),
+  registration_watchers: z.array(accountJid).default([]).describe("Accounts told of every account created, like Prosody's registration_watchers"),
+  welcome_message: z.string().min(1).max(2000).optional()
+    .describe("Sent from the component to every new account; {username}, {site_name} and {inviter} are filled in"),
+  invite_limits: z
+    .strictObject({
+      active_per_user: z.number().int().min(0).default(10).describe("Invites of one user that can still be used (0: no limit)"),
+      per_user_per_day: z.number().int().min(0).default(10).describe("Invites one user may create in 24 hours (0: no limit)"),
+      chain_depth: z.number().int().min(0).default(2).describe("Longest chain of accounts, each invited within chain_window of the next, an invite may extend (0: no limit)"),
+      chain_window: period.default(300).describe("The window of chain_depth, in seconds or as a period"),
+      tree_size: z.number().int().min(0).default(1000).describe("Accounts one invitation tree may hold (0: no limit)"),
+    })
+    .default({ active_per_user: 10, per_user_per_day: 10, chain_depth: 2, chain_window: 300, tree_size: 1000 })
+    .describe("What users who are not admins may invite; admins are exempt"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("Log verbosity"),
 }).superRefine((config, ctx) => {
   // A config that offers contact invites promises XEP-0379 subscriptions: it needs a roster writer.

@@ -3,9 +3,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AppError } from "../errors.js";
+import { requestJson } from "../invites/account-requests.js";
 import type { ApiKey } from "../invites/api-keys.js";
 import { INVITE_TYPES } from "../invites/invite.js";
-import { inviteJson } from "../invites/json.js";
+import { inviteJson, treeJson } from "../invites/json.js";
 import { inviteRequest } from "../invites/request.js";
 import { landingUrl } from "../invites/uri.js";
 import { openApiDocument } from "./openapi.js";
@@ -84,6 +85,22 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.code(201).header("location", `/api/v1/invites/${invite.id}`)
         .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(config.http.public_url, token) ?? null });
     },
+    // Every invite of one user that could still be used, at once (e.g. an account found spamming).
+    DELETE: async (request, reply) => {
+      if (!(await authorize(request, reply, true))) return reply;
+      const user = stringField(request.query, "user").trim();
+      if (user === "") throw new AppError("invalid-argument", "user: the account whose pending invites are to be revoked");
+      const revoked = await deps.tree.revokePending(user);
+      return reply.send({ user, revoked: revoked.map((invite) => inviteJson(invite, now())) });
+    },
+  });
+
+  route(app, "/api/v1/tree", {
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      const root = stringField(request.query, "jid").trim();
+      return reply.send({ tree: treeJson(await deps.tree.tree(root === "" ? undefined : root)) });
+    },
   });
 
   route(app, "/api/v1/invites/:id", {
@@ -96,6 +113,37 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.send(inviteJson(await invites.revoke(stringField(request.params, "id")), now()));
     },
   });
+
+  // Requests for an account: list them and decide. The requester's side is the web form alone.
+  const requests = () => {
+    if (deps.requests === undefined) throw new AppError("request-not-found", "");
+    return deps.requests;
+  };
+  route(app, "/api/v1/requests", {
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
+      const list = await requests().list({ all: stringField(request.query, "all") === "true", limit });
+      return reply.send({ requests: list.map((item) => requestJson(item, now())) });
+    },
+  });
+  route(app, "/api/v1/requests/:id", {
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      return reply.send(requestJson(await requests().get(stringField(request.params, "id")), now()));
+    },
+  });
+  for (const decision of ["approve", "deny"] as const) {
+    route(app, `/api/v1/requests/:id/${decision}`, {
+      POST: async (request, reply) => {
+        const key = await authorize(request, reply, true);
+        if (!key) return reply;
+        const id = stringField(request.params, "id");
+        const decided = decision === "approve" ? await requests().approve(id, `api:${key.id}`) : await requests().deny(id, `api:${key.id}`);
+        return reply.send(requestJson(decided, now()));
+      },
+    });
+  }
 
   // Unauthenticated: the invite token is the credential, as on the web form.
   const limiter = shared.registrationLimiter;

@@ -36,6 +36,22 @@ const error = {
   required: ["error"],
 } as const;
 
+const accountRequest = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    username: { type: "string" },
+    message: { type: ["string", "null"] },
+    status: { type: "string", enum: ["pending", "approved", "denied", "expired"] },
+    created: { type: "string", format: "date-time" },
+    expires: { type: "string", format: "date-time", description: "Until when it waits for an answer" },
+    decided: { type: ["string", "null"], format: "date-time" },
+    decided_by: { type: ["string", "null"], description: "The admin's JID, api:KEY_ID or cli" },
+    invite_id: { type: ["string", "null"], description: "The invite an approval created" },
+  },
+  required: ["id", "username", "status", "created", "expires"],
+} as const;
+
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
@@ -59,7 +75,21 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             required: ["token", "uri", "landing_url"],
           }],
         },
+        TreeNode: {
+          type: "object",
+          properties: {
+            jid: { type: "string", description: "An account, or where invites without a user were made (cli, api:<key id>)" },
+            invited_by: { type: ["string", "null"] },
+            kind: { type: ["string", "null"], enum: ["account", "contact", null], description: "account: created with the invite; contact: an existing account accepted a contact invite" },
+            invite_id: { type: ["string", "null"] },
+            note: { type: ["string", "null"] },
+            at: { type: ["string", "null"], format: "date-time" },
+            invited: { type: "array", items: { $ref: "#/components/schemas/TreeNode" } },
+          },
+          required: ["jid", "invited_by", "kind", "invite_id", "note", "at", "invited"],
+        },
         Error: error,
+        AccountRequest: accountRequest,
       },
     },
     security: [{ bearer: [] }],
@@ -106,6 +136,26 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             "422": errorResponse("The request is not a valid invite"),
           },
         },
+        delete: {
+          summary: "Revoke every invite of one user that could still be used",
+          parameters: [{ name: "user", in: "query", required: true, schema: { type: "string" }, description: "The user's bare JID" }],
+          responses: {
+            "200": { description: "The revoked invites", content: { "application/json": { schema: { type: "object", properties: { user: { type: "string" }, revoked: { type: "array", items: { $ref: "#/components/schemas/Invite" } } } } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "422": errorResponse("No user given"),
+          },
+        },
+      },
+      "/tree": {
+        get: {
+          summary: "Who invited whom: every tree, or the one below ?jid=",
+          parameters: [{ name: "jid", in: "query", schema: { type: "string" } }],
+          responses: {
+            "200": { description: "The trees", content: { "application/json": { schema: { type: "object", properties: { tree: { type: "array", items: { $ref: "#/components/schemas/TreeNode" } } } } } } },
+            "401": errorResponse("No valid API key"),
+          },
+        },
       },
       "/invites/{id}": {
         get: {
@@ -122,6 +172,52 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
             "403": errorResponse("The key is read-only"),
             "404": errorResponse("No such invite"),
             "409": errorResponse("Already revoked"),
+          },
+        },
+      },
+      "/requests": {
+        get: {
+          summary: "Account requests waiting for an answer, oldest first (all, newest first, with ?all=true)",
+          parameters: [
+            { name: "all", in: "query", schema: { type: "boolean" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            "200": { description: "Requests", content: { "application/json": { schema: { type: "object", properties: { requests: { type: "array", items: { $ref: "#/components/schemas/AccountRequest" } } } } } } },
+            "401": errorResponse("No valid API key"),
+          },
+        },
+      },
+      "/requests/{id}": {
+        get: {
+          summary: "One account request",
+          parameters: [idParam],
+          responses: { "200": { description: "The request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } }, "401": errorResponse("No valid API key"), "404": errorResponse("No such request") },
+        },
+      },
+      "/requests/{id}/approve": {
+        post: {
+          summary: "Approve: creates a single-use invite for the requested username; the requester's status link becomes its registration form",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "The approved request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "404": errorResponse("No such request"),
+            "409": errorResponse("Already decided, or expired"),
+          },
+        },
+      },
+      "/requests/{id}/deny": {
+        post: {
+          summary: "Deny: the requester's status link says so",
+          parameters: [idParam],
+          responses: {
+            "200": { description: "The denied request", content: { "application/json": { schema: { $ref: "#/components/schemas/AccountRequest" } } } },
+            "401": errorResponse("No valid API key"),
+            "403": errorResponse("The key is read-only"),
+            "404": errorResponse("No such request"),
+            "409": errorResponse("Already decided, or expired"),
           },
         },
       },

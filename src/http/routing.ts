@@ -4,11 +4,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { AppError } from "../errors.js";
+import type { AccountRequestService } from "../invites/account-requests.js";
 import type { ApiKeyService } from "../invites/api-keys.js";
 import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
+import type { InvitationTree } from "../invites/tree.js";
 import type { InviteService } from "../invites/service.js";
 import type { Metrics } from "../metrics.js";
+import type { Timing } from "../timing.js";
 import type { RateLimiter } from "./guards.js";
 
 export interface HttpDeps {
@@ -21,8 +24,14 @@ export interface HttpDeps {
   readonly health: () => Promise<{ component: boolean; standby?: boolean; serves?: boolean; database: boolean }>;
   /** Whether apps can redeem invite links on the server directly (its bridge module works). */
   readonly bridgeWorks: () => boolean;
+  /** Who invited whom, and revoking a user's invites. */
+  readonly tree: InvitationTree;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Requests for an account (config `registration_requests`); the API lists and decides them whatever the switch. */
+  readonly requests?: AccountRequestService | undefined;
+  /** Opt-in: how long each request took from arrival to the response being sent, per route. */
+  readonly timing?: Timing | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

@@ -6,7 +6,7 @@ import { isStorageFailure } from "../invites/store-ports.js";
 import { registerApi } from "./api.js";
 import { RateLimiter } from "./guards.js";
 import { registerOps } from "./ops.js";
-import { STYLE_CSS } from "./pages/layout.js";
+import { FAVICON_SVG, STYLE_CSS } from "./pages/layout.js";
 import { type HttpDeps, type HttpShared, route, sendApiError } from "./routing.js";
 import { registerWeb } from "./web.js";
 
@@ -28,6 +28,18 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
+
+  const { timing } = deps;
+  if (timing) {
+    const started = new WeakMap<object, number>();
+    app.addHook("onRequest", async (request) => {
+      started.set(request, timing.now());
+    });
+    app.addHook("onResponse", async (request, reply) => {
+      const t0 = started.get(request);
+      if (t0 !== undefined) timing.report(`http:${request.method} ${request.routeOptions.url ?? "-"}`, { handledMs: timing.now() - t0, status: reply.statusCode });
+    });
+  }
 
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
@@ -60,6 +72,12 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   route(app, "/static/style.css", {
     GET: (_request, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLE_CSS),
   });
+  // Browsers ask for /favicon.ico whatever the page says; both names get the same small image.
+  for (const url of ["/favicon.svg", "/favicon.ico"]) {
+    route(app, url, {
+      GET: (_request, reply) => reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(FAVICON_SVG),
+    });
+  }
   const { max, window } = deps.config.http.rate_limit;
   const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now()) };
   registerWeb(app, deps, shared);

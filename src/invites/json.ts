@@ -1,5 +1,6 @@
 // How an invite looks in JSON, for the CLI's --json and the HTTP API alike (snake_case, like the config).
 import { type Invite, inviteKind, inviteStatus } from "./invite.js";
+import type { TreeNode } from "./tree.js";
 
 /** XEP-0082 DateTime in UTC, without fractions. */
 export function iso(ms: number): string {
@@ -24,4 +25,17 @@ export function inviteJson(invite: Invite, now: number): Record<string, unknown>
     uses: invite.uses,
     revoked: invite.revokedAt === null ? null : iso(invite.revokedAt),
   };
+}
+
+/** The invitation tree in JSON: each account with how it came in and the accounts it brought. */
+export function treeJson(nodes: readonly TreeNode[]): Record<string, unknown>[] {
+  return nodes.map((node) => ({
+    jid: node.jid,
+    invited_by: node.invitation?.inviter ?? null,
+    kind: node.invitation === null ? null : node.invitation.kind === "account" ? "account" : "contact",
+    invite_id: node.invitation?.inviteId ?? null,
+    note: node.invitation?.note ?? null,
+    at: node.invitation === null ? null : iso(node.invitation.at),
+    invited: treeJson(node.children),
+  }));
 }

@@ -68,3 +68,9 @@ export interface RosterWriter {
   /** Puts `item` on the roster of `owner` (a bare JID) with subscription both. */
   setSubscribed(owner: string, item: SubscribedItem): Promise<RosterResult>;
 }
+
+/** Messages from the component's own JID to a user (notices to inviters and watchers, welcome messages). */
+export interface Notifier {
+  /** Sends one chat message; rejects when it cannot be handed to the server (e.g. not connected). */
+  notify(to: string, text: string): Promise<void>;
+}

@@ -31,6 +31,8 @@ export interface RegisterRequest {
   readonly door: Door;
   /** Who asked (a bare JID at the XMPP door), recorded with the redemption. */
   readonly requester?: string | undefined;
+  /** When the person accepted the site's terms or privacy policy (web form), recorded with the redemption. */
+  readonly consentAt?: number | undefined;
 }
 
 export interface Registered {
@@ -43,6 +45,11 @@ export interface Registered {
 
 /** What the server's bridge module asks before it creates (or resets) an account itself. */
 export interface ServerClaimRequest {
+  /**
+   * The claim's name, chosen by the server, so that it can give the use back even when this
+   * service's answer never reached it (the server then creates no account).
+   */
+  readonly claimId?: string | undefined;
   readonly token?: string | undefined;
   /** As the server prepared it (nodeprep); refused when this service would normalise it differently. */
   readonly username: string;
@@ -59,6 +66,12 @@ export interface ServerClaim {
 
 const MAX_PASSWORD_BYTES = 1024;
 
+/** Opt-in timing of a registration's parts (the store's claim and consume, the adapter call). */
+export interface PhaseTimer {
+  now(): number;
+  report(what: string, parts: Record<string, number>): void;
+}
+
 export class RegistrationService {
   readonly #invites: InviteService;
   readonly #adapter: ServerAdapter;
@@ -68,6 +81,7 @@ export class RegistrationService {
   readonly #onClaimLeft: () => void;
   readonly #minPasswordLength: number;
   readonly #events: InviteEvents;
+  readonly #timer: PhaseTimer | undefined;
 
   constructor(options: {
     invites: InviteService;
@@ -81,6 +95,7 @@ export class RegistrationService {
     /** Called when a claim is left for settlement (the server did not answer), so it is settled promptly. */
     onClaimLeft?: () => void;
     events?: InviteEvents;
+    timer?: PhaseTimer;
   }) {
     this.#invites = options.invites;
     this.#adapter = options.adapter;
@@ -90,6 +105,7 @@ export class RegistrationService {
     this.#onConsumed = options.onConsumed ?? (() => undefined);
     this.#onClaimLeft = options.onClaimLeft ?? (() => undefined);
     this.#events = options.events ?? {};
+    this.#timer = options.timer;
   }
 
   get minPasswordLength(): number {
@@ -161,11 +177,14 @@ export class RegistrationService {
       return { claimId: undefined, action: "created" };
     }
     let claim: Claim;
+    const t0 = this.#timer?.now() ?? 0;
     try {
       // What a person cannot fix by changing the password is told first, as at every door.
       await this.#invites.checkRedeemable(request.token, username);
       checkPassword(request.password, username, this.#minPasswordLength);
-      claim = await this.#invites.claim(request.token, username, { door: "bridge" });
+      if (request.claimId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(request.claimId)) throw new AppError("bad-request", "The claim id must be 8 to 64 letters, digits, - or _");
+      if (request.claimId !== undefined && (await this.#invites.findClaim(`bridge-${request.claimId}`))) throw new AppError("bad-request", "That claim id is taken");
+      claim = await this.#invites.claim(request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
       throw err;
@@ -175,6 +194,7 @@ export class RegistrationService {
       await this.#invites.release(claim);
       throw new AppError(reset ? "account-not-found" : "username-taken");
     }
+    if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
     this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
     return { claimId: claim.id, action: reset ? "password-reset" : "created" };
   }
@@ -184,7 +204,7 @@ export class RegistrationService {
    * "release" when it was not created. Settling an unknown or settled claim is refused.
    */
   async settleServerClaim(claimId: string, username: string, outcome: "consume" | "release"): Promise<void> {
-    const claim = await this.#invites.findClaim(claimId);
+    const claim = (await this.#invites.findClaim(claimId)) ?? (await this.#invites.findClaim(`bridge-${claimId}`));
     if (!claim || claim.door !== "bridge") throw new AppError("claim-not-found");
     if (claim.username !== username) throw new AppError("bad-request", "The claim was made for another username");
     const jid = `${username}@${this.#invites.domain}`;
@@ -194,14 +214,17 @@ export class RegistrationService {
       log.info("the server did not create the account; use released");
       return;
     }
+    const t0 = this.#timer?.now() ?? 0;
     await this.#invites.consume(claim, { jid, door: "bridge", requester: null });
+    if (this.#timer) this.#timer.report("consume:bridge", { storeMs: this.#timer.now() - t0 });
     const action = claim.invite.type === "reset" ? "password-reset" : "created";
     log.info(action === "password-reset" ? "password reset" : "account registered");
-    this.#events.registered?.("bridge", action, claim.invite);
+    this.#events.registered?.("bridge", action, claim.invite, jid);
     this.#onConsumed();
   }
 
   async #register(request: RegisterRequest): Promise<Registered> {
+    const began = this.#timer?.now() ?? 0;
     if (!this.isAvailable) throw new AppError("registration-disabled");
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
@@ -228,6 +251,8 @@ export class RegistrationService {
       throw new AppError("server-unavailable", incident);
     }
 
+    const timer = this.#timer;
+    const marks = timer ? [timer.now()] : [];
     let claim: Claim | undefined;
     if (request.token !== undefined) {
       try {
@@ -239,7 +264,7 @@ export class RegistrationService {
     }
 
     const jid = `${username}@${this.#invites.domain}`;
-    const redemption = { jid, door: request.door, requester: request.requester ?? null };
+    const redemption = { jid, door: request.door, requester: request.requester ?? null, consentAt: request.consentAt };
     const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
     const account = { username, password: request.password };
     const reset = claim?.invite.type === "reset";
@@ -257,6 +282,7 @@ export class RegistrationService {
       }
     };
 
+    if (timer) marks.push(timer.now());
     let outcome;
     try {
       // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
@@ -290,6 +316,7 @@ export class RegistrationService {
       }
     }
 
+    if (timer) marks.push(timer.now());
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
     try {
       if (claim) await this.#invites.consume(claim, redemption);
@@ -311,9 +338,14 @@ export class RegistrationService {
       log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
       throw new AppError(code, incident, err);
     }
+    const consumed = timer?.now() ?? 0;
     log.info(reset ? "password reset" : "account registered");
-    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null);
+    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null, jid);
     this.#onConsumed();
+    if (timer) {
+      const [start = 0, claimed = 0, created = 0] = marks;
+      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: consumed - created, totalMs: timer.now() - began });
+    }
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 }

@@ -63,7 +63,7 @@ export type { ClaimContext } from "./store-ports.js";
 /** What settling one claim did. */
 export type Settled =
   | { readonly action: "recorded"; readonly invite: Invite; readonly jid: string; readonly door: Door }
-  | { readonly action: "released"; readonly why: "missing" | "reset" | "no-username" | "recorded-elsewhere" | "invite-gone" };
+  | { readonly action: "released"; readonly why: "missing" | "reset" | "contact" | "no-username" | "recorded-elsewhere" | "invite-gone" };
 
 export const DEFAULT_HOLD_LIMIT_MS = 5 * 60_000;
 
@@ -247,7 +247,7 @@ export class InviteService {
    * Counts the use once the account exists, and records the roster steps that follow in the same
    * transaction: a subscription with the inviter (XEP-0379), and the invite's groups.
    */
-  async consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null }): Promise<void> {
+  async consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): Promise<void> {
     const { invite } = claim;
     const created = invite.type !== "reset";
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
@@ -313,6 +313,9 @@ export class InviteService {
     };
     if (!invite) return release("invite-gone");
     if (invite.type === "reset") return release("reset");
+    // A contact claim by an existing account (its bare JID): no account to ask about; giving the
+    // use back is safe, as accepting a contact twice only repeats a subscription.
+    if (invite.type === "contact" && pending.username?.includes("@")) return release("contact");
     if (pending.username === null) return release("no-username");
     if (!accountExists) return release("missing");
     const jid = `${pending.username}@${this.#domain}`;
@@ -330,11 +333,12 @@ export class InviteService {
 
   /** Whether a claim needs the server's answer to be settled (reset claims and unnamed ones do not). */
   async needsAccountCheck(pending: PendingClaim): Promise<boolean> {
-    return pending.username !== null && (await this.#store.findById(pending.inviteId))?.type !== "reset";
+    const type = (await this.#store.findById(pending.inviteId))?.type;
+    return pending.username !== null && type !== "reset" && !(type === "contact" && pending.username.includes("@"));
   }
 
   /** Records a registration that used no invite (open registration). */
-  async recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null }): Promise<void> {
+  async recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): Promise<void> {
     await this.#claims.recordRedemption({ ...redemption, action: "created" }, this.#clock.now());
   }
 

@@ -145,7 +145,7 @@ export class ClaimSettlement {
       if (settled.action === "recorded") {
         recorded += 1;
         log.info({ claim: claim.id, invite: claim.inviteId, jid: settled.jid }, "open claim settled: the account exists, its use is recorded");
-        events?.registered?.(settled.door, "created", settled.invite);
+        events?.registered?.(settled.door, "created", settled.invite, settled.jid);
       } else {
         released += 1;
         log.info({ claim: claim.id, invite: claim.inviteId, why: settled.why }, "open claim settled: use given back");

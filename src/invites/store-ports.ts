@@ -62,6 +62,8 @@ export interface InviteStore {
 
 export interface RedemptionRecord {
   readonly jid: string;
+  /** When the new user accepted the site's terms or privacy policy, if asked. */
+  readonly consentAt?: number | undefined;
   readonly door: Door;
   readonly requester: string | null;
   readonly action: "created" | "password-reset";
@@ -86,6 +88,8 @@ export interface PendingClaim extends StoredClaim {
 export interface ClaimContext {
   readonly door?: Door | undefined;
   readonly requester?: string | null | undefined;
+  /** An id chosen by whoever settles the claim (the server's bridge), so it can settle even an unanswered claim. */
+  readonly id?: string | undefined;
 }
 
 export interface ClaimStore {
@@ -189,6 +193,98 @@ export function rosterPairs(jid: string, follow: FollowUp, membersOf: (group: st
   });
 }
 
+// ---- who invited whom
+
+export type InvitationKind = "account" | "contact";
+
+export interface Invitation {
+  /** A user's bare JID, or where an invite without one was made ("cli", "api:<key id>"). */
+  readonly inviter: string;
+  readonly invitee: string;
+  readonly kind: InvitationKind;
+  readonly inviteId: string | null;
+  readonly note: string | null;
+  readonly at: number;
+}
+
+/**
+ * The invitations record: one row per account created with an invite (written in the transaction
+ * that records the use, whatever the engine) and per contact invite accepted by an existing account.
+ */
+export interface InvitationStore {
+  /**
+   * A contact invite accepted by an existing account: the claimed use becomes a use, the
+   * invitation is recorded and the roster steps queued, in one transaction.
+   */
+  recordAcceptance(claimId: string, invitation: Invitation, follow: FollowUp): Promise<void>;
+  /** Every invitation, oldest first. */
+  all(): Promise<Invitation[]>;
+  byInviter(inviter: string): Promise<Invitation[]>;
+  /** How `jid` got its account, if through an invite (the latest such invitation). */
+  invitedAs(jid: string): Promise<Invitation | undefined>;
+  /** The top of `jid`'s tree: follows account invitations up until nobody invited the account. */
+  rootOf(jid: string): Promise<string>;
+  /** Accounts created through invites below `root`, at any depth. */
+  treeSize(root: string): Promise<number>;
+  /** The user's invites that can still be used. */
+  activeInvites(inviter: string, now: number): Promise<number>;
+  invitesCreatedSince(inviter: string, since: number): Promise<number>;
+}
+
+/** Far more than any real chain: a guard against loops in old data, not a limit. */
+export const MAX_INVITATION_WALK = 64;
+
+// ---- account requests
+
+export type RequestDecision = "pending" | "approved" | "denied";
+
+export interface AccountRequest {
+  readonly id: string;
+  readonly username: string;
+  readonly message: string | null;
+  readonly status: RequestDecision;
+  readonly createdAt: number;
+  /** Until when it waits for an answer. */
+  readonly expiresAt: number;
+  readonly decidedAt: number | null;
+  readonly decidedBy: string | null;
+  readonly inviteId: string | null;
+}
+
+/** What the store keeps beyond the request: the status token's hash and the sealing material. */
+export interface StoredRequest extends AccountRequest {
+  readonly sealingKey: Buffer;
+  readonly sealedToken: Buffer | null;
+}
+
+export type NewAccountRequest = Omit<StoredRequest, "status" | "decidedAt" | "decidedBy" | "inviteId" | "sealedToken"> & { readonly statusHash: Buffer };
+
+export interface RequestDecisionRecord {
+  readonly status: "approved" | "denied";
+  readonly at: number;
+  readonly by: string;
+  readonly inviteId: string | null;
+  readonly sealedToken: Buffer | null;
+}
+
+export interface AccountRequestStore {
+  /**
+   * In one transaction (serialised with every other submission): purges requests answered (or
+   * expired) before `purgeBefore`, then inserts the request unless `maxPending` requests wait
+   * already ("full") or one for the same username waits ("exists"); "id-taken": pick another id.
+   */
+  submit(request: NewAccountRequest, limits: { readonly now: number; readonly maxPending: number; readonly purgeBefore: number }): Promise<"inserted" | "id-taken" | "full" | "exists">;
+  byId(id: string): Promise<StoredRequest | undefined>;
+  byStatusHash(hash: Buffer): Promise<StoredRequest | undefined>;
+  /** Pending ones (oldest first) when `pendingAt` is given, else all (newest first). */
+  list(options: { pendingAt?: number | undefined; limit: number }): Promise<AccountRequest[]>;
+  countPending(now: number): Promise<number>;
+  /** Records the decision only if the request is still pending and unexpired; false otherwise. */
+  decide(id: string, decision: RequestDecisionRecord, now: number): Promise<boolean>;
+  /** Deletes requests whose answer (or expiry) is older than `before`; returns how many. */
+  purge(before: number): Promise<number>;
+}
+
 // ---- API keys
 
 export interface ApiKey {
@@ -250,6 +346,9 @@ export interface Stores {
   readonly rosterQueue: RosterQueue;
   readonly apiKeys: ApiKeyStore;
   readonly stats: StatsStore;
+  /** Who invited whom, and contact invites accepted by existing accounts. */
+  readonly invitations: InvitationStore;
+  readonly accountRequests: AccountRequestStore;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.

@@ -20,7 +20,8 @@ export const NS = {
   // XEP-0356: Privileged Entity (v0.4 is :2; ejabberd 23.01 still sends :1)
   PRIVILEGE: "urn:xmpp:privilege:2",
   PRIVILEGE_1: "urn:xmpp:privilege:1",
-  // XEP-0401: invitation result forms
+  // XEP-0401: the invite commands' namespace (also the 0.3.0 stream feature) and their result forms
+  INVITE: "urn:xmpp:invite",
   INVITATION_FORM: "urn:xmpp:invite#invitation",
   // XEP-0379 / XEP-0401 0.3.0 / XEP-0445: pre-authenticated registration and subscription
   PARS: "urn:xmpp:pars:0",

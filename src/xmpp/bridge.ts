@@ -4,16 +4,22 @@
 // registration (XEP-0077 with the XEP-0401/XEP-0445 preauth on an unauthenticated stream) redeem
 // this component's invites. The server asks, from its bare domain:
 //   <check token='T'/>                                  is the token good? (the preauth step)
-//   <claim token='T' username='u' exists='false'><password>…</password></claim>
+//   <claim id='K' token='T' username='u' exists='false'><password>…</password></claim>
+//        (K, optional, names the claim so the server can release it even if this answer is lost)
 //        -> <claim id='C' action='create|reset'/>       policy, username, password, invite: the use is reserved
 //   <consume claim='C' username='u'/>                   the server created the account (or reset the password)
 //   <release claim='C' username='u'/>                   it did not
+//   <subscribe token='T' inviter='romeo@example.org' jid='juliet@example.net'/>
+//        -> <subscribe claim='C'/>                      XEP-0379: Juliet's subscription request to Romeo carried
+//                                                       the token of Romeo's contact invite; the use is reserved
+//   <consume|release claim='C' username='juliet@example.net'/>   the server approved it (or not)
 // Refusals are stanza errors with the registry's triple plus <refused xmlns='urn:xmpp-invites:bridge:0'/>,
 // so the module passes them on to the client as they are and treats any other error as "unreachable".
 // ====================================================================
 import type { Component, IqContext } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
+import type { ContactInvites } from "../invites/contacts.js";
 import type { RegistrationService } from "../invites/registration.js";
 import { parseForm, fieldValue } from "../protocol/forms.js";
 import type { IqReply } from "./handlers.js";
@@ -54,13 +60,14 @@ export class BridgeState {
 export interface BridgeOptions {
   readonly xmpp: Component;
   readonly registration: RegistrationService;
+  readonly contacts: ContactInvites;
   readonly state: BridgeState;
   /** The server's domain: the only sender accepted. */
   readonly domain: string;
   readonly log: Logger;
 }
 
-export function registerBridge({ xmpp, registration, state, domain, log }: BridgeOptions): void {
+export function registerBridge({ xmpp, registration, contacts, state, domain, log }: BridgeOptions): void {
   const handle = (work: (element: Element) => IqReply | Promise<IqReply>) => async (ctx: IqContext): Promise<IqReply> => {
     // Only the server itself speaks for its users here; a user's stanza always carries a localpart.
     const from = ctx.from;
@@ -84,11 +91,11 @@ export function registerBridge({ xmpp, registration, state, domain, log }: Bridg
   }));
 
   xmpp.iqCallee.set(NS.BRIDGE, "claim", handle(async (element): Promise<IqReply> => {
-    const { token, username, exists } = element.attrs;
+    const { token, username, exists, id } = element.attrs;
     if (!username) throw new AppError("field-missing", "Username: Required value missing");
     const password = element.getChildText("password");
     if (!password) throw new AppError("field-missing", "Password: Required value missing");
-    const claim = await registration.claimForServer({ token: token || undefined, username, password, accountExists: exists === "true" });
+    const claim = await registration.claimForServer({ claimId: id || undefined, token: token || undefined, username, password, accountExists: exists === "true" });
     return xml("claim", { xmlns: NS.BRIDGE, id: claim.claimId, action: claim.action === "password-reset" ? "reset" : "create" });
   }));
 
@@ -96,10 +103,18 @@ export function registerBridge({ xmpp, registration, state, domain, log }: Bridg
     xmpp.iqCallee.set(NS.BRIDGE, outcome, handle(async (element): Promise<IqReply> => {
       const { claim, username } = element.attrs;
       if (!claim || !username) throw new AppError("bad-request", "claim and username are required");
-      await registration.settleServerClaim(claim, username, outcome);
+      // A contact claim names the invitee by its JID; a registration claim by a localpart.
+      if (username.includes("@")) await contacts.settleServerClaim(claim, username, outcome);
+      else await registration.settleServerClaim(claim, username, outcome);
       return true;
     }));
   }
+
+  xmpp.iqCallee.set(NS.BRIDGE, "subscribe", handle(async (element): Promise<IqReply> => {
+    const { token, inviter, jid } = element.attrs;
+    if (!token || !inviter || !jid) throw new AppError("bad-request", "token, inviter and jid are required");
+    return xml("subscribe", { xmlns: NS.BRIDGE, claim: await contacts.claimForServer(token, jid, inviter) });
+  }));
 }
 
 /** A registry error with the marker that tells the module it is the invite service's answer. */

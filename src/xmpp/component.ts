@@ -15,6 +15,7 @@ import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
+import type { Timing } from "../timing.js";
 
 export interface ConnectionOptions {
   readonly service: string;
@@ -23,6 +24,8 @@ export interface ConnectionOptions {
   readonly log: Logger;
   /** First retry delay and cap, in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Opt-in: how long each request to the component took from arrival to reply. */
+  readonly timing?: Timing | undefined;
   /** Stand by on conflict, asking again every `retryMs` (with jitter); absent: a conflict is fatal. */
   readonly standby?: { readonly retryMs: number };
   /** Passes replies meant for another instance on to it (servers that balance several connections). */
@@ -77,6 +80,7 @@ export function createComponentConnection(options: ConnectionOptions): Component
   traceStanzas(xmpp, log);
   const relay = options.relay;
   if (relay) relayReplies(xmpp, relay, log);
+  if (options.timing) timeRequests(xmpp, options.timing);
 
   xmpp.on("connect", () => {
     const socket = xmpp.socket;
@@ -239,6 +243,29 @@ function relayReplies(xmpp: Component, relay: ReplyRelay, log: Logger): void {
     } catch (err) {
       log.warn({ err: describeError(err) }, "could not take a reply handed over by another instance");
     }
+  });
+}
+
+/** From a request's arrival to the write of its reply, per payload ("iq:preauth", "iq:query", …). */
+function timeRequests(xmpp: Component, timing: Timing): void {
+  const pending = new Map<string, { t0: number; what: string }>();
+  const deliver = xmpp._onElement.bind(xmpp);
+  xmpp._onElement = (element) => {
+    const { attrs } = element;
+    if (element.name === "iq" && (attrs.type === "get" || attrs.type === "set")) {
+      const payload = element.children.find((child): child is Element => typeof child !== "string");
+      pending.set(`${attrs.from} ${attrs.id}`, { t0: timing.now(), what: `iq:${payload?.name ?? "empty"}` });
+    }
+    deliver(element);
+  };
+  xmpp.on("send", (element: Element) => {
+    const { attrs } = element;
+    if (element.name !== "iq" || (attrs.type !== "result" && attrs.type !== "error")) return;
+    const key = `${attrs.to} ${attrs.id}`;
+    const started = pending.get(key);
+    if (!started) return;
+    pending.delete(key);
+    timing.report(started.what, { handledMs: timing.now() - started.t0, ...(attrs.type === "error" ? { error: 1 } : {}) });
   });
 }
 

@@ -36,6 +36,8 @@ export type CommandResponse =
 export interface AdhocCommand {
   readonly node: string;
   readonly name: string;
+  /** Older node names still accepted on execute (not listed in disco#items). */
+  readonly aliases?: readonly string[];
   allowed(requester: Requester): boolean;
   /** `form` is undefined on the first execute, unless the client submitted one inline. */
   run(input: { readonly form: SubmittedForm | undefined; readonly requester: Requester }): CommandResponse | Promise<CommandResponse>;
@@ -62,7 +64,7 @@ const MAX_SESSIONS = 1000;
 
 export function registerCommands(options: CommandsOptions): CommandsDisco {
   const { xmpp, commands, requesterOf, componentJid, clock, log } = options;
-  const byNode = new Map(commands.map((command) => [command.node, command]));
+  const byNode = new Map(commands.flatMap((command) => [command.node, ...(command.aliases ?? [])].map((node) => [node, command] as const)));
   const sessions = new Map<string, { node: string; requester: string; expiresAt: number }>();
 
   const takeSession = (id: string, node: string, requester: string) => {

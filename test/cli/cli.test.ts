@@ -4,8 +4,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { AccountRequestService } from "../../src/invites/account-requests.js";
 import { ApiKeyService } from "../../src/invites/api-keys.js";
 import { systemClock } from "../../src/invites/clock.js";
+import { InviteService } from "../../src/invites/service.js";
 import { openStores } from "../../src/invites/sqlite/index.js";
 
 const BIN = resolve("dist/cli/main.js");
@@ -87,6 +89,28 @@ describe("xmpp-invites CLI", () => {
     expect(cli("invite", "list").stdout).not.toContain(id);
     expect(cli("invite", "list", "--all").stdout).toMatch(new RegExp(`${id}.*revoked`));
     expect(JSON.parse(cli("invite", "show", id, "--json").stdout)).toMatchObject({ id, status: "revoked" });
+  });
+
+  it("request list, approve and deny: account requests decided from the shell", async () => {
+    // Requests come from the web form; here they are put in the same database directly.
+    const stores = openStores(join(dir, "state/invites.sqlite"));
+    const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 604800 });
+    const requests = new AccountRequestService({ store: stores.accountRequests, invites, clock: systemClock, expirySeconds: 86400, maxPending: 10 });
+    const { request: heidi } = await requests.submit({ username: "heidi", message: "a friend of Romeo" });
+    const { request: ivan } = await requests.submit({ username: "ivan" });
+    await stores.close();
+
+    const table = cli("request", "list");
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`${heidi.id}\\s+pending\\s+\\S+\\s+heidi\\s+"a friend of Romeo"`));
+    const approved = cli("request", "approve", heidi.id);
+    expect(approved.stdout).toBe(`Request ${heidi.id} approved: heidi can now create the account from the requester's link.\n`);
+    expect(JSON.parse(cli("request", "deny", ivan.id, "--json").stdout)).toMatchObject({ id: ivan.id, status: "denied", decided_by: "cli" });
+    const twice = cli("request", "deny", heidi.id);
+    expect([twice.code, twice.stderr]).toEqual([1, `xmpp-invites: Account request ${heidi.id} has already been decided or has expired\n`]);
+    expect(cli("request", "list").stdout).toBe("No account requests waiting.\n");
+    const invite = (JSON.parse(cli("invite", "list", "--json").stdout) as Array<Record<string, unknown>>).find((i) => i["source"] === `request:${heidi.id}`);
+    expect(invite).toMatchObject({ type: "account", username: "heidi", max_uses: 1 });
   });
 
   it("errors go to stderr with a non-zero exit code", () => {

@@ -7,7 +7,7 @@ import { openInvites } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import {
-  type Attempt, type ComponentProcess, type RawClient, audit, accountsOnServer, openClaims, rawClient, registerOverApi,
+  type Attempt, type ComponentProcess, type RawClient, audit, accountsOnServer, openClaims, rawClient, registerOverApi, registerOverApp,
   registerOverWebForm, registerOverXmpp, startComponent, until, writeComponentConfig,
 } from "./support.js";
 
@@ -19,10 +19,11 @@ const PASSWORD = "pw-fault-suite-1";
 const ADAPTER_TIMEOUT_S = 2;
 
 beforeAll(async () => {
-  server = await startProsody();
+  // With the bridge module, so the app path (the server's own registration) is under fault too.
+  server = await startProsody({ bridge: true, vhostLines: ["xmpp_invites_timeout = 4"] });
   configPath = join(server.dir, "config.json");
   databasePath = join(server.dir, "state", "invites.sqlite");
-  writeComponentConfig(server, configPath, databasePath, { adapter: { type: "xep0133", timeout: ADAPTER_TIMEOUT_S } });
+  writeComponentConfig(server, configPath, databasePath, { adapter: { type: "xep0133", timeout: ADAPTER_TIMEOUT_S }, bridge: "prosody" });
 });
 
 afterEach(async () => {
@@ -71,6 +72,9 @@ function fire(attempts: Attempt[], clients: RawClient[], httpUrl: string, replyM
       case "web":
         attempt.outcome = await registerOverWebForm(httpUrl, attempt.token, username, PASSWORD);
         break;
+      case "app":
+        attempt.outcome = await registerOverApp(server, attempt.token, username, PASSWORD, replyMs);
+        break;
     }
   })).then(() => undefined);
 }
@@ -108,10 +112,10 @@ const started = Date.now();
 const phase = (what: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
 
 describe("faults on real processes (component as its own process, real Prosody)", () => {
-  it("kill -9 with registrations in flight at the XMPP and web doors, then restart: nothing lost, nothing doubled", async () => {
+  it("kill -9 with registrations in flight at the XMPP door, the web door, the API and the app path, then restart: nothing lost, nothing doubled", async () => {
     const single = await createInvites(72);
     const shared = await createInvites(1, 4); // 8 attempts race for 4 uses
-    const attempts = [...plan("k", single, ["xmpp", "api", "xmpp", "web"]), ...plan("ks", shared, ["xmpp", "api"], 8)];
+    const attempts = [...plan("k", single, ["xmpp", "api", "app", "web"]), ...plan("ks", shared, ["xmpp", "api", "app", "web"], 8)];
     component = await startComponent(configPath);
     const clients = await Promise.all(Array.from({ length: 8 }, () => rawClient(server)));
 

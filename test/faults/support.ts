@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import LtxParser from "ltx/lib/parsers/ltx.js";
 import { Element } from "ltx";
 import type { ProsodyServer } from "../../tools/demo/prosody.js";
+import { type RawStream, openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
 
 const BIN = resolve("dist/cli/main.js");
 
@@ -269,6 +270,32 @@ export async function registerOverXmpp(client: RawClient, component: string, tok
   return { ok: false, status: `${error?.attrs.type ?? "?"}/${condition}`, text: error?.getChildText("text") ?? "" };
 }
 
+/**
+ * The app path: an unauthenticated c2s stream to the server itself (preauth, then XEP-0077
+ * register), as an app that opened the invite link does; the server's bridge module asks the component.
+ */
+export async function registerOverApp(server: ProsodyServer, token: string, username: string, password: string, timeoutMs: number): Promise<Outcome> {
+  let stream: RawStream | undefined;
+  const within = <T>(promise: Promise<T>) => Promise.race([promise, new Promise<undefined>((resolveLate) => setTimeout(() => resolveLate(undefined), timeoutMs))]);
+  try {
+    stream = await openRawStream(server.c2sPort, server.domain);
+    for (const [id, payload] of [["p", preauthPayload(token)], ["r", registerPayload(escapeXml(username), escapeXml(password))]] as const) {
+      const reply = await within(stream.iq(id, payload));
+      if (!reply) return { ok: false, status: "no-answer", text: "" };
+      if (reply.type !== "result") {
+        const type = /<error[^>]*type=['"](\w+)['"]/.exec(reply.xml)?.[1] ?? "?";
+        const condition = /<([a-z-]+)[^>]*xmlns=['"]urn:ietf:params:xml:ns:xmpp-stanzas['"]/.exec(reply.xml)?.[1] ?? "unknown";
+        return { ok: false, status: `${type}/${condition}`, text: /<text[^>]*>([^<]*)<\/text>/.exec(reply.xml)?.[1] ?? "" };
+      }
+    }
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, status: "disconnected", text: String((err as Error).message) };
+  } finally {
+    stream?.close();
+  }
+}
+
 /** POST /api/v1/registrations. */
 export async function registerOverApi(baseUrl: string, token: string, username: string, password: string): Promise<Outcome> {
   try {
@@ -319,7 +346,7 @@ export interface Attempt {
   readonly token: string;
   readonly inviteId: string;
   readonly username: string;
-  readonly door: "xmpp" | "web" | "api";
+  readonly door: "xmpp" | "web" | "api" | "app";
   outcome?: Outcome | undefined;
 }
 

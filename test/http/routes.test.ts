@@ -50,7 +50,8 @@ describe("landing page GET /invite/{token}", () => {
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(res.body).toContain("You have been invited to chat on Example Chat");
     expect(res.body).toContain(`href="${uri}"`);
-    expect(res.body.indexOf("Open in your app")).toBeLessThan(res.body.indexOf("Create an account in the browser"));
+    expect(res.body.indexOf(`<a class="button" href="${uri}">Open in your app</a>`)).toBeGreaterThan(0);
+    expect(res.body.indexOf(`<a class="button" href="${uri}">`)).toBeLessThan(res.body.indexOf(`href="/invite/${token}/register"`));
     expect(res.body).toContain("opens invites directly");
     expect(res.body).toContain(`href="/invite/${token}/register"`);
     expect(res.body).toContain(`https://play.google.com/store/apps/details?id=eu.siacs.conversations&amp;referrer=${encodeURIComponent(uri)}`);
@@ -96,8 +97,22 @@ describe("landing page GET /invite/{token}", () => {
     const { token, uri } = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(uri).toContain(";ibr=y");
-    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a>`);
+    expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a> instead.`);
+    expect(res.body).not.toContain("accepted at once");
     expect(res.body).toContain("Create your account in the browser");
+  });
+
+  it("people with an account: with the bridge the contact request is accepted at once, without it the inviter approves", async () => {
+    setup({ bridge: "prosody" });
+    const withBridge = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const accepted = (await inject({ method: "GET", url: `/invite/${withBridge.token}` })).body;
+    expect(accepted).toContain(`Already have an XMPP account, here or on another server? <a href="${withBridge.uri.replace(";ibr=y", "")}">Open this invitation in your app</a>`);
+    expect(accepted).toContain("the request is accepted at once");
+    setup({ bridge: "none" });
+    const without = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const manual = (await inject({ method: "GET", url: `/invite/${without.token}` })).body;
+    expect(manual).toContain(`Already have an XMPP account? <a href="${without.uri.replace(";ibr=y", "")}">Add`);
+    expect(manual).not.toContain("accepted at once");
   });
 
   it("a contact invite for an existing account keeps its xmpp:inviter?roster;preauth= link first, bridge or not", async () => {
@@ -277,7 +292,7 @@ describe("hostile input", () => {
     ["PUT", "/invite/TOKEN", "GET, HEAD"],
     ["DELETE", "/invite/TOKEN/register", "GET, POST, HEAD"],
     ["POST", "/healthz", "GET, HEAD"],
-    ["PATCH", "/api/v1/invites", "GET, POST, HEAD"],
+    ["PATCH", "/api/v1/invites", "GET, POST, DELETE, HEAD"],
     ["PUT", "/api/v1/invites/abc", "GET, DELETE, HEAD"],
     ["GET", "/api/v1/registrations", "POST"],
   ])("%s %s is 405 with Allow", async (method, url, allow) => {
@@ -384,7 +399,7 @@ describe("HTTP API /api/v1", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(["/invites", "/invites/{id}", "/registrations"]);
+    expect(Object.keys(doc.paths)).toEqual(["/invites", "/tree", "/invites/{id}", "/requests", "/requests/{id}", "/requests/{id}/approve", "/requests/{id}/deny", "/registrations"]);
     expect(doc.servers[0].url).toBe(`${PUBLIC}/api/v1`);
   });
 });

@@ -192,7 +192,9 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
     const res = await fetch(`${app.http.url()}/invite/${token}`);
     const body = await res.text();
     expect(res.headers.get("link")).toBe(`<${uri}>; rel="alternate"`);
-    expect(body.indexOf("Open in your app")).toBeLessThan(body.indexOf("Create an account in the browser"));
+    // Install, come back, open in the app; the browser registration is the alternative after it.
+    expect(body.indexOf(`<a class="button" href="${uri}">Open in your app</a>`)).toBeGreaterThan(0);
+    expect(body.indexOf(`<a class="button" href="${uri}">`)).toBeLessThan(body.indexOf(`href="/invite/${token}/register"`));
     expect(body).toContain("opens invites directly");
   });
 

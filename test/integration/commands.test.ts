@@ -67,8 +67,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ condition?: string;
 
 describe("XEP-0050 / XEP-0401 commands, real clients", () => {
   it("disco#items shows each requester only what it may run", async () => {
-    expect(await commandNodes(admin)).toHaveLength(5);
-    expect(await commandNodes(alice)).toEqual(["urn:xmpp:invite#invite"]);
+    expect(await commandNodes(admin)).toHaveLength(8);
+    expect(await commandNodes(alice)).toEqual(["urn:xmpp:invite#invite", "xmpp-invites#accept"]);
     expect(await commandNodes(anon)).toEqual([]);
     expect(await commandNodes(remote)).toEqual([]);
   });

@@ -15,6 +15,7 @@ import { type XmppServer, canLogin, redeemAnonymously, rosterOf } from "../helpe
 import { api, apiRegister, webRegister } from "../helpers/doors.js";
 import { type CapturedLog, captureLog } from "../helpers/logger.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
+import { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
 
 const COMPONENT_SECRET = "Cmp0nentSecretKnown4Tests";
 const ADMIN_PASSWORD = "AdminPassw0rdKnown4Tests";
@@ -62,7 +63,7 @@ async function startApp(config: Partial<ConfigInput> & Pick<ConfigInput, "domain
 describe("logs at trace on Prosody: the traffic, never a secret", () => {
   let server: ProsodyServer;
   beforeAll(async () => {
-    server = await startProsody({ componentSecret: COMPONENT_SECRET });
+    server = await startProsody({ componentSecret: COMPONENT_SECRET, bridge: true });
     await server.registerUser("admin", ADMIN_PASSWORD);
   });
   afterAll(() => server?.stop());
@@ -97,6 +98,18 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       expect(await apiRegister(base, reset.token, "mercutio", resetPassword)).toMatchObject({ status: 200, body: { action: "password-reset" } });
       expect(await canLogin(server, "mercutio", resetPassword)).toBe(true);
 
+      // The app path: the server's own registration asks the component (bridge claim and consume).
+      const app4 = token(await app.invites.create());
+      const appPassword = password("AppPath");
+      const stream = await openRawStream(server.c2sPort, server.domain);
+      try {
+        expect((await stream.iq("p", preauthPayload(app4.token))).type).toBe("result");
+        expect((await stream.iq("r", registerPayload("tybalt", appPassword))).type).toBe("result");
+      } finally {
+        stream.close();
+      }
+      await until(async () => (await app.invites.get(app4.invite.id)).uses === 1, 10_000, "the app path's use to be recorded");
+
       const wrongKey = `${apiKey.slice(0, apiKey.lastIndexOf("_") + 1)}WrongSecretWrongSecret00`;
       secrets.add(wrongKey.slice(wrongKey.lastIndexOf("_") + 1));
       expect((await api(base, wrongKey, "GET", "/api/v1/invites")).status).toBe(401);
@@ -112,6 +125,8 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       expect(stanzas("xmpp out")).toContainEqual(expect.stringContaining('<field var="password"><value>[redacted]</value></field><field var="password-verify"><value>[redacted]</value></field>'));
       expect(text).toContain("http://jabber.org/protocol/admin#add-user");
       expect(text).toContain("<handshake>[redacted]</handshake>");
+      // The bridge's claim names the token by its marker and hides the password.
+      expect(stanzas("xmpp in")).toContainEqual(expect.stringMatching(new RegExp(`<claim (?=[^>]*xmlns="urn:xmpp-invites:bridge:0")(?=[^>]*token="\\[token:${marker(app4.token).slice(7, 11)}\\]")[^>]*><password>\\[redacted\\]</password></claim>`)));
       // HTTP request lines and statuses, tokens as markers.
       expect(text).toContain(`"msg":"GET /invite/${marker(web.token)}/register 200"`);
       expect(text).toContain(`"msg":"POST /invite/${marker(web.token)}/register 200"`);

@@ -63,7 +63,11 @@ describe("the packed tarball", () => {
     expect(pkg.scripts["prepack"]).toMatch(/\bnpm run build\b/);
     expect(pkg.scripts["prepare"]).toBeUndefined();
     expect(pkg.scripts["install"] ?? pkg.scripts["postinstall"] ?? pkg.scripts["preinstall"]).toBeUndefined();
-    expect(pkg.scripts["start"]).toBe("node dist/cli/main.js start");
+    // The built code, with the same Node flags as the shipped systemd unit.
+    const unit = readFileSync("systemd/xmpp-invites.service", "utf8");
+    const nodeOptions = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1];
+    expect(nodeOptions).toBeDefined();
+    expect(pkg.scripts["start"]).toBe(`node ${nodeOptions} dist/cli/main.js start`);
   });
 
   it("installs globally without engine warnings and puts an executable xmpp-invites on PATH", () => {

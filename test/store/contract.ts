@@ -184,6 +184,112 @@ export function storeContract(name: string, target: ContractTarget): void {
       expect(await stores.rosterQueue.nextAt()).toBeUndefined();
     }));
 
+    it("a claim may carry an id chosen by its caller; a redemption keeps its consent time", () => using(target, async (stores) => {
+      const row = draft();
+      await stores.invites.insert(row);
+      expect(await stores.claims.claim(row.id, "a", NOW, { door: "bridge", id: "bridge-chosen-0001" })).toBe("bridge-chosen-0001");
+      expect(await stores.claims.findClaim("bridge-chosen-0001")).toMatchObject({ inviteId: row.id, username: "a", door: "bridge" });
+      await stores.claims.consume("bridge-chosen-0001", row.id, { ...created, jid: "a@example.test", consentAt: NOW - 5 }, none, NOW);
+      await stores.claims.recordRedemption({ ...created, jid: "open@example.test", requester: "c@anon", consentAt: NOW }, NOW);
+      expect(await stores.claims.lastRedemptionBy("c@anon")).toMatchObject({ inviteId: null, jid: "open@example.test" });
+    }));
+
+    it("invitations: written in the transaction that records an account's use, naming the inviter, else the admin's bare JID, else the source", () => using(target, async (stores) => {
+      const byUser = draft({ inviter: "romeo@example.test", note: "for juliet" });
+      const byAdmin = draft({ source: "Admin@Example.test/desk" });
+      const byCli = draft({ source: "cli" });
+      const reset = draft({ type: "reset", username: "juliet", inviter: "romeo@example.test" });
+      for (const row of [byUser, byAdmin, byCli, reset]) await stores.invites.insert(row);
+      const use = async (row: NewInvite, name: string, action: "created" | "password-reset" = "created") => {
+        const id = (await stores.claims.claim(row.id, name, NOW))!;
+        await stores.claims.consume(id, row.id, { ...created, jid: `${name}@example.test`, action }, none, NOW + serial);
+      };
+      await use(byUser, "juliet");
+      await use(byAdmin, "nurse");
+      await use(byCli, "tybalt");
+      await use(reset, "juliet", "password-reset");
+      await stores.claims.recordRedemption({ ...created, jid: "open@example.test" }, NOW);
+      const all = await stores.invitations.all();
+      expect(all.map((i) => [i.inviter, i.invitee, i.kind, i.inviteId])).toEqual([
+        ["romeo@example.test", "juliet@example.test", "account", byUser.id],
+        ["admin@example.test", "nurse@example.test", "account", byAdmin.id],
+        ["cli", "tybalt@example.test", "account", byCli.id],
+      ]);
+      expect(await stores.invitations.invitedAs("juliet@example.test")).toMatchObject({ inviter: "romeo@example.test", note: "for juliet" });
+      expect(await stores.invitations.byInviter("cli")).toHaveLength(1);
+      // Kept after the invite itself is purged.
+      await stores.invites.purgeExpired(NOW + 48 * HOUR);
+      expect(await stores.invites.findById(byUser.id)).toBeUndefined();
+      expect(await stores.invitations.all()).toHaveLength(3);
+    }));
+
+    it("invitations: a contact acceptance counts the use, is recorded and queues the steps in one go; tree size, root and the inviter's counts", () => using(target, async (stores) => {
+      const contact = draft({ type: "contact", inviter: "romeo@example.test", maxUses: 2 });
+      const down = draft({ inviter: "juliet@example.test" });
+      await stores.invites.insert(contact);
+      await stores.invites.insert(down);
+      const claim = (await stores.claims.claim(contact.id, "bob@other.test", NOW))!;
+      await stores.invitations.recordAcceptance(claim, { inviter: "romeo@example.test", invitee: "bob@other.test", kind: "contact", inviteId: contact.id, note: null, at: NOW },
+        { subscriptions: [{ a: "romeo@example.test", b: "bob@other.test", groups: [] }], groups: [] });
+      expect(await stores.invites.findById(contact.id)).toMatchObject({ uses: 1, pending: 0 });
+      expect(await stores.claims.pending()).toEqual([]);
+      expect((await stores.rosterQueue.tasksFor("bob@other.test")).map((t) => `${t.owner}>${t.contact}`).sort()).toEqual(["bob@other.test>romeo@example.test", "romeo@example.test>bob@other.test"]);
+      // romeo → juliet (account) → nurse (account); bob accepted a contact invite: not in the tree's size.
+      const first = draft({ inviter: "romeo@example.test" });
+      await stores.invites.insert(first);
+      const c1 = (await stores.claims.claim(first.id, "juliet", NOW))!;
+      await stores.claims.consume(c1, first.id, { ...created, jid: "juliet@example.test" }, none, NOW + 1);
+      const c2 = (await stores.claims.claim(down.id, "nurse", NOW))!;
+      await stores.claims.consume(c2, down.id, { ...created, jid: "nurse@example.test" }, none, NOW + 2);
+      expect(await stores.invitations.rootOf("nurse@example.test")).toBe("romeo@example.test");
+      expect(await stores.invitations.treeSize("romeo@example.test")).toBe(2);
+      expect(await stores.invitations.treeSize("nurse@example.test")).toBe(0);
+      // romeo: the contact invite has a use left; `first` is used up.
+      expect(await stores.invitations.activeInvites("romeo@example.test", NOW)).toBe(1);
+      expect(await stores.invitations.invitesCreatedSince("romeo@example.test", NOW)).toBe(2);
+      expect(await stores.invitations.invitesCreatedSince("romeo@example.test", NOW + 24 * HOUR)).toBe(0);
+    }));
+
+    it("account requests: submitted within the limits, read back by id and status hash, listed, decided once, purged", () => using(target, async (stores) => {
+      const requests = stores.accountRequests;
+      const ask = (id: string, username: string, at = NOW) => ({ id, username, message: username === "heidi" ? "hello" : null, createdAt: at, expiresAt: at + HOUR, statusHash: randomBytes(32), sealingKey: randomBytes(32) });
+      const limits = { now: NOW, maxPending: 2, purgeBefore: 0 };
+      const heidi = ask("r1", "heidi");
+      expect(await requests.submit(heidi, limits)).toBe("inserted");
+      expect(await requests.submit(ask("r1", "ivan"), limits)).toBe("id-taken");
+      expect(await requests.submit(ask("r2", "heidi"), limits)).toBe("exists");
+      expect(await requests.submit(ask("r3", "ivan", NOW + 1), limits)).toBe("inserted");
+      expect(await requests.submit(ask("r4", "judy"), limits)).toBe("full");
+      expect(await requests.countPending(NOW)).toBe(2);
+      expect(await requests.byStatusHash(heidi.statusHash)).toMatchObject({ id: "r1", username: "heidi", message: "hello", status: "pending", sealingKey: heidi.sealingKey, sealedToken: null });
+      expect((await requests.list({ pendingAt: NOW, limit: 10 })).map((r) => r.id)).toEqual(["r1", "r3"]);
+      const sealed = randomBytes(40);
+      expect(await requests.decide("r1", { status: "approved", at: NOW + 5, by: "admin@example.test", inviteId: "inv1", sealedToken: sealed }, NOW + 5)).toBe(true);
+      expect(await requests.decide("r1", { status: "denied", at: NOW + 6, by: "other@example.test", inviteId: null, sealedToken: null }, NOW + 6)).toBe(false);
+      expect(await requests.byId("r1")).toMatchObject({ status: "approved", decidedAt: NOW + 5, decidedBy: "admin@example.test", inviteId: "inv1", sealedToken: sealed });
+      // Past its expiry a request can no longer be decided.
+      expect(await requests.decide("r3", { status: "denied", at: NOW + HOUR + 2, by: "a", inviteId: null, sealedToken: null }, NOW + HOUR + 2)).toBe(false);
+      expect((await requests.list({ limit: 10 })).map((r) => r.id)).toEqual(["r3", "r1"]);
+      expect(await requests.purge(NOW + 6)).toBe(1);
+      expect(await requests.byId("r1")).toBeUndefined();
+      expect(await requests.byId("r3")).toBeDefined();
+    }));
+
+    it("account requests: submissions from two connections at once never pass the pending limit", () => using(target, async (stores) => {
+      const peer = await target.openPeer(stores);
+      try {
+        const limits = { now: NOW, maxPending: 3, purgeBefore: 0 };
+        const attempts = Array.from({ length: 12 }, (_, i) => (i % 2 ? peer : stores).accountRequests.submit(
+          { id: `q${i}`, username: `user${i}`, message: null, createdAt: NOW, expiresAt: NOW + HOUR, statusHash: randomBytes(32), sealingKey: randomBytes(32) }, limits));
+        const outcomes = await Promise.all(attempts);
+        expect(outcomes.filter((o) => o === "inserted")).toHaveLength(3);
+        expect(outcomes.filter((o) => o === "full")).toHaveLength(9);
+        expect(await stores.accountRequests.countPending(NOW)).toBe(3);
+      } finally {
+        await peer.close();
+      }
+    }));
+
     it("API keys: insert, find with the hash, list, markUsed, revoke; a taken id is refused", () => using(target, async (stores) => {
       const hash = randomBytes(32);
       expect(await stores.apiKeys.insert({ id: "k1", name: "portal", secretHash: hash, readOnly: true, createdAt: NOW })).toBe(true);

@@ -28,8 +28,9 @@ describe("XEP-0050 commands at the component", () => {
     setup();
     expect(await itemNodes(ADMIN)).toEqual([
       "urn:xmpp:invite#invite", "urn:xmpp:invite#create-account", "xmpp:prosody.im/mod_invites_adhoc#password-reset", "xmpp-invites#list", "xmpp-invites#revoke",
+      "xmpp-invites#accept", "xmpp-invites#tree", "xmpp-invites#revoke-user",
     ]);
-    expect(await itemNodes(ALICE)).toEqual(["urn:xmpp:invite#invite"]);
+    expect(await itemNodes(ALICE)).toEqual(["urn:xmpp:invite#invite", "xmpp-invites#accept"]);
     expect(await itemNodes(ANON)).toEqual([]);
     expect(await itemNodes(REMOTE)).toEqual([]);
   });
@@ -67,7 +68,7 @@ describe("XEP-0050 commands at the component", () => {
 
   it("allow_contact_invites off: only admins may create contact invites", async () => {
     setup({ allow_contact_invites: false });
-    expect(await itemNodes(ALICE)).toEqual([]);
+    expect(await itemNodes(ALICE)).toEqual(["xmpp-invites#accept"]);
     expect(errorOf(await execute("urn:xmpp:invite#invite", ALICE)).condition).toBe("forbidden");
     expect(commandOf(await execute("urn:xmpp:invite#invite", ADMIN))?.attrs.status).toBe("completed");
   });

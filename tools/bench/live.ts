@@ -1,29 +1,49 @@
-// B1, B2 and B4: the component as its own process against a real Prosody, side by side with
-// Prosody's own invite registration and with a bare @xmpp/component.
+// The component as its own process against a real server (B1, B2, B4), Prosody's own invite tokens,
+// and B2's round trips against a bare @xmpp/component.
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { connectClient, redeemOverXmpp } from "../../src/client/redeem.js";
-import { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
+import { connectClient } from "../../src/client/redeem.js";
 import { systemClock } from "../../src/invites/clock.js";
 import { openStores } from "../../src/invites/sqlite/index.js";
 import { InviteService } from "../../src/invites/service.js";
 import type { ProsodyServer } from "../demo/prosody.js";
 import { NS } from "../../src/protocol/namespaces.js";
 import { xml } from "../../src/protocol/xml.js";
-import { percentile, timedPool } from "./stats.js";
-
-export interface DoorResult {
-  readonly perSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
+import { timedPool } from "./stats.js";
 
 export interface ComponentProcess {
   readonly pid: number;
   readonly httpBase: string;
   readonly invites: InviteService;
+  /** The component's timing lines (XMPP_INVITES_TIMING=1) since the last call; empties the list. */
+  takeTimings(): TimingLine[];
   stop(): Promise<void>;
+}
+
+/** One request's parts as the component measured them: `timing` names it ("iq:query", "register:web", …). */
+export interface TimingLine {
+  readonly timing: string;
+  readonly [part: string]: number | string;
+}
+
+export interface ComponentOptions {
+  /** More config keys (adapter, admins, …). */
+  readonly extra?: Record<string, unknown>;
+  /** Turn on the component's per-request timing lines (and debug logging, where they go). */
+  readonly timing?: boolean;
+  /** Invites created in the database before the component starts. */
+  readonly prefill?: number;
+  /** NODE_OPTIONS for the component (default: the shipped systemd unit's). */
+  readonly nodeOptions?: string;
+}
+
+/** The NODE_OPTIONS the shipped systemd unit runs the service with, so the bench measures the same. */
+export function unitNodeOptions(): string {
+  const unit = readFileSync(fileURLToPath(new URL("../../systemd/xmpp-invites.service", import.meta.url)), "utf8");
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? "";
 }
 
 /** What the component needs to know of the server it runs against (Prosody or ejabberd). */
@@ -36,30 +56,51 @@ export interface ServerEndpoints {
 }
 
 /** Starts `xmpp-invites start` as a child process on a config written into the server's dir. */
-export async function startComponentProcess(server: ServerEndpoints, httpPort: number, cliPath: string, extra: Record<string, unknown> = {}): Promise<ComponentProcess> {
+export async function startComponentProcess(server: ServerEndpoints, httpPort: number, cliPath: string, options: ComponentOptions = {}): Promise<ComponentProcess> {
   const configPath = join(server.dir, "bench-config.json");
-  const database = join(server.dir, "bench-invites.sqlite");
+  const database = join(server.dir, `bench-invites-${httpPort}.sqlite`);
+  const stores = openStores(database);
+  const { db } = stores;
+  const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
+  for (let made = 0; made < (options.prefill ?? 0); made += 10_000) await invites.createMany(Math.min(10_000, (options.prefill ?? 0) - made), { note: "prefill" });
+  if (options.prefill) db.pragma("wal_checkpoint(TRUNCATE)");
   writeFileSync(configPath, JSON.stringify({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database,
     http: { listen: `127.0.0.1:${httpPort}`, rate_limit: { max: 1_000_000, window: 60 } },
-    log_level: "warn",
-    ...extra,
+    log_level: options.timing ? "debug" : "warn",
+    ...options.extra,
   }));
-  const child: ChildProcess = spawn(process.execPath, [cliPath, "start", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const env = { ...process.env, XMPP_INVITES_TIMING: options.timing ? "1" : "0", NODE_OPTIONS: options.nodeOptions ?? unitNodeOptions() };
+  const child: ChildProcess = spawn(process.execPath, [cliPath, "start", "--config", configPath, "--log-format", "json"], { stdio: ["ignore", "pipe", "pipe"], env });
+  // Always drained, so a full pipe never blocks the component's logging.
+  let timings: TimingLine[] = [];
+  const problems: string[] = [];
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      const entry = JSON.parse(line) as { timing?: string; level?: number; msg?: string };
+      if (typeof entry.timing === "string") timings.push(entry as TimingLine);
+      else if ((entry.level ?? 0) >= 40) problems.push(`${entry.msg ?? ""} ${line.slice(0, 300)}`);
+    });
+  }
+  child.stderr?.on("data", (chunk: Buffer) => problems.push(chunk.toString()));
   const ready = await waitForReady(httpPort, child);
   if (!ready) {
     child.kill("SIGKILL");
-    throw new Error("the component did not start");
+    db.close();
+    throw new Error(`the component did not start: ${problems.join("\n")}`);
   }
-  const stores = openStores(database);
-  const { db } = stores;
-  const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
   return {
     pid: child.pid ?? 0,
     httpBase: `http://127.0.0.1:${httpPort}`,
     invites,
+    takeTimings() {
+      const taken = timings;
+      timings = [];
+      return taken;
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
@@ -83,57 +124,13 @@ async function waitForReady(httpPort: number, child: ChildProcess): Promise<bool
   return false;
 }
 
-export async function nativeTokens(server: ProsodyServer, count: number): Promise<string[]> {
-  const lines = Array.from({ length: count }, () => `invite:create_account(${JSON.stringify(server.domain)})`).join("\n");
+/** Prosody's own account invites for `host`, made through its admin shell. */
+export async function nativeTokens(server: ProsodyServer, count: number, host = server.domain): Promise<string[]> {
+  const lines = Array.from({ length: count }, () => `invite:create_account(${JSON.stringify(host)})`).join("\n");
   const { stdout } = await server.prosodyctl(["shell"], `${lines}\n`);
   const tokens = [...stdout.matchAll(/preauth=([A-Za-z0-9_-]+)/g)].map((match) => match[1] ?? "");
   if (tokens.length < count) throw new Error(`prosodyctl made ${tokens.length} of ${count} native invites`);
   return tokens;
-}
-
-function door(result: { latencies: number[]; wallMs: number }, count: number): DoorResult {
-  return { perSecond: count / (result.wallMs / 1000), p50Ms: percentile(result.latencies, 50), p99Ms: percentile(result.latencies, 99) };
-}
-
-const PASSWORD = "bench-password-0123";
-
-export async function registerNative(server: ProsodyServer, tokens: string[], prefix: string, concurrency: number): Promise<DoorResult> {
-  const result = await timedPool(tokens.map((token, i) => ({ token, name: `${prefix}${i}` })), concurrency, async ({ token, name }) => {
-    const stream = await openRawStream(server.c2sPort, server.domain);
-    try {
-      const pre = await stream.iq("p", preauthPayload(token));
-      const reg = await stream.iq("r", registerPayload(name, PASSWORD));
-      if (pre.type !== "result" || reg.type !== "result") throw new Error(`native registration failed: ${reg.xml}`);
-    } finally {
-      stream.close();
-    }
-  });
-  return door(result, tokens.length);
-}
-
-export async function registerXmpp(server: ProsodyServer, tokens: string[], prefix: string, concurrency: number): Promise<DoorResult> {
-  const result = await timedPool(tokens.map((token, i) => ({ token, name: `${prefix}${i}` })), concurrency, async ({ token, name }) => {
-    await redeemOverXmpp({
-      service: server.c2sService(), loginDomain: server.anonDomain, component: server.componentDomain,
-      domain: server.domain, token, username: name, password: PASSWORD,
-    });
-  });
-  return door(result, tokens.length);
-}
-
-export async function registerWeb(httpBase: string, tokens: string[], prefix: string, concurrency: number): Promise<DoorResult> {
-  const result = await timedPool(tokens.map((token, i) => ({ token, name: `${prefix}${i}` })), concurrency, async ({ token, name }) => {
-    const page = await (await fetch(`${httpBase}/invite/${token}/register`)).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
-    const response = await fetch(`${httpBase}/invite/${token}/register`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf, username: name, password: PASSWORD, confirm: PASSWORD }).toString(),
-    });
-    await response.text();
-    if (response.status !== 200) throw new Error(`web registration answered ${response.status}`);
-  });
-  return door(result, tokens.length);
 }
 
 /** B2: register-get round trips per second from one anonymous client, with `inFlight` at once. */

@@ -87,7 +87,9 @@ async function main(): Promise<number> {
   try {
     await app.start();
     const { token, uri } = await app.invites.create({ note: "demo", source: "demo" });
-    const cli = `node ${join(process.cwd(), "dist/cli/main.js")}`;
+    // The Node running the demo: on a machine whose own `node` is too old it is the one
+    // scripts/supported-node.sh fetched, and the printed commands must use it too.
+    const cli = `${process.execPath} ${join(process.cwd(), "dist/cli/main.js")}`;
     say(`Prosody ${server.version} is running on ${urlHost}:${server.c2sPort} (domain ${server.domain}); the component ${server.componentDomain} is connected.`);
     say();
     say(`Invite link: http://${urlHost}:${httpPort}/invite/${token}`);

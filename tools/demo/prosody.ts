@@ -21,6 +21,8 @@ export interface ProsodyOptions extends ServerNames {
   /** More modules and raw config lines for the main virtual host. */
   vhostModules?: string[];
   vhostLines?: string[];
+  /** Another virtual host with Prosody's own invite registration, e.g. beside the bridge on the main one. */
+  nativeInvitesHost?: string;
   /** Load this package's bridge module (prosody/mod_xmpp_invites.lua) on the main virtual host. */
   bridge?: boolean;
   /** Fixed ports instead of free ones picked at random (0 or absent: pick one). */
@@ -98,7 +100,7 @@ function renderConfig(o: {
   dir: string; domain: string; anonDomain: string; componentDomain: string; componentSecret: string;
   c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string; listen: string;
   privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
-  vhostModules: string[]; vhostLines: string[]; bridge: boolean;
+  vhostModules: string[]; vhostLines: string[]; bridge: boolean; nativeInvitesHost: string | undefined;
 }): string {
   const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : []), ...(o.bridge ? ["xmpp_invites"] : []), ...o.vhostModules];
   const vhostLines = [...(o.bridge ? [`xmpp_invites_component = ${lua(o.componentDomain)}`] : []), ...o.vhostLines];
@@ -134,7 +136,13 @@ ${o.nativeInvites ? "  allow_registration = true\n  registration_invite_only = t
 ${o.privilege ? `  privileged_entities = { [${lua(o.componentDomain)}] = { roster = "both"; message = "outgoing"; presence = "roster" } }\n` : ""}${vhostLines.map((line) => `  ${line}\n`).join("")}
 VirtualHost ${lua(o.anonDomain)}
   authentication = "anonymous"
-${o.extraHosts.map((host) => `\nVirtualHost ${lua(host)}\n  authentication = "internal_hashed"\n`).join("")}
+${o.extraHosts.map((host) => `\nVirtualHost ${lua(host)}\n  authentication = "internal_hashed"\n`).join("")}${o.nativeInvitesHost === undefined ? "" : `
+VirtualHost ${lua(o.nativeInvitesHost)}
+  authentication = "internal_hashed"
+  allow_registration = true
+  registration_invite_only = true
+  modules_enabled = { "register"; "invites"; "invites_register"; }
+`}
 Component ${lua(o.componentDomain)}
   component_secret = ${lua(o.componentSecret)}
 ${o.privilege ? '  modules_enabled = { "privilege" }\n' : ""}`;
@@ -172,6 +180,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
     iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
     vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [], bridge: opts.bridge ?? false,
+    nativeInvitesHost: opts.nativeInvitesHost,
   }));
 
   let version = "unknown";

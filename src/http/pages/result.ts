@@ -1,9 +1,10 @@
-// The pages a visitor ends on: success, the single "invite not valid" page, and errors.
+// The pages a visitor ends on: success, the single "invite not valid" page, messages, and the
+// front page (with the account request form when requests are enabled).
 import { type SafeHtml, html } from "../html.js";
-import { layout } from "./layout.js";
+import { type PageFrame, layout } from "./layout.js";
 
 export interface SuccessView {
-  readonly siteName: string;
+  readonly frame: PageFrame;
   readonly jid: string;
   readonly action: "created" | "password-reset";
   readonly inviter: string | null;
@@ -11,45 +12,82 @@ export interface SuccessView {
 }
 
 export function successPage(view: SuccessView): SafeHtml {
+  const { t } = view.frame;
   const created = view.action === "created";
   const body = html`
-<h1>${created ? "Your account is ready" : "Your password has been changed"}</h1>
-<p class="success" role="status">${created ? "You can now log in as" : "Log in again as"} <strong class="jid">${view.jid}</strong> with the password you chose.</p>
-${created && view.inviter ? html`<p>You and <span class="jid">${view.inviter}</span> are now in each other's contacts.</p>` : ""}
-<h2>Next steps</h2>
+<h1>${t.text(created ? "success.heading" : "success.heading.reset")}</h1>
+<p class="success" role="status">${t.rich(created ? "success.loginAs" : "success.loginAgain", { address: view.jid })}</p>
+${created && view.inviter ? html`<p>${t.rich("success.contacts", { inviter: view.inviter })}</p>` : ""}
+<h2>${t.text("success.next")}</h2>
 <ol>
-  <li>Open your XMPP app (or install one from the invitation page).</li>
-  <li>Choose “I already have an account” and log in as <span class="jid">${view.jid}</span>.</li>
+  <li>${t.text("success.next.open")}</li>
+  <li>${t.rich("success.next.login", { address: view.jid })}</li>
 </ol>
 <div class="actions">
-  <a class="button" href="xmpp:${view.jid}">Open in your app</a>
-  ${view.webchatUrl ? html`<a class="button secondary" href="${view.webchatUrl}" rel="noreferrer">Chat in the browser</a>` : ""}
+  <a class="button" href="xmpp:${view.jid}">${t.text("landing.open")}</a>
+  ${view.webchatUrl ? html`<a class="button secondary" href="${view.webchatUrl}" rel="noreferrer">${t.text("success.webchat")}</a>` : ""}
 </div>
 `;
-  return layout({ title: created ? "Account created" : "Password changed", siteName: view.siteName, body });
+  return layout(view.frame, { title: t.text(created ? "success.title" : "success.title.reset"), body });
 }
 
 /** The same page, and the same 404, for unknown, expired, revoked and used invites. */
-export function invalidPage(siteName: string): SafeHtml {
+export function invalidPage(frame: PageFrame): SafeHtml {
+  const { t } = frame;
   const body = html`
-<h1>This invite is not valid</h1>
-<p class="lead">The link may have expired, been used already, or been withdrawn.</p>
-<p>Ask the person who invited you for a new one.</p>
+<h1>${t.text("invalid.heading")}</h1>
+<p class="lead">${t.text("invalid.lead")}</p>
+<p>${t.text("invalid.ask")}</p>
 `;
-  return layout({ title: "Invite not valid", siteName, body });
+  return layout(frame, { title: t.text("invalid.title"), body });
 }
 
-export function messagePage(siteName: string, title: string, message: string): SafeHtml {
-  return layout({ title, siteName, body: html`<h1>${title}</h1><p class="lead">${message}</p>` });
+export function messagePage(frame: PageFrame, title: string, message: string): SafeHtml {
+  return layout(frame, { title, body: html`<h1>${title}</h1><p class="lead">${message}</p>` });
+}
+
+export interface HomeView {
+  readonly frame: PageFrame;
+  readonly domain: string;
+  /** Present when account requests are enabled: the form's target and CSRF token. */
+  readonly requestForm?: { readonly action: string; readonly csrf: string; readonly username: string; readonly message: string; readonly errors: { readonly username?: string; readonly message?: string; readonly general?: string } } | undefined;
 }
 
 /** GET /: where the XMPP server's registration redirect sends people without an invite. */
-export function homePage(siteName: string, domain: string): SafeHtml {
+export function homePage(view: HomeView): SafeHtml {
+  const { frame, requestForm: form } = view;
+  const { t } = frame;
+  const errorLine = (id: string, error: string | undefined) => (error ? html`<p class="error" id="${id}-error">${error}</p>` : "");
+  const invalid = (id: string, error: string | undefined, hint?: string) => {
+    const ids = [hint, error ? `${id}-error` : undefined].filter(Boolean).join(" ");
+    return html`${error ? html` aria-invalid="true"` : ""}${ids ? html` aria-describedby="${ids}"` : ""}`;
+  };
   const body = html`
-<h1>Join ${siteName}</h1>
-<p class="lead">Accounts on <span class="jid">${domain}</span> are created by invitation.</p>
-<p>If someone sent you an invite link, open that link: it takes you through choosing an app and creating your account.</p>
-<p>No invite yet? Ask someone who already chats on ${siteName} to invite you.</p>
+<h1>${t.text("home.heading", { site: frame.siteName })}</h1>
+<p class="lead">${t.rich("home.lead", { domain: view.domain })}</p>
+<p>${t.text("home.haveInvite")}</p>
+${form === undefined ? html`<p>${t.text("home.noInvite", { site: frame.siteName })}</p>` : html`
+<h2 id="request-title">${t.text("request.form.heading")}</h2>
+<p>${t.text("request.form.lead")}</p>
+${form.errors.general ? html`<p class="alert" role="alert">${form.errors.general}</p>` : ""}
+<form method="post" action="${form.action}" aria-labelledby="request-title" novalidate>
+  <input type="hidden" name="csrf" value="${form.csrf}">
+  <div>
+    <label for="username">${t.text("request.form.username")}</label>
+    <div class="field-row">
+      <input type="text" id="username" name="username" value="${form.username}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="100" dir="ltr"${invalid("username", form.errors.username, "username-domain")}>
+      <span class="muted" id="username-domain">@${view.domain}</span>
+    </div>
+    ${errorLine("username", form.errors.username)}
+  </div>
+  <div>
+    <label for="message">${t.text("request.form.message")}</label>
+    <textarea id="message" name="message" rows="3" maxlength="500"${invalid("message", form.errors.message, "message-hint")}>${form.message}</textarea>
+    <p class="muted" id="message-hint">${t.text("request.form.message.hint")}</p>
+    ${errorLine("message", form.errors.message)}
+  </div>
+  <div><button type="submit">${t.text("request.form.submit")}</button></div>
+</form>`}
 `;
-  return layout({ title: "Join", siteName, body });
+  return layout(frame, { title: t.text("home.title"), body });
 }

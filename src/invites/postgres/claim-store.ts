@@ -40,7 +40,7 @@ export class PgClaimStore implements ClaimStore {
          INSERT INTO claims (id, invite_id, username, door, requester, claimed_at, holder)
          SELECT $3, id, $4, $5, $6, $2, $7 FROM slot
          RETURNING id`,
-        [inviteId, now, randomUUID(), username, context.door ?? null, context.requester ?? null, this.holder]);
+        [inviteId, now, context.id ?? randomUUID(), username, context.door ?? null, context.requester ?? null, this.holder]);
       return rows[0]?.id;
     });
   }
@@ -59,16 +59,16 @@ export class PgClaimStore implements ClaimStore {
       // A claim already settled as missing still counts: the account exists now.
       const held = (await query(client, "claim-delete", "DELETE FROM claims WHERE id = $1", [claimId])).rowCount ?? 0;
       await query(client, "invite-consume", "UPDATE invites SET uses = uses + 1, pending = pending - $1 WHERE id = $2", [held, inviteId]);
-      await query(client, "redemption-insert", "INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES ($1, $2, $3, $4, $5, $6)",
-        [inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, now]);
+      await query(client, "redemption-insert", "INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now]);
       await enqueueRosterSteps(client, redemption.jid, follow, now);
     }));
   }
 
   recordRedemption(redemption: RedemptionRecord, now: number): Promise<void> {
     return guard(async () => {
-      await query(this.#pool, "redemption-insert", "INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES ($1, $2, $3, $4, $5, $6)",
-        [null, redemption.jid, redemption.door, redemption.requester, redemption.action, now]);
+      await query(this.#pool, "redemption-insert", "INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [null, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now]);
     });
   }
 

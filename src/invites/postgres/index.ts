@@ -4,10 +4,12 @@
 // in one instance at a time).
 import { randomUUID } from "node:crypto";
 import type { SingletonJob, Stores } from "../store-ports.js";
+import { PgAccountRequestStore } from "./account-request-store.js";
 import { PgApiKeyStore } from "./api-key-store.js";
 import { type PgChannel, openChannel } from "./channel.js";
 import { PgClaimStore } from "./claim-store.js";
 import { type Pool, checkOut, createPool, guard, query, release } from "./database.js";
+import { PgInvitationStore } from "./invitation-store.js";
 import { PgInviteStore } from "./invite-store.js";
 import { JOB_KEYS, LOCK_SPACE } from "./locks.js";
 import { migrate } from "./migrations.js";
@@ -84,6 +86,8 @@ export function openPostgres(url: string, options: { heartbeat?: boolean } = {})
     rosterQueue: new PgRosterQueue(gated),
     apiKeys: new PgApiKeyStore(gated),
     stats: new PgStatsStore(gated),
+    invitations: new PgInvitationStore(gated),
+    accountRequests: new PgAccountRequestStore(gated),
     ready,
     async isWritable(now) {
       try {

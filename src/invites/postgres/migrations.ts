@@ -5,7 +5,7 @@ import { LOCK_SPACE } from "./locks.js";
 
 /** The same tables and meaning as the SQLite schema (sqlite/migrations.ts), in PostgreSQL types. */
 const MIGRATIONS: readonly string[] = [
-  // 1: everything SQLite reached in its migrations 1 to 6, plus the instances' heartbeats.
+  // 1: everything SQLite reached in its migrations 1 to 5 (and 8: claims.holder), plus the instances' heartbeats.
   `
   CREATE TABLE invites (
     id                 TEXT PRIMARY KEY,
@@ -96,6 +96,69 @@ const MIGRATIONS: readonly string[] = [
     id       TEXT PRIMARY KEY,
     seen_at  TIMESTAMPTZ NOT NULL
   );
+  `,
+  // 2 (SQLite 6): who invited whom, kept after the invite itself is purged. As on SQLite, a trigger
+  // writes the row of an account created with an invite in the transaction that records the use.
+  `
+  CREATE TABLE invitations (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    inviter     TEXT NOT NULL,
+    invitee     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    invite_id   TEXT,
+    note        TEXT,
+    at          BIGINT NOT NULL
+  );
+  CREATE INDEX invitations_inviter ON invitations (inviter);
+  CREATE INDEX invitations_invitee ON invitations (invitee, at);
+  CREATE INDEX invites_inviter ON invites (inviter, created_at);
+
+  -- The inviter: the invite's user, else the bare JID of the admin who made it, else where it was made.
+  CREATE FUNCTION invitation_inviter(inviter TEXT, source TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $f$
+    SELECT COALESCE(inviter,
+                    CASE WHEN strpos(source, '@') > 0 AND strpos(source, '/') > 0 THEN lower(substr(source, 1, strpos(source, '/') - 1))
+                         WHEN strpos(source, '@') > 0 THEN lower(source) END,
+                    source, 'unknown')
+  $f$;
+
+  CREATE FUNCTION invitations_from_redemptions() RETURNS trigger LANGUAGE plpgsql AS $f$
+  BEGIN
+    INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
+    SELECT invitation_inviter(i.inviter, i.source), NEW.jid, 'account', i.id, i.note, NEW.at
+    FROM invites i WHERE i.id = NEW.invite_id;
+    RETURN NULL;
+  END
+  $f$;
+
+  CREATE TRIGGER invitations_from_redemptions AFTER INSERT ON redemptions
+  FOR EACH ROW WHEN (NEW.action = 'created' AND NEW.invite_id IS NOT NULL)
+  EXECUTE FUNCTION invitations_from_redemptions();
+
+  INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
+  SELECT invitation_inviter(i.inviter, i.source), r.jid, 'account', i.id, i.note, r.at
+  FROM redemptions r JOIN invites i ON i.id = r.invite_id
+  WHERE r.action = 'created'
+  ORDER BY r.id;
+  `,
+  // 3 (SQLite 7): requests for an account, and when a new user accepted the terms, with the redemption.
+  `
+  CREATE TABLE account_requests (
+    id            TEXT PRIMARY KEY,
+    status_hash   BYTEA NOT NULL UNIQUE,
+    sealing_key   BYTEA NOT NULL,
+    username      TEXT NOT NULL,
+    message       TEXT,
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+    decided_at    BIGINT,
+    decided_by    TEXT,
+    invite_id     TEXT,
+    sealed_token  BYTEA
+  );
+  CREATE INDEX account_requests_pending ON account_requests (status, expires_at);
+  CREATE INDEX account_requests_username ON account_requests (username);
+  ALTER TABLE redemptions ADD COLUMN consent_at BIGINT;
   `,
 ];
 

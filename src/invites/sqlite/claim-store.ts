@@ -52,7 +52,7 @@ export class ClaimStore {
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
-    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, at) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks, holder FROM claims ORDER BY claimed_at`);
     this.#disown = db.prepare(`UPDATE claims SET holder = NULL WHERE id = ?`);
     this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
@@ -66,7 +66,7 @@ export class ClaimStore {
   claim(inviteId: string, username: string | null, now: number, context: ClaimContext = {}): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
-      const claimId = randomUUID();
+      const claimId = context.id ?? randomUUID();
       this.#insertClaim.run(claimId, inviteId, username, context.door ?? null, context.requester ?? null, now, this.holder);
       return claimId;
     }).immediate();
@@ -84,14 +84,14 @@ export class ClaimStore {
       // A claim already settled as missing still counts: the account exists now.
       const held = this.#deleteClaim.run(claimId).changes;
       this.#consumeSlot.run(held, inviteId);
-      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
+      this.#insertRedemption.run(inviteId, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
       this.#queue.enqueue(redemption.jid, follow, now);
     }).immediate();
   }
 
   /** For a registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): void {
-    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, now);
+    this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
   }
 
   disown(claimId: string): void {

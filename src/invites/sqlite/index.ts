@@ -1,9 +1,11 @@
 // Everything kept in the SQLite file, opened together on one connection. The stores are
 // synchronous (better-sqlite3); the core sees them through the async ports of store-ports.ts.
 import { type Stores, StorageUnavailable } from "../store-ports.js";
+import { AccountRequestStore } from "./account-request-store.js";
 import { ApiKeyStore } from "./api-key-store.js";
 import { ClaimStore } from "./claim-store.js";
 import { type Db, isSqliteFailure, isWritable, openDatabase } from "./database.js";
+import { InvitationStore } from "./invitation-store.js";
 import { InviteStore } from "./invite-store.js";
 import { RosterQueue } from "./roster-queue.js";
 import { StatsStore } from "./stats-store.js";
@@ -49,6 +51,9 @@ export function openStores(path: string): SqliteStores {
     rosterQueue: asAsync(rosterQueue),
     apiKeys: asAsync(new ApiKeyStore(db)),
     stats: asAsync(new StatsStore(db)),
+    // The invitations of accounts created with an invite are written by a trigger (migration 6).
+    invitations: asAsync(new InvitationStore(db, rosterQueue)),
+    accountRequests: asAsync(new AccountRequestStore(db)),
     ready: () => Promise.resolve(),
     isWritable: (now) => Promise.resolve(isWritable(db, now)),
     compact: () => run(() => void db.pragma("wal_checkpoint(PASSIVE)")),

@@ -102,7 +102,69 @@ const MIGRATIONS: readonly string[] = [
     checked_at  INTEGER NOT NULL
   ) STRICT;
   `,
-  // 6: which process made a claim, so several instances on a shared database leave each other's
+  // 6: who invited whom, kept after the invite itself is purged: one row per account created with an
+  // invite (written by a trigger in the transaction that records the use) and per contact invite
+  // accepted by an existing account. `inviter` is the user the invite came from, else the bare JID
+  // of the admin who made it, else where it was made ("cli", "api:<key id>").
+  `
+  CREATE TABLE invitations (
+    id          INTEGER PRIMARY KEY,
+    inviter     TEXT NOT NULL,
+    invitee     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    invite_id   TEXT,
+    note        TEXT,
+    at          INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX invitations_inviter ON invitations (inviter);
+  CREATE INDEX invitations_invitee ON invitations (invitee, at);
+  CREATE INDEX invites_inviter ON invites (inviter, created_at);
+
+  CREATE TRIGGER invitations_from_redemptions AFTER INSERT ON redemptions
+  WHEN NEW.action = 'created' AND NEW.invite_id IS NOT NULL
+  BEGIN
+    INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
+    SELECT COALESCE(inviter,
+                    CASE WHEN instr(source, '@') > 0 AND instr(source, '/') > 0 THEN lower(substr(source, 1, instr(source, '/') - 1))
+                         WHEN instr(source, '@') > 0 THEN lower(source) END,
+                    source, 'unknown'),
+           NEW.jid, 'account', id, note, NEW.at
+    FROM invites WHERE id = NEW.invite_id;
+  END;
+
+  INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
+  SELECT COALESCE(i.inviter,
+                  CASE WHEN instr(i.source, '@') > 0 AND instr(i.source, '/') > 0 THEN lower(substr(i.source, 1, instr(i.source, '/') - 1))
+                       WHEN instr(i.source, '@') > 0 THEN lower(i.source) END,
+                  i.source, 'unknown'),
+         r.jid, 'account', i.id, i.note, r.at
+  FROM redemptions r JOIN invites i ON i.id = r.invite_id
+  WHERE r.action = 'created'
+  ORDER BY r.id;
+  `,
+  // 7: requests for an account, decided by an admin (no password is ever kept here: the approved
+  // invite's token is sealed to the requester's status link), and the time a new user accepted
+  // the site's terms or privacy policy, kept with the redemption.
+  `
+  CREATE TABLE account_requests (
+    id            TEXT PRIMARY KEY,
+    status_hash   BLOB NOT NULL UNIQUE,
+    sealing_key   BLOB NOT NULL,
+    username      TEXT NOT NULL,
+    message       TEXT,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+    decided_at    INTEGER,
+    decided_by    TEXT,
+    invite_id     TEXT,
+    sealed_token  BLOB
+  ) STRICT;
+  CREATE INDEX account_requests_pending ON account_requests (status, expires_at);
+  CREATE INDEX account_requests_username ON account_requests (username);
+  ALTER TABLE redemptions ADD COLUMN consent_at INTEGER;
+  `,
+  // 8: which process made a claim, so several instances on a shared database leave each other's
   // claims in flight alone (SQLite runs one, but the stores share one contract).
   `
   ALTER TABLE claims ADD COLUMN holder TEXT;

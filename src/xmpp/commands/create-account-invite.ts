@@ -10,6 +10,7 @@ import { landingUrl } from "../../invites/uri.js";
 export function createAccountInvite(deps: CommandDeps): AdhocCommand {
   return {
     node: "urn:xmpp:invite#create-account",
+    aliases: ["create-account"],
     name: "Create new account invite",
     allowed: (r) => r.isAdmin,
     async run({ form, requester }) {

@@ -7,10 +7,14 @@ import { landingUrl } from "../../invites/uri.js";
 export function createContactInvite(deps: CommandDeps): AdhocCommand {
   return {
     node: "urn:xmpp:invite#invite",
+    // XEP-0401 0.1.0 named it without the namespace; clients built on it still send that.
+    aliases: ["invite"],
     name: "Create new contact invite",
     // The invite puts the invitee on the requester's roster, so only users of the domain have one.
     allowed: (r) => r.isLocalUser && (deps.allowContactInvites || r.isAdmin),
     async run({ requester }) {
+      // Admins are exempt: the limits are against abuse by accounts, not by the operators.
+      if (!requester.isAdmin) await deps.limits.check(requester.bare);
       const { invite, token, uri } = await deps.invites.create({
         type: "contact",
         inviter: requester.bare,

@@ -1,5 +1,8 @@
 // What every invite command needs: the invite service and the policy keys of the config.
+import type { ContactInvites } from "../../invites/contacts.js";
+import type { InviteLimits } from "../../invites/limits.js";
 import type { InviteService } from "../../invites/service.js";
+import type { InvitationTree } from "../../invites/tree.js";
 
 export interface CommandDeps {
   readonly invites: InviteService;
@@ -10,4 +13,10 @@ export interface CommandDeps {
   readonly allowUserInvites: boolean;
   /** `http.public_url`: where the web door is, for the invite's web page in each result. */
   readonly publicUrl: string | undefined;
+  /** Contact invites accepted by existing accounts. */
+  readonly contacts: ContactInvites;
+  /** Who invited whom. */
+  readonly tree: InvitationTree;
+  /** `invite_limits`: what users who are not admins may create. */
+  readonly limits: InviteLimits;
 }

@@ -1,0 +1,116 @@
+// The account_requests table (and the consent time on redemptions), statements prepared once.
+import type { Statement } from "better-sqlite3";
+import type { AccountRequest, NewAccountRequest, RequestDecisionRecord, StoredRequest } from "../store-ports.js";
+import { type Db, isPrimaryKeyViolation } from "./database.js";
+
+interface Row {
+  id: string;
+  username: string;
+  message: string | null;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  invite_id: string | null;
+  sealing_key: Buffer;
+  sealed_token: Buffer | null;
+}
+
+const COLUMNS = "id, username, message, status, created_at, expires_at, decided_at, decided_by, invite_id, sealing_key, sealed_token";
+
+const toStored = (row: Row): StoredRequest => ({
+  id: row.id,
+  username: row.username,
+  message: row.message,
+  status: row.status === "approved" || row.status === "denied" ? row.status : "pending",
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  decidedAt: row.decided_at,
+  decidedBy: row.decided_by,
+  inviteId: row.invite_id,
+  sealingKey: row.sealing_key,
+  sealedToken: row.sealed_token,
+});
+
+const toRequest = (row: Row): AccountRequest => {
+  const { sealingKey: _key, sealedToken: _sealed, ...request } = toStored(row);
+  return request;
+};
+
+/** Synchronous; the core sees it through the async AccountRequestStore port (see index.ts). */
+export class AccountRequestStore {
+  readonly #db: Db;
+  readonly #insert: Statement;
+  readonly #byId: Statement<[string], Row>;
+  readonly #byHash: Statement<[Buffer], Row>;
+  readonly #pending: Statement<[number, number], Row>;
+  readonly #all: Statement<[number], Row>;
+  readonly #countPending: Statement<[number], { n: number }>;
+  readonly #pendingFor: Statement<[string, number], { n: number }>;
+  readonly #decide: Statement;
+  readonly #purge: Statement;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insert = db.prepare(`INSERT INTO account_requests (id, status_hash, sealing_key, username, message, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE id = ?`);
+    this.#byHash = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE status_hash = ?`);
+    this.#pending = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, id LIMIT ?`);
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM account_requests ORDER BY created_at DESC, id LIMIT ?`);
+    this.#countPending = db.prepare(`SELECT count(*) AS n FROM account_requests WHERE status = 'pending' AND expires_at > ?`);
+    this.#pendingFor = db.prepare(`SELECT count(*) AS n FROM account_requests WHERE username = ? AND status = 'pending' AND expires_at > ?`);
+    this.#decide = db.prepare(
+      `UPDATE account_requests SET status = ?, decided_at = ?, decided_by = ?, invite_id = ?, sealed_token = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
+    );
+    this.#purge = db.prepare(`DELETE FROM account_requests WHERE coalesce(decided_at, expires_at) < ?`);
+  }
+
+  /** See the port: one IMMEDIATE transaction (SQLite has one writer at a time). */
+  submit(request: NewAccountRequest, limits: { now: number; maxPending: number; purgeBefore: number }): "inserted" | "id-taken" | "full" | "exists" {
+    return this.#db.transaction(() => {
+      this.purge(limits.purgeBefore);
+      if (this.countPending(limits.now) >= limits.maxPending) return "full";
+      if ((this.#pendingFor.get(request.username, limits.now)?.n ?? 0) > 0) return "exists";
+      return this.#insertRow(request) ? "inserted" : "id-taken";
+    }).immediate();
+  }
+
+  #insertRow(request: NewAccountRequest): boolean {
+    try {
+      this.#insert.run(request.id, request.statusHash, request.sealingKey, request.username, request.message, request.createdAt, request.expiresAt);
+      return true;
+    } catch (err) {
+      if (isPrimaryKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  byId(id: string): StoredRequest | undefined {
+    const row = this.#byId.get(id);
+    return row && toStored(row);
+  }
+
+  byStatusHash(hash: Buffer): StoredRequest | undefined {
+    const row = this.#byHash.get(hash);
+    return row && toStored(row);
+  }
+
+  /** Pending ones (oldest first) when `pendingAt` is given, else all (newest first). */
+  list(options: { pendingAt?: number | undefined; limit: number }): AccountRequest[] {
+    const rows = options.pendingAt === undefined ? this.#all.all(options.limit) : this.#pending.all(options.pendingAt, options.limit);
+    return rows.map(toRequest);
+  }
+
+  countPending(now: number): number {
+    return this.#countPending.get(now)?.n ?? 0;
+  }
+
+  decide(id: string, decision: RequestDecisionRecord, now: number): boolean {
+    return this.#decide.run(decision.status, decision.at, decision.by, decision.inviteId, decision.sealedToken, id, now).changes === 1;
+  }
+
+  purge(before: number): number {
+    return this.#purge.run(before).changes;
+  }
+}

@@ -1,0 +1,79 @@
+// Account requests (admins): list those waiting, and approve or deny one. Approval creates a
+// single-use invite fixed to the requested username; the requester's status link becomes its form.
+import { type AccountRequestService, requestState } from "../../invites/account-requests.js";
+import type { Clock } from "../../invites/clock.js";
+import { iso } from "../../invites/json.js";
+import { fieldValue } from "../../protocol/forms.js";
+import type { AdhocCommand } from "../xep0050-commands.js";
+
+const MAX_ROWS = 200;
+
+export function accountRequestCommands(deps: { requests: AccountRequestService; clock: Clock }): AdhocCommand[] {
+  const list: AdhocCommand = {
+    node: "xmpp-invites#requests",
+    name: "List account requests",
+    allowed: (r) => r.isAdmin,
+    async run() {
+      const pending = await deps.requests.list({ limit: MAX_ROWS });
+      return {
+        status: "completed",
+        form: {
+          type: "result",
+          title: pending.length === 0 ? "No account requests waiting" : `Account requests waiting (${pending.length})`,
+          fields: [],
+          table: {
+            reported: [
+              { var: "id", label: "Id" },
+              { var: "username", label: "Username" },
+              { var: "message", label: "Message" },
+              { var: "created", label: "Requested" },
+              { var: "expire", label: "Expires" },
+            ],
+            items: pending.map((request) => ({ id: request.id, username: request.username, message: request.message ?? "", created: iso(request.createdAt), expire: iso(request.expiresAt) })),
+          },
+        },
+      };
+    },
+  };
+
+  const decide: AdhocCommand = {
+    node: "xmpp-invites#request-decide",
+    name: "Decide on an account request",
+    allowed: (r) => r.isAdmin,
+    async run({ form, requester }) {
+      const id = form === undefined ? undefined : fieldValue(form, "id")?.trim();
+      const decision = form === undefined ? undefined : fieldValue(form, "decision")?.trim();
+      if (!id || (decision !== "approve" && decision !== "deny")) {
+        const pending = await deps.requests.list({ limit: MAX_ROWS });
+        return {
+          status: "executing",
+          form: {
+            type: "form",
+            title: "Decide on an account request",
+            ...(pending.length === 0 ? { instructions: "No account requests are waiting." } : {}),
+            fields: [
+              {
+                var: "id",
+                type: "list-single",
+                label: "Request",
+                required: true,
+                options: pending.map((request) => ({ value: request.id, label: [request.id, request.username, request.message ?? ""].filter(Boolean).join(" — ") })),
+              },
+              {
+                var: "decision",
+                type: "list-single",
+                label: "Decision",
+                required: true,
+                options: [{ value: "approve", label: "Approve: the requester may create the account" }, { value: "deny", label: "Deny" }],
+              },
+            ],
+          },
+        };
+      }
+      const request = decision === "approve" ? await deps.requests.approve(id, requester.bare) : await deps.requests.deny(id, requester.bare);
+      const state = requestState(request, deps.clock.now());
+      return { status: "completed", note: { type: "info", text: `Request ${request.id} (${request.username}) ${state === "approved" ? "approved: the requester's link now opens the registration form" : "denied"}` } };
+    },
+  };
+  return [list, decide];
+}

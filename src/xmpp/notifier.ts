@@ -1,0 +1,16 @@
+// Chat messages from the component's own JID (RFC 6121 §5): notices to inviters and watchers, and
+// the welcome text for new accounts. Sent once; a user who is offline gets them from the
+// server's offline storage if it has one.
+import { randomUUID } from "node:crypto";
+import type { Notifier } from "../invites/ports.js";
+import type { ComponentConnection } from "./component.js";
+import { xml } from "../protocol/xml.js";
+
+export function createNotifier(connection: ComponentConnection, componentDomain: string): Notifier {
+  return {
+    async notify(to, text) {
+      if (!connection.isOnline()) throw new Error("the component is not connected");
+      await connection.xmpp.send(xml("message", { type: "chat", from: componentDomain, to, id: randomUUID() }, xml("body", {}, text)));
+    },
+  };
+}
