@@ -6,6 +6,8 @@ command -v prosody >/dev/null 2>&1 || missing="$missing prosody"
 [ -f /usr/lib/prosody/modules/mod_privilege/mod_privilege.lua ] || missing="$missing prosody-modules"
 [ -x /usr/sbin/ejabberdctl ] || missing="$missing ejabberd"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+# PostgreSQL: the store contract and the several-instances fault test start a throwaway cluster.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   echo "test-deps: installing$missing" >&2

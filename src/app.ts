@@ -18,8 +18,9 @@ import { RosterTaskRunner } from "./invites/roster-tasks.js";
 import { ClaimSettlement } from "./invites/settlement.js";
 import { InviteService } from "./invites/service.js";
 import { InvitationTree } from "./invites/tree.js";
-import { isWritable } from "./invites/sqlite/database.js";
-import { type Stores, openStores } from "./invites/sqlite/index.js";
+import { isPostgresUrl, openPostgres } from "./invites/postgres/index.js";
+import { openStores as openSqlite } from "./invites/sqlite/index.js";
+import type { Stores } from "./invites/store-ports.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
@@ -42,6 +43,8 @@ export const PREAUTH_TTL_MS = 5 * 60_000;
 const HOUSEKEEPING_MS = 10 * 60_000;
 /** How often open claims are checked against the server (besides start and every reconnect). */
 const SETTLEMENT_MS = 30_000;
+/** How often a standby instance asks for the component connection: a takeover within ~1 s. */
+const STANDBY_RETRY_MS = 1000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -76,6 +79,11 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** The database the config names: a postgresql:// or postgres:// URL, else a SQLite file. */
+export function openConfiguredStores(config: Config, options: { heartbeat?: boolean } = {}): Stores {
+  return isPostgresUrl(config.database) ? openPostgres(config.database, options) : openSqlite(config.database);
+}
+
 /** Account requests over the store, for the running app (which tells admins) and the CLI. */
 export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier): AccountRequestService {
   return new AccountRequestService({
@@ -89,8 +97,10 @@ export function accountRequests(config: Config, stores: Stores, invites: InviteS
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
-export function openInvites(config: Config, clock: Clock = systemClock): { stores: Stores; invites: InviteService; tree: InvitationTree } {
-  const stores = openStores(config.database);
+export async function openInvites(config: Config, clock: Clock = systemClock): Promise<{ stores: Stores; invites: InviteService; tree: InvitationTree }> {
+  // The CLI makes no claims: it needs no heartbeat.
+  const stores = openConfiguredStores(config, { heartbeat: false });
+  await stores.ready();
   const invites = inviteService(config, stores, clock);
   return { stores, invites, tree: new InvitationTree({ store: stores.invitations, invites }) };
 }
@@ -110,6 +120,10 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
 
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
+  const stores = openConfiguredStores(config);
+  // Instances sharing a database may share a component name too: where the server takes one
+  // connection per name (Prosody), the others stand by and take over when it goes.
+  const shared = stores.kind === "postgresql";
   const timing = timingFromEnv(log.child({ feature: "timing" }));
   const connection = overrides.connection ?? createComponentConnection({
     service: config.component.service,
@@ -118,9 +132,11 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "xep0114" }),
     timing,
     ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
+    ...(shared ? { standby: { retryMs: STANDBY_RETRY_MS } } : {}),
+    // Where the server balances several connections (ejabberd), replies reach the instance that asked.
+    ...(stores.channel ? { relay: stores.channel } : {}),
   });
   const { xmpp } = connection;
-  const stores = openStores(config.database);
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
   const metrics: Metrics = { ...measured, events: logEvents(measured.events, log.child({ feature: "registration" })) };
@@ -146,6 +162,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     clock,
     log: log.child({ feature: "xep0379" }),
     domain: config.domain,
+    exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
   // When an invite is used: metrics, and messages from the component (notices, welcome).
@@ -184,6 +201,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
     events: usedEvents,
     onRecorded: () => rosterTasks.kick(),
+    exclusively: (work) => stores.exclusively("settlement", work),
   });
   const registration = new RegistrationService({
     invites,
@@ -255,7 +273,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     metrics,
     clock,
     log: log.child({ feature: "http" }),
-    health: () => ({ component: connection.isOnline(), database: isWritable(stores.db, clock.now()) }),
+    health: async () => ({
+      component: connection.isOnline(),
+      standby: connection.isStandby(),
+      // A standby serves the web door and the API when its adapter has a way of its own to the server.
+      serves: adapter.ready?.() ?? true,
+      database: await stores.isWritable(clock.now()),
+    }),
     bridgeWorks: () => bridge.works,
     tree,
     requests,
@@ -263,7 +287,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   });
   const housekeeping = new Housekeeping({
     invites,
-    compact: () => stores.db.pragma("wal_checkpoint(PASSIVE)"),
+    compact: () => stores.compact(),
+    exclusively: (work) => stores.exclusively("housekeeping", work),
     log: log.child({ feature: "housekeeping" }),
     intervalMs: HOUSEKEEPING_MS,
   });
@@ -271,6 +296,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   return {
     config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, requests, metrics, http, bridge, settlement, contacts, tree, limits,
     async start() {
+      await stores.ready();
       housekeeping.start();
       log.info({ domain: config.domain, component: config.component.domain, adapter: adapter.kind, roster: roster.kind, capabilities: describeCapabilities(config.adapter), mode: registration.mode, bridge: bridge.mode }, "starting");
       await http.start();
@@ -280,13 +306,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       rosterTasks.start();
     },
     async stop() {
-      housekeeping.stop();
+      await housekeeping.stop();
       await settlement.stop();
       await http.stop();
       await rosterTasks.stop();
       await adapter.stop?.();
       await connection.stop();
-      stores.db.close();
+      await stores.close();
       log.info("stopped");
     },
   };

@@ -48,6 +48,7 @@ export function logAdapter(adapter: ServerAdapter, log: Logger, domain: string):
   const logged = <T extends Outcome>(command: string, username: string, call: () => Promise<T>) => timedCall(log, { command, account: `${username}@${domain}`, adapter: adapter.kind }, call);
   return {
     kind: adapter.kind,
+    ...(adapter.ready ? { ready: () => adapter.ready?.() ?? true } : {}),
     createAccount: (account) => logged("create_account", account.username, () => adapter.createAccount(account)),
     changePassword: (account) => logged("change_password", account.username, () => adapter.changePassword(account)),
     deleteAccount: (username) => logged("delete_account", username, () => adapter.deleteAccount(username)),

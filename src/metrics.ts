@@ -5,7 +5,7 @@
 // nothing of Prometheus). Hand-written: a client library cost about 12 MB of memory.
 import type { ServerAdapter } from "./invites/ports.js";
 import type { InviteEvents } from "./invites/events.js";
-import type { StoreStats } from "./invites/sqlite/stats-store.js";
+import type { StoreStats } from "./invites/store-ports.js";
 
 type Labels = Record<string, string>;
 
@@ -102,7 +102,7 @@ export interface Metrics {
 export interface MetricsSources {
   readonly isConnected: () => boolean;
   /** The store's counts now; throws when the database cannot be read. */
-  readonly storeStats: () => StoreStats;
+  readonly storeStats: () => Promise<StoreStats>;
   /** A store read is reused for this many times as long as it took (default 30). */
   readonly reuseFactor?: number;
 }
@@ -116,12 +116,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
   // million): a read is reused for 30 times as long as it took, so however often /metrics is
   // scraped, counting takes at most ~3% of the process's time.
   let last: { until: number; stats: StoreStats | undefined } | undefined;
-  const stats = (): StoreStats | undefined => {
+  const stats = async (): Promise<StoreStats | undefined> => {
     const now = performance.now();
     if (last === undefined || now >= last.until) {
       let read: StoreStats | undefined;
       try {
-        read = sources.storeStats();
+        read = await sources.storeStats();
       } catch {
         read = undefined;
       }
@@ -176,7 +176,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registry: {
       contentType: "text/plain; version=0.0.4; charset=utf-8",
       metrics: async () => {
-        current = stats();
+        current = await stats();
         return `${all.flatMap((series) => series.render()).join("\n")}\n`;
       },
     },
@@ -185,6 +185,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     measure: (adapter) => ({
       kind: adapter.kind,
+      ...(adapter.ready ? { ready: () => adapter.ready?.() ?? true } : {}),
       accountExists: async (username) => {
         const check = await timed("account_exists", async () => {
           const result = await adapter.accountExists(username);

@@ -1,5 +1,6 @@
 // XEP-0133 commands sent from an admin *account* over a client connection, for servers that
 // will not make a component an admin (Openfire, Tigase) or where operators prefer not to.
+import { randomBytes } from "node:crypto";
 import type { Client } from "@xmpp/client";
 import type { Logger } from "pino";
 import type { ServerAdapter } from "../invites/ports.js";
@@ -42,7 +43,8 @@ export function createXep0133AccountAdapter(options: Xep0133AccountOptions): Ser
       const connection = client({
         service: options.service,
         domain: loginDomain,
-        resource: "xmpp-invites",
+        // One resource per process: instances sharing the admin account must not replace each other.
+        resource: `xmpp-invites-${randomBytes(4).toString("hex")}`,
         // PLAIN where the server offers it (over TLS): @xmpp/client's SCRAM runs PBKDF2 in JavaScript.
         credentials: (authenticate, mechanisms) =>
           authenticate({ username, password: options.password }, mechanisms.includes("PLAIN") ? "PLAIN" : (mechanisms[0] ?? "PLAIN")),

@@ -191,6 +191,7 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
 
   return {
     kind,
+    ready: () => xmpp.isOnline(),
     accountExists,
     async createAccount(account) {
       const outcome = await run(ADD_USER, addUserFields(domain, account));

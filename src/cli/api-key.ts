@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openStores } from "../invites/sqlite/index.js";
+import { openConfiguredStores } from "../app.js";
 import { type ApiKey, ApiKeyService } from "../invites/api-keys.js";
 import { systemClock } from "../invites/clock.js";
 import { iso } from "../invites/json.js";
@@ -22,19 +22,20 @@ const keyJson = (key: ApiKey) => ({
   revoked: key.revokedAt === null ? null : iso(key.revokedAt),
 });
 
-export function runApiKey(args: string[]): number {
+export async function runApiKey(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = usage(() => parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true }));
   const config = loadConfig(configPath(values.config));
-  const { db, apiKeys } = openStores(config.database);
-  const keys = new ApiKeyService(apiKeys, systemClock);
+  const stores = openConfiguredStores(config, { heartbeat: false });
+  await stores.ready();
+  const keys = new ApiKeyService(stores.apiKeys, systemClock);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     switch (action) {
       case "create": {
         const name = positionals.join(" ");
         if (!name) throw new UsageError("api-key create needs a name, e.g. api-key create portal");
-        const { key, secret } = keys.create(name, { readOnly: values["read-only"] });
+        const { key, secret } = await keys.create(name, { readOnly: values["read-only"] });
         if (values.json) out(JSON.stringify({ ...keyJson(key), key: secret }));
         else {
           out(`API key ${key.id} "${sanitize(key.name)}" created${key.readOnly ? " (read-only)" : ""}:`);
@@ -44,7 +45,7 @@ export function runApiKey(args: string[]): number {
         return 0;
       }
       case "list": {
-        const all = keys.list();
+        const all = await keys.list();
         if (values.json) out(JSON.stringify(all.map(keyJson)));
         else if (all.length === 0) out("No API keys.");
         else for (const key of all) out(`${key.id}  ${key.revokedAt ? "revoked " : key.readOnly ? "read-only" : "read-write"}  ${iso(key.createdAt)}  ${sanitize(key.name)}`);
@@ -53,7 +54,7 @@ export function runApiKey(args: string[]): number {
       case "revoke": {
         const [id, extra] = positionals;
         if (!id || extra !== undefined) throw new UsageError("api-key revoke needs exactly one key id");
-        const key = keys.revoke(id);
+        const key = await keys.revoke(id);
         out(values.json ? JSON.stringify(keyJson(key)) : `API key ${key.id} revoked.`);
         return 0;
       }
@@ -61,6 +62,6 @@ export function runApiKey(args: string[]): number {
         throw new UsageError(action ? `unknown api-key command "${action}"` : "api-key needs a command: create, list or revoke");
     }
   } finally {
-    db.close();
+    await stores.close();
   }
 }

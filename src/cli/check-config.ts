@@ -8,6 +8,7 @@ import { formatPeriod } from "../invites/period.js";
 import { type Config, effectiveRoster } from "../config/schema.js";
 import { describeAccountCheck, describeCapabilities } from "../adapters/index.js";
 import { registrationMode } from "../invites/registration.js";
+import { redactText } from "../redact.js";
 import { usage } from "./usage.js";
 
 /** The component secret config.example.json ships with. */
@@ -74,7 +75,7 @@ export function configWarnings(config: Config, path: string, env: NodeJS.Process
     }
     break;
   }
-  if (config.database !== ":memory:") {
+  if (config.database !== ":memory:" && !/^postgres(ql)?:\/\//i.test(config.database)) {
     const target = canAccess(config.database, constants.F_OK) ? config.database : nearestExisting(config.database);
     if (!canAccess(target, constants.W_OK)) {
       warnings.push(`database: ${target} is not writable by this user: the service cannot record invites`);
@@ -108,7 +109,8 @@ export function runCheckConfig(args: string[]): number {
       `  component        ${config.component.domain} via ${config.component.service}`,
       `  registration     ${mode}`,
       `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
-      `  database         ${config.database}`,
+      // A URL's password is masked.
+      `  database         ${redactText(config.database)}`,
       `  adapter          ${config.adapter.type}: ${describeCapabilities(config.adapter).join(", ")}`,
       `  open claims      settled by asking the server whether the account exists: ${describeAccountCheck(config.adapter)}`,
       `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,

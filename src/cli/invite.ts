@@ -31,30 +31,30 @@ function parse(args: string[]) {
   return usage(() => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }));
 }
 
-export function runInvite(args: string[]): number {
+export async function runInvite(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parse(rest);
   const config = loadConfig(configPath(values.config));
-  const { stores: { db }, invites, tree } = openInvites(config);
+  const { stores, invites, tree } = await openInvites(config);
   try {
     switch (action) {
       case "create":
-        return create(invites, values, positionals, config.http.public_url);
+        return await create(invites, values, positionals, config.http.public_url);
       case "list":
-        return list(invites, values, positionals);
+        return await list(invites, values, positionals);
       case "show":
-        return show(invites, values, positionals);
+        return await show(invites, values, positionals);
       case "revoke":
-        return values.user === undefined ? revoke(invites, values, positionals) : revokeUser(tree, values, positionals);
+        return values.user === undefined ? await revoke(invites, values, positionals) : await revokeUser(tree, values, positionals);
       case "tree":
-        return showTree(tree, values, positionals);
+        return await showTree(tree, values, positionals);
       case "purge":
-        return purge(invites, values, positionals);
+        return await purge(invites, values, positionals);
       default:
         throw new UsageError(action ? `unknown invite command "${action}"` : "invite needs a command: create, list, show, revoke, tree or purge");
     }
   } finally {
-    db.close();
+    await stores.close();
   }
 }
 
@@ -73,13 +73,13 @@ function onlyId(positionals: string[]): string {
   return id;
 }
 
-function create(invites: InviteService, values: Values, positionals: string[], publicUrl: string | undefined): number {
+async function create(invites: InviteService, values: Values, positionals: string[], publicUrl: string | undefined): Promise<number> {
   noPositionals(positionals);
   if (values.contact !== undefined && values.reset !== undefined) throw new UsageError("--contact and --reset cannot be combined");
   if (values["allow-registration"] && values.contact === undefined) throw new UsageError("--allow-registration goes with --contact");
   if (values.reset !== undefined && values.username !== undefined) throw new UsageError("--reset already names the account; drop --username");
   const type = values.contact !== undefined ? "contact" : values.reset !== undefined ? "reset" : "account";
-  const { invite, token, uri } = invites.create(inviteRequest({
+  const { invite, token, uri } = await invites.create(inviteRequest({
     type,
     username: values.reset ?? values.username,
     inviter: values.contact,
@@ -106,50 +106,50 @@ function create(invites: InviteService, values: Values, positionals: string[], p
   return 0;
 }
 
-function list(invites: InviteService, values: Values, positionals: string[]): number {
+async function list(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
   const now = systemClock.now();
-  const all = invites.list({ all: values.all });
+  const all = await invites.list({ all: values.all });
   if (values.json) out(JSON.stringify(all.map((invite) => inviteJson(invite, now))));
   else out(all.length ? inviteTable(all, now) : values.all ? "No invites." : "No pending invites.");
   return 0;
 }
 
-function show(invites: InviteService, values: Values, positionals: string[]): number {
-  const invite = invites.get(onlyId(positionals));
+async function show(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
+  const invite = await invites.get(onlyId(positionals));
   const now = systemClock.now();
   out(values.json ? JSON.stringify(inviteJson(invite, now)) : inviteDetails(invite, now));
   return 0;
 }
 
-function revoke(invites: InviteService, values: Values, positionals: string[]): number {
-  const invite = invites.revoke(onlyId(positionals));
+async function revoke(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
+  const invite = await invites.revoke(onlyId(positionals));
   out(values.json ? JSON.stringify(inviteJson(invite, systemClock.now())) : `Invite ${invite.id} revoked.`);
   return 0;
 }
 
-function purge(invites: InviteService, values: Values, positionals: string[]): number {
+async function purge(invites: InviteService, values: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
-  const purged = invites.purgeExpired();
+  const purged = await invites.purgeExpired();
   out(values.json ? JSON.stringify({ purged }) : `${purged} expired invite${purged === 1 ? "" : "s"} deleted.`);
   return 0;
 }
 
 /** Every invite of one user that could still be used, revoked at once. */
-function revokeUser(tree: InvitationTree, values: Values, positionals: string[]): number {
+async function revokeUser(tree: InvitationTree, values: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
   const user = values.user ?? "";
   if (user.trim() === "") throw new UsageError("--user needs the account whose invites are to be revoked");
-  const revoked = tree.revokePending(user);
+  const revoked = await tree.revokePending(user);
   if (values.json) out(JSON.stringify({ user, revoked: revoked.map((invite) => invite.id) }));
   else out(revoked.length === 0 ? `${user} has no invites that could still be used.` : `Revoked ${revoked.length} invite${revoked.length === 1 ? "" : "s"} of ${user}: ${revoked.map((invite) => invite.id).join(", ")}.`);
   return 0;
 }
 
-function showTree(tree: InvitationTree, values: Values, positionals: string[]): number {
+async function showTree(tree: InvitationTree, values: Values, positionals: string[]): Promise<number> {
   const [root, extra] = positionals;
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  const nodes = tree.tree(root);
+  const nodes = await tree.tree(root);
   if (values.json) {
     out(JSON.stringify(treeJson(nodes)));
     return 0;

@@ -21,11 +21,11 @@ export async function main(argv: string[]): Promise<number> {
       case "check-config":
         return (await import("./check-config.js")).runCheckConfig(rest);
       case "invite":
-        return (await import("./invite.js")).runInvite(rest);
+        return await (await import("./invite.js")).runInvite(rest);
       case "request":
-        return (await import("./request.js")).runRequest(rest);
+        return await (await import("./request.js")).runRequest(rest);
       case "api-key":
-        return (await import("./api-key.js")).runApiKey(rest);
+        return await (await import("./api-key.js")).runApiKey(rest);
       case "redeem":
         return await (await import("./redeem.js")).runRedeem(rest);
       case "help":

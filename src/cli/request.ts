@@ -14,11 +14,11 @@ const OPTIONS = {
   all: { type: "boolean", default: false },
 } as const;
 
-export function runRequest(args: string[]): number {
+export async function runRequest(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = usage(() => parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true }));
   const config = loadConfig(configPath(values.config));
-  const { stores, invites } = openInvites(config);
+  const { stores, invites } = await openInvites(config);
   const requests = accountRequests(config, stores, invites, systemClock);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const now = systemClock.now();
@@ -33,20 +33,20 @@ export function runRequest(args: string[]): number {
     switch (action) {
       case "list": {
         if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-        const list = requests.list({ all: values.all, limit: 1000 });
+        const list = await requests.list({ all: values.all, limit: 1000 });
         if (values.json) out(JSON.stringify(list.map((request) => requestJson(request, now))));
         else if (list.length === 0) out(values.all ? "No account requests." : "No account requests waiting.");
         else for (const request of list) out(line(request));
         return 0;
       }
       case "show": {
-        const request = requests.get(onlyId());
+        const request = await requests.get(onlyId());
         out(values.json ? JSON.stringify(requestJson(request, now)) : line(request));
         return 0;
       }
       case "approve":
       case "deny": {
-        const request = action === "approve" ? requests.approve(onlyId(), "cli") : requests.deny(onlyId(), "cli");
+        const request = action === "approve" ? await requests.approve(onlyId(), "cli") : await requests.deny(onlyId(), "cli");
         if (values.json) out(JSON.stringify(requestJson(request, now)));
         else out(action === "approve" ? `Request ${request.id} approved: ${sanitize(request.username)} can now create the account from the requester's link.` : `Request ${request.id} denied.`);
         return 0;
@@ -55,6 +55,6 @@ export function runRequest(args: string[]): number {
         throw new UsageError(action ? `unknown request command "${action}"` : "request needs a command: list, show, approve or deny");
     }
   } finally {
-    stores.db.close();
+    await stores.close();
   }
 }

@@ -39,7 +39,8 @@ export function parseConfig(value: unknown, source = "configuration", baseDir = 
   const result = configSchema.safeParse(value);
   if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
   const config = result.data;
-  const database = config.database === ":memory:" || isAbsolute(config.database) ? config.database : resolve(baseDir, config.database);
+  // A postgresql:// or postgres:// URL names a server; anything else is a SQLite file.
+  const database = config.database === ":memory:" || isAbsolute(config.database) || /^postgres(ql)?:\/\//i.test(config.database) ? config.database : resolve(baseDir, config.database);
   return deepFreeze({ ...config, database });
 }
 

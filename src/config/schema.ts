@@ -165,7 +165,7 @@ export const configSchema = z.strictObject({
   allow_contact_invites: z.boolean().default(true).describe("Users of the domain may create contact invites (else admins only)"),
   allow_user_invites: z.boolean().default(false).describe("Contact invites from users who are not admins may also create an account"),
   invite_expiry: period.default(604800).describe("Default invite lifetime: seconds or a period like \"7d\""),
-  database: z.string().min(1).default("./data/invites.sqlite").describe("SQLite file, relative to the config file's folder"),
+  database: z.string().min(1).default("./data/invites.sqlite").describe("SQLite file, relative to the config file's folder; or a postgresql:// URL (several instances may share it)"),
   adapter: adapterConfig.default({ type: "xep0133", timeout: 10, roster: { type: "xep0356" } }).describe("How accounts are created on the server"),
   admins: z.array(bareJid).default([]).describe("Bare JIDs allowed to manage invites"),
   bridge: z.enum(["auto", "prosody", "none"]).default("auto")

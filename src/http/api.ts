@@ -35,10 +35,10 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   const now = () => deps.clock.now();
 
   /** Authenticates the request; read-only keys may only GET. */
-  const authorize = (request: FastifyRequest, reply: FastifyReply, write: boolean): ApiKey | undefined => {
+  const authorize = async (request: FastifyRequest, reply: FastifyReply, write: boolean): Promise<ApiKey | undefined> => {
     const header = request.headers.authorization ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const key = match ? apiKeys.verify(match[1] ?? "") : undefined;
+    const key = match ? await apiKeys.verify(match[1] ?? "") : undefined;
     if (!key) {
       deps.log.debug({ method: request.method, route: request.routeOptions.url, ip: request.ip, reason: match ? "unknown-or-wrong-key" : "no-bearer-token" }, "API request refused: unauthorized");
       reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
@@ -57,19 +57,19 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } });
 
   route(app, "/api/v1/invites", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
       const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
-      const list = invites.list({ all: stringField(request.query, "all") === "true", limit });
+      const list = await invites.list({ all: stringField(request.query, "all") === "true", limit });
       return reply.send({ invites: list.map((invite) => inviteJson(invite, now())) });
     },
-    POST: (request, reply) => {
-      const key = authorize(request, reply, true);
+    POST: async (request, reply) => {
+      const key = await authorize(request, reply, true);
       if (!key) return reply;
       const parsed = createBody.safeParse(request.body ?? {});
       if (!parsed.success) return invalidBody(reply, parsed.error);
       const body = parsed.data;
-      const { invite, token, uri } = invites.create(inviteRequest({
+      const { invite, token, uri } = await invites.create(inviteRequest({
         type: body.type,
         username: body.username,
         inviter: body.inviter,
@@ -86,31 +86,31 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(config.http.public_url, token) ?? null });
     },
     // Every invite of one user that could still be used, at once (e.g. an account found spamming).
-    DELETE: (request, reply) => {
-      if (!authorize(request, reply, true)) return reply;
+    DELETE: async (request, reply) => {
+      if (!(await authorize(request, reply, true))) return reply;
       const user = stringField(request.query, "user").trim();
       if (user === "") throw new AppError("invalid-argument", "user: the account whose pending invites are to be revoked");
-      const revoked = deps.tree.revokePending(user);
+      const revoked = await deps.tree.revokePending(user);
       return reply.send({ user, revoked: revoked.map((invite) => inviteJson(invite, now())) });
     },
   });
 
   route(app, "/api/v1/tree", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
       const root = stringField(request.query, "jid").trim();
-      return reply.send({ tree: treeJson(deps.tree.tree(root === "" ? undefined : root)) });
+      return reply.send({ tree: treeJson(await deps.tree.tree(root === "" ? undefined : root)) });
     },
   });
 
   route(app, "/api/v1/invites/:id", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
-      return reply.send(inviteJson(invites.get(stringField(request.params, "id")), now()));
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      return reply.send(inviteJson(await invites.get(stringField(request.params, "id")), now()));
     },
-    DELETE: (request, reply) => {
-      if (!authorize(request, reply, true)) return reply;
-      return reply.send(inviteJson(invites.revoke(stringField(request.params, "id")), now()));
+    DELETE: async (request, reply) => {
+      if (!(await authorize(request, reply, true))) return reply;
+      return reply.send(inviteJson(await invites.revoke(stringField(request.params, "id")), now()));
     },
   });
 
@@ -120,26 +120,26 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     return deps.requests;
   };
   route(app, "/api/v1/requests", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
       const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
-      const list = requests().list({ all: stringField(request.query, "all") === "true", limit });
+      const list = await requests().list({ all: stringField(request.query, "all") === "true", limit });
       return reply.send({ requests: list.map((item) => requestJson(item, now())) });
     },
   });
   route(app, "/api/v1/requests/:id", {
-    GET: (request, reply) => {
-      if (!authorize(request, reply, false)) return reply;
-      return reply.send(requestJson(requests().get(stringField(request.params, "id")), now()));
+    GET: async (request, reply) => {
+      if (!(await authorize(request, reply, false))) return reply;
+      return reply.send(requestJson(await requests().get(stringField(request.params, "id")), now()));
     },
   });
   for (const decision of ["approve", "deny"] as const) {
     route(app, `/api/v1/requests/:id/${decision}`, {
-      POST: (request, reply) => {
-        const key = authorize(request, reply, true);
+      POST: async (request, reply) => {
+        const key = await authorize(request, reply, true);
         if (!key) return reply;
         const id = stringField(request.params, "id");
-        const decided = decision === "approve" ? requests().approve(id, `api:${key.id}`) : requests().deny(id, `api:${key.id}`);
+        const decided = decision === "approve" ? await requests().approve(id, `api:${key.id}`) : await requests().deny(id, `api:${key.id}`);
         return reply.send(requestJson(decided, now()));
       },
     });

@@ -4,12 +4,15 @@ import { type HttpDeps, route } from "./routing.js";
 
 export function registerOps(app: FastifyInstance, deps: HttpDeps): void {
   route(app, "/healthz", {
-    GET: (_request, reply) => {
-      const { component, database } = deps.health();
-      const ok = component && database;
+    GET: async (_request, reply) => {
+      const { component, standby, serves, database } = await deps.health();
+      // A standby is healthy when its adapter reaches the server without the component connection
+      // (the XMPP door is served by the active instance); else 503, and a proxy that checks
+      // /healthz sends the web door's traffic to the active one.
+      const ok = database && (component || (standby === true && serves === true));
       return reply.code(ok ? 200 : 503).header("cache-control", "no-store").send({
-        status: ok ? "ok" : "unavailable",
-        component: component ? "connected" : "disconnected",
+        status: ok ? "ok" : standby ? "standby" : "unavailable",
+        component: component ? "connected" : standby ? "standby" : "disconnected",
         database: database ? "writable" : "failing",
       });
     },

@@ -20,7 +20,8 @@ export interface HttpDeps {
   readonly registration: RegistrationService;
   readonly apiKeys: ApiKeyService;
   readonly metrics: Metrics;
-  readonly health: () => { component: boolean; database: boolean };
+  /** standby: another instance holds the component connection (several instances, one connection per name). */
+  readonly health: () => Promise<{ component: boolean; standby?: boolean; serves?: boolean; database: boolean }>;
   /** Whether apps can redeem invite links on the server directly (its bridge module works). */
   readonly bridgeWorks: () => boolean;
   /** Who invited whom, and revoking a user's invites. */

@@ -53,8 +53,8 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body.value);
   const invalid = (reply: FastifyReply, frame: PageFrame) => page(reply, invalidPage(frame), 404);
   const baseUrl = (request: FastifyRequest) => config.http.public_url?.replace(/\/$/, "") ?? `${request.protocol}://${request.host}`;
-  const activeInvite = (token: string): Invite | undefined => {
-    const validation = invites.validate(token);
+  const activeInvite = async (token: string): Promise<Invite | undefined> => {
+    const validation = await invites.validate(token);
     return validation.ok ? validation.invite : undefined;
   };
   const webRegistration = (invite: Invite) => registration.isAvailable && (registersAccount(invite) || invite.type === "reset");
@@ -88,7 +88,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     GET: async (request, reply) => {
       const frame = frameOf(request, reply);
       const token = stringField(request.params, "token");
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite) return invalid(reply, frame);
       const uri = inviteUri(invite, token, config.domain);
       const bridge = deps.bridgeWorks();
@@ -117,10 +117,10 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   });
 
   route(app, "/invite/:token/register", {
-    GET: (request, reply) => {
+    GET: async (request, reply) => {
       const frame = frameOf(request, reply);
       const token = stringField(request.params, "token");
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite || !webRegistration(invite)) return invalid(reply, frame);
       return page(reply, form(frame, invite, token, registerPath(token), { username: "", consent: false }, {}));
     },
@@ -129,7 +129,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       const token = stringField(request.params, "token");
       const refused = refusePost(request, reply, frame, limiter, token);
       if (refused) return refused;
-      const invite = activeInvite(token);
+      const invite = await activeInvite(token);
       if (!invite || !webRegistration(invite)) return invalid(reply, frame);
       return submitRegistration(request, reply, frame, invite, token, registerPath(token));
     },
@@ -137,7 +137,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
 
   // Requests for an account: the form on the front page posts here; the answer is a private link.
   route(app, "/request", {
-    POST: (request, reply) => {
+    POST: async (request, reply) => {
       const frame = frameOf(request, reply);
       if (!requestsOn || deps.requests === undefined) return invalid(reply, frame);
       const refused = refusePost(request, reply, frame, requestLimiter, "account-request");
@@ -148,7 +148,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         return page(reply, homePage({ frame, domain: config.domain, requestForm: requestForm(fields, { username: t.text("form.username.missing") }) }), 422);
       }
       try {
-        const { statusToken } = deps.requests.submit(fields);
+        const { statusToken } = await deps.requests.submit(fields);
         return reply.code(303).header("cache-control", "no-store").redirect(`${requestPath(statusToken)}?sent=1`, 303);
       } catch (err) {
         if (!isAppError(err)) throw err;
@@ -159,10 +159,10 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   });
 
   route(app, "/request/:token", {
-    GET: (request, reply) => {
+    GET: async (request, reply) => {
       const frame = frameOf(request, reply);
       const token = stringField(request.params, "token");
-      const view = deps.requests?.view(token);
+      const view = await deps.requests?.view(token);
       if (!view) return invalid(reply, frame);
       if (view.state === "approved") {
         if (!registration.isAvailable) return invalid(reply, frame);
@@ -175,7 +175,7 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       const token = stringField(request.params, "token");
       const refused = refusePost(request, reply, frame, limiter, token);
       if (refused) return refused;
-      const view = deps.requests?.view(token);
+      const view = await deps.requests?.view(token);
       if (!view) return invalid(reply, frame);
       if (view.state !== "approved" || !registration.isAvailable) return reply.code(303).redirect(requestPath(token), 303);
       return submitRegistration(request, reply, frame, view.invite, view.inviteToken, requestPath(token), token);

@@ -8,43 +8,11 @@ import type { Clock } from "./clock.js";
 import { type Invite, inviteStatus } from "./invite.js";
 import { seal, sealingKeyOf, unseal } from "./seal.js";
 import type { InviteService } from "./service.js";
+import type { AccountRequest, AccountRequestStore, RequestDecision, StoredRequest } from "./store-ports.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import { normalizeUsername } from "./username.js";
 
-export type RequestDecision = "pending" | "approved" | "denied";
-
-export interface AccountRequest {
-  readonly id: string;
-  readonly username: string;
-  readonly message: string | null;
-  readonly status: RequestDecision;
-  readonly createdAt: number;
-  /** Until when it waits for an answer. */
-  readonly expiresAt: number;
-  readonly decidedAt: number | null;
-  readonly decidedBy: string | null;
-  readonly inviteId: string | null;
-}
-
-/** What the store keeps beyond the request: the status token's hash and the sealing material. */
-export interface StoredRequest extends AccountRequest {
-  readonly sealingKey: Buffer;
-  readonly sealedToken: Buffer | null;
-}
-
-export interface AccountRequestStore {
-  insert(request: Omit<StoredRequest, "status" | "decidedAt" | "decidedBy" | "inviteId" | "sealedToken"> & { statusHash: Buffer }): boolean;
-  byId(id: string): StoredRequest | undefined;
-  byStatusHash(hash: Buffer): StoredRequest | undefined;
-  list(options: { pendingAt?: number | undefined; limit: number }): AccountRequest[];
-  countPending(now: number): number;
-  pendingFor(username: string, now: number): boolean;
-  /** Records the decision only if the request is still pending and unexpired; false otherwise. */
-  decide(id: string, decision: { status: "approved" | "denied"; at: number; by: string; inviteId: string | null; sealedToken: Buffer | null }, now: number): boolean;
-  /** Deletes requests whose answer (or expiry) is older than `before`. */
-  purge(before: number): number;
-  transaction<T>(fn: () => T): T;
-}
+export type { AccountRequest } from "./store-ports.js";
 
 /** Tells admins about a new request (over XMPP, from the component). Never throws. */
 export interface RequestNotifier {
@@ -91,46 +59,46 @@ export class AccountRequestService {
   }
 
   /** A new request; the status token is shown once (only its hash is stored). */
-  submit(input: { username: string; message?: string | undefined }): { request: AccountRequest; statusToken: string } {
+  async submit(input: { username: string; message?: string | undefined }): Promise<{ request: AccountRequest; statusToken: string }> {
     const name = normalizeUsername(input.username.trim());
     if (!name.ok) throw new AppError("username-invalid");
     const message = input.message?.trim() || null;
     if (message !== null && [...message].length > MAX_REQUEST_MESSAGE) throw new AppError("message-too-long", String(MAX_REQUEST_MESSAGE));
     const now = this.#clock.now();
     const statusToken = generateToken();
-    const request = this.#store.transaction(() => {
-      this.#store.purge(now - KEEP_ANSWERED_MS);
-      if (this.#store.countPending(now) >= this.#maxPending) throw new AppError("requests-full");
-      if (this.#store.pendingFor(name.username, now)) throw new AppError("request-exists");
-      const row = {
-        username: name.username,
-        message,
-        createdAt: now,
-        expiresAt: now + this.#expirySeconds * 1000,
-        statusHash: hashToken(statusToken),
-        sealingKey: sealingKeyOf(statusToken),
-      };
-      for (;;) {
-        const id = generateInviteId();
-        if (this.#store.insert({ id, ...row })) {
-          return { id, username: row.username, message, status: "pending", createdAt: now, expiresAt: row.expiresAt, decidedAt: null, decidedBy: null, inviteId: null } satisfies AccountRequest;
-        }
+    const row = {
+      username: name.username,
+      message,
+      createdAt: now,
+      expiresAt: now + this.#expirySeconds * 1000,
+      statusHash: hashToken(statusToken),
+      sealingKey: sealingKeyOf(statusToken),
+    };
+    const limits = { now, maxPending: this.#maxPending, purgeBefore: now - KEEP_ANSWERED_MS };
+    for (;;) {
+      const id = generateInviteId();
+      // The limits are checked and the row written in one transaction of the store.
+      const outcome = await this.#store.submit({ id, ...row }, limits);
+      if (outcome === "full") throw new AppError("requests-full");
+      if (outcome === "exists") throw new AppError("request-exists");
+      if (outcome === "inserted") {
+        const request: AccountRequest = { id, username: row.username, message, status: "pending", createdAt: now, expiresAt: row.expiresAt, decidedAt: null, decidedBy: null, inviteId: null };
+        this.#notifier.requested(request);
+        return { request, statusToken };
       }
-    });
-    this.#notifier.requested(request);
-    return { request, statusToken };
+    }
   }
 
   /** What the status link shows; undefined for an unknown link. */
-  view(statusToken: string): RequestView | undefined {
+  async view(statusToken: string): Promise<RequestView | undefined> {
     if (!isWellFormedToken(statusToken)) return undefined;
-    const stored = this.#store.byStatusHash(hashToken(statusToken));
+    const stored = await this.#store.byStatusHash(hashToken(statusToken));
     if (!stored) return undefined;
     const request = publicPart(stored);
     const now = this.#clock.now();
     if (stored.status === "denied") return { state: "denied", request };
     if (stored.status === "pending") return { state: stored.expiresAt <= now ? "expired" : "pending", request };
-    const invite = stored.inviteId === null ? undefined : this.#findInvite(stored.inviteId);
+    const invite = stored.inviteId === null ? undefined : await this.#findInvite(stored.inviteId);
     const status = invite === undefined ? "expired" : inviteStatus(invite, now);
     if (status === "used") return { state: "registered", request };
     const inviteToken = stored.sealedToken === null ? undefined : unseal(statusToken, stored.sealedToken);
@@ -138,46 +106,48 @@ export class AccountRequestService {
     return { state: "approved", request, inviteToken, invite };
   }
 
-  list(options: { all?: boolean; limit?: number } = {}): AccountRequest[] {
+  list(options: { all?: boolean; limit?: number } = {}): Promise<AccountRequest[]> {
     return this.#store.list({ pendingAt: options.all ? undefined : this.#clock.now(), limit: options.limit ?? 100 });
   }
 
-  get(id: string): AccountRequest {
-    const stored = this.#store.byId(id);
+  async get(id: string): Promise<AccountRequest> {
+    const stored = await this.#store.byId(id);
     if (!stored) throw new AppError("request-not-found", id);
     return publicPart(stored);
   }
 
   /** Creates the single-use invite for the requested name, sealed to the requester's link. */
-  approve(id: string, by: string): AccountRequest {
-    const stored = this.#pending(id);
+  async approve(id: string, by: string): Promise<AccountRequest> {
+    const stored = await this.#pending(id);
     const now = this.#clock.now();
-    return this.#store.transaction(() => {
-      const { invite, token } = this.#invites.create({ type: "account", username: stored.username, maxUses: 1, source: `request:${id}`, note: `Account request ${id}` });
-      if (!this.#store.decide(id, { status: "approved", at: now, by, inviteId: invite.id, sealedToken: seal(stored.sealingKey, token) }, now)) {
-        throw new AppError("request-decided", id);
-      }
-      return this.get(id);
-    });
-  }
-
-  deny(id: string, by: string): AccountRequest {
-    this.#pending(id);
-    const now = this.#clock.now();
-    if (!this.#store.decide(id, { status: "denied", at: now, by, inviteId: null, sealedToken: null }, now)) throw new AppError("request-decided", id);
+    const { invite, token } = await this.#invites.create({ type: "account", username: stored.username, maxUses: 1, source: `request:${id}`, note: `Account request ${id}` });
+    // The decision is conditional (still pending): when another admin decided first, the invite
+    // made here is revoked. Its token was never shown to anyone, so even a crash in between
+    // leaves nothing usable behind.
+    if (!(await this.#store.decide(id, { status: "approved", at: now, by, inviteId: invite.id, sealedToken: seal(stored.sealingKey, token) }, now))) {
+      await this.#invites.revoke(invite.id);
+      throw new AppError("request-decided", id);
+    }
     return this.get(id);
   }
 
-  #pending(id: string): StoredRequest {
-    const stored = this.#store.byId(id);
+  async deny(id: string, by: string): Promise<AccountRequest> {
+    await this.#pending(id);
+    const now = this.#clock.now();
+    if (!(await this.#store.decide(id, { status: "denied", at: now, by, inviteId: null, sealedToken: null }, now))) throw new AppError("request-decided", id);
+    return this.get(id);
+  }
+
+  async #pending(id: string): Promise<StoredRequest> {
+    const stored = await this.#store.byId(id);
     if (!stored) throw new AppError("request-not-found", id);
     if (stored.status !== "pending" || stored.expiresAt <= this.#clock.now()) throw new AppError("request-decided", id);
     return stored;
   }
 
-  #findInvite(id: string): Invite | undefined {
+  async #findInvite(id: string): Promise<Invite | undefined> {
     try {
-      return this.#invites.get(id);
+      return await this.#invites.get(id);
     } catch {
       return undefined;
     }

@@ -3,26 +3,10 @@
 import { timingSafeEqual } from "node:crypto";
 import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
+import type { ApiKey, ApiKeyStore } from "./store-ports.js";
 import { generateInviteId, generateToken, hashToken } from "./token.js";
 
-export interface ApiKey {
-  readonly id: string;
-  readonly name: string;
-  readonly readOnly: boolean;
-  readonly createdAt: number;
-  readonly lastUsedAt: number | null;
-  readonly revokedAt: number | null;
-}
-
-/** Where keys are kept (the SQLite implementation is sqlite/api-key-store.ts). */
-export interface ApiKeyStore {
-  /** False when the id is already taken (the caller picks another). */
-  insert(key: { id: string; name: string; secretHash: Buffer; readOnly: boolean; createdAt: number }): boolean;
-  find(id: string): { key: ApiKey; secretHash: Buffer } | undefined;
-  list(): ApiKey[];
-  markUsed(id: string, now: number): void;
-  revoke(id: string, now: number): void;
-}
+export type { ApiKey } from "./store-ports.js";
 
 const KEY_RE = /^xi_([a-z2-9]{8})_([A-Za-z0-9]{24})$/;
 
@@ -35,7 +19,7 @@ export class ApiKeyService {
     this.#clock = clock;
   }
 
-  create(name: string, options: { readOnly?: boolean } = {}): { key: ApiKey; secret: string } {
+  async create(name: string, options: { readOnly?: boolean } = {}): Promise<{ key: ApiKey; secret: string }> {
     const clean = name.trim();
     if (clean.length === 0 || clean.length > 100 || /\p{Cc}/u.test(clean)) {
       throw new AppError("invalid-argument", "An API key needs a name of 1 to 100 printable characters");
@@ -43,36 +27,36 @@ export class ApiKeyService {
     const secret = generateToken();
     for (;;) {
       const id = generateInviteId();
-      if (this.#store.insert({ id, name: clean, secretHash: hashToken(secret), readOnly: options.readOnly === true, createdAt: this.#clock.now() })) {
-        return { key: this.get(id), secret: `xi_${id}_${secret}` };
+      if (await this.#store.insert({ id, name: clean, secretHash: hashToken(secret), readOnly: options.readOnly === true, createdAt: this.#clock.now() })) {
+        return { key: await this.get(id), secret: `xi_${id}_${secret}` };
       }
     }
   }
 
   /** The key a bearer token belongs to, if it is valid and not revoked. */
-  verify(presented: string): ApiKey | undefined {
+  async verify(presented: string): Promise<ApiKey | undefined> {
     const match = KEY_RE.exec(presented);
     if (!match) return undefined;
-    const found = this.#store.find(match[1] ?? "");
+    const found = await this.#store.find(match[1] ?? "");
     if (!found || found.key.revokedAt !== null) return undefined;
     if (!timingSafeEqual(found.secretHash, hashToken(match[2] ?? ""))) return undefined;
-    this.#store.markUsed(found.key.id, this.#clock.now());
+    await this.#store.markUsed(found.key.id, this.#clock.now());
     return found.key;
   }
 
-  get(id: string): ApiKey {
-    const found = this.#store.find(id);
+  async get(id: string): Promise<ApiKey> {
+    const found = await this.#store.find(id);
     if (!found) throw new AppError("api-key-not-found", id);
     return found.key;
   }
 
-  list(): ApiKey[] {
+  list(): Promise<ApiKey[]> {
     return this.#store.list();
   }
 
-  revoke(id: string): ApiKey {
-    this.get(id);
-    this.#store.revoke(id, this.#clock.now());
+  async revoke(id: string): Promise<ApiKey> {
+    await this.get(id);
+    await this.#store.revoke(id, this.#clock.now());
     return this.get(id);
   }
 }

@@ -9,8 +9,7 @@ import type { Clock } from "./clock.js";
 import type { InviteEvents } from "./events.js";
 import type { Door, Invite } from "./invite.js";
 import type { InviteService } from "./service.js";
-import type { ClaimStore } from "./sqlite/claim-store.js";
-import type { InvitationStore } from "./sqlite/invitation-store.js";
+import type { ClaimStore, InvitationStore } from "./store-ports.js";
 import { isAccountJid, parseJid } from "../protocol/jid.js";
 
 export class ContactInvites {
@@ -42,8 +41,8 @@ export class ContactInvites {
   }
 
   /** The contact invite behind `token`, if `invitee` (a bare JID) may accept it now. */
-  check(token: string, invitee: string, inviter?: string): Invite {
-    const validation = this.#invites.validate(token);
+  async check(token: string, invitee: string, inviter?: string): Promise<Invite> {
+    const validation = await this.#invites.validate(token);
     if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
     const { invite } = validation;
     if (invite.type !== "contact" || invite.inviter === null) throw new AppError("contact-invite-refused", "This invite is not a contact invite");
@@ -57,10 +56,10 @@ export class ContactInvites {
    * The bridge's step (XEP-0379 §3.4 at the inviter's server): reserves a use for `invitee`, whose
    * subscription request to `inviter` carried the token. Settled once the server approved it.
    */
-  claimForServer(token: string, invitee: string, inviter: string): string {
+  async claimForServer(token: string, invitee: string, inviter: string): Promise<string> {
     try {
-      const invite = this.check(token, invitee, inviter);
-      const claimId = this.#claims.claim(invite.id, bare(invitee), this.#clock.now(), { door: "bridge" });
+      const invite = await this.check(token, invitee, inviter);
+      const claimId = await this.#claims.claim(invite.id, bare(invitee), this.#clock.now(), { door: "bridge" });
       if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
       this.#log.info({ invite: invite.id, invitee: bare(invitee), door: "bridge" }, "contact invite claimed for the server");
       return claimId;
@@ -71,31 +70,31 @@ export class ContactInvites {
   }
 
   /** The server approved the subscription (consume) or did not (release). */
-  settleServerClaim(claimId: string, invitee: string, outcome: "consume" | "release"): void {
-    const stored = this.#claims.findClaim(claimId);
-    const invite = stored && this.#invites.get(stored.inviteId);
+  async settleServerClaim(claimId: string, invitee: string, outcome: "consume" | "release"): Promise<void> {
+    const stored = await this.#claims.findClaim(claimId);
+    const invite = stored && (await this.#invites.get(stored.inviteId));
     if (!stored || !invite || stored.door !== "bridge" || invite.type !== "contact") throw new AppError("claim-not-found");
     if (stored.username !== bare(invitee)) throw new AppError("bad-request", "The claim was made for another address");
     if (outcome === "release") {
-      this.#claims.release(claimId);
+      await this.#claims.release(claimId);
       this.#log.info({ invite: invite.id, invitee: stored.username }, "the server did not approve the subscription; use released");
       return;
     }
     // The server wrote both rosters itself: nothing to queue.
-    this.#record(claimId, invite, stored.username, "bridge", false);
+    await this.#record(claimId, invite, stored.username, "bridge", false);
   }
 
   /**
    * An account of this server accepts a contact invite by sending it to the component: the use is
    * counted and the mutual subscription queued for the roster writer, in one transaction.
    */
-  accept(token: string, invitee: string, door: Door): Invite {
+  async accept(token: string, invitee: string, door: Door): Promise<Invite> {
     try {
-      const invite = this.check(token, invitee);
+      const invite = await this.check(token, invitee);
       const jid = bare(invitee);
-      const claimId = this.#claims.claim(invite.id, jid, this.#clock.now(), { door });
+      const claimId = await this.#claims.claim(invite.id, jid, this.#clock.now(), { door });
       if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
-      this.#record(claimId, invite, jid, door, true);
+      await this.#record(claimId, invite, jid, door, true);
       this.#onQueued();
       return invite;
     } catch (err) {
@@ -104,9 +103,9 @@ export class ContactInvites {
     }
   }
 
-  #record(claimId: string, invite: Invite, invitee: string, door: Door, subscribe: boolean): void {
+  async #record(claimId: string, invite: Invite, invitee: string, door: Door, subscribe: boolean): Promise<void> {
     const inviter = invite.inviter ?? "";
-    this.#store.recordAcceptance(claimId, { inviter, invitee, kind: "contact", inviteId: invite.id, note: invite.note, at: this.#clock.now() }, {
+    await this.#store.recordAcceptance(claimId, { inviter, invitee, kind: "contact", inviteId: invite.id, note: invite.note, at: this.#clock.now() }, {
       subscriptions: subscribe ? [{ a: inviter, b: invitee, groups: invite.groups }] : [],
       groups: [],
     });

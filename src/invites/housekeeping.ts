@@ -6,14 +6,17 @@ import type { InviteService } from "./service.js";
 export interface HousekeepingOptions {
   readonly invites: InviteService;
   /** Store upkeep that is not about invites (e.g. a WAL checkpoint). */
-  readonly compact: () => void;
+  readonly compact: () => Promise<void>;
   readonly log: Logger;
   readonly intervalMs: number;
+  /** Runs a pass only where no other instance runs one (undefined: another does). */
+  readonly exclusively?: (work: () => Promise<{ purged: number }>) => Promise<{ purged: number } | undefined>;
 }
 
 export class Housekeeping {
   readonly #o: HousekeepingOptions;
   #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
 
   constructor(options: HousekeepingOptions) {
     this.#o = options;
@@ -21,28 +24,35 @@ export class Housekeeping {
 
   /** Runs once now, then every interval. */
   start(): void {
-    this.run();
+    void this.run();
     clearInterval(this.#timer);
-    this.#timer = setInterval(() => this.run(), this.#o.intervalMs);
+    this.#timer = setInterval(() => void this.run(), this.#o.intervalMs);
     this.#timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#running;
   }
 
-  run(): { purged: number } {
+  async run(): Promise<{ purged: number }> {
     const { invites, compact, log } = this.#o;
-    try {
-      const purged = invites.purgeExpired();
-      compact();
+    const pass = async () => {
+      const purged = await invites.purgeExpired();
+      await compact();
       if (purged) log.info({ purged }, "housekeeping");
       return { purged };
-    } catch (err) {
-      // A database that refuses writes is reported by /healthz; upkeep simply tries again later.
-      log.warn({ err }, "housekeeping failed");
-      return { purged: 0 };
-    }
+    };
+    const running = (this.#o.exclusively ? this.#o.exclusively(pass) : pass()).then(
+      (result) => result ?? { purged: 0 },
+      (err: unknown) => {
+        // A database that refuses writes is reported by /healthz; upkeep simply tries again later.
+        log.warn({ err }, "housekeeping failed");
+        return { purged: 0 };
+      },
+    );
+    this.#running = running;
+    return running;
   }
 }

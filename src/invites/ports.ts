@@ -39,6 +39,12 @@ export interface ServerAdapter {
   changePassword(account: Account): Promise<ChangePasswordResult>;
   /** Removes an account (used to roll back and by operators); "missing" when there is none. */
   deleteAccount(username: string): Promise<ChangePasswordResult>;
+  /**
+   * Whether a call can get through now (e.g. the link it speaks over is up). False: a registration
+   * is refused at once with server-unavailable, before any use is claimed, so another instance
+   * (or a retry) can take it. Absent: always worth trying.
+   */
+  ready?(): boolean;
   /** Connections the adapter holds of its own, opened by the app's start and closed by its stop. */
   start?(): Promise<void>;
   stop?(): Promise<void>;

@@ -8,7 +8,7 @@ import { AppError, isAppError, newIncidentId } from "../errors.js";
 import type { InviteEvents } from "./events.js";
 import type { Door } from "./invite.js";
 import type { Claim, InviteService } from "./service.js";
-import { isStorageFailure } from "./sqlite/database.js";
+import { isStorageFailure } from "./store-ports.js";
 import { normalizeUsername } from "./username.js";
 
 /** Prosody's `registration_invite_only` × `allow_registration` table (mod_invites_register). */
@@ -122,16 +122,18 @@ export class RegistrationService {
   }
 
   /** The XEP-0401 preauth step: tells the client early whether its token is good. */
-  checkToken(token: string): void {
+  async checkToken(token: string): Promise<void> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
-    const validation = this.#invites.validate(token);
+    const validation = await this.#invites.validate(token).catch((err: unknown) => {
+      throw storageError(err, this.#log);
+    });
     if (!validation.ok) {
       this.#log.info({ reason: validation.reason }, "token refused");
       throw new AppError("token-invalid", "", validation.reason);
     }
   }
 
-  registeredBy(requester: string): string | undefined {
+  registeredBy(requester: string): Promise<string | undefined> {
     return this.#invites.registeredBy(requester);
   }
 
@@ -153,16 +155,16 @@ export class RegistrationService {
    * password and invite rules as every other door, and the use claimed; the server then creates
    * the account itself and settles the claim with `settleServerClaim`.
    */
-  claimForServer(request: ServerClaimRequest): ServerClaim {
+  async claimForServer(request: ServerClaimRequest): Promise<ServerClaim> {
     try {
-      return this.#claimForServer(request);
+      return await this.#claimForServer(request);
     } catch (err) {
       this.#refused("bridge", err);
       throw err;
     }
   }
 
-  #claimForServer(request: ServerClaimRequest): ServerClaim {
+  async #claimForServer(request: ServerClaimRequest): Promise<ServerClaim> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
     const name = normalizeUsername(request.username);
     // The server creates the account under the name it sent: it must be the name checked here.
@@ -178,18 +180,18 @@ export class RegistrationService {
     const t0 = this.#timer?.now() ?? 0;
     try {
       // What a person cannot fix by changing the password is told first, as at every door.
-      this.#invites.checkRedeemable(request.token, username);
+      await this.#invites.checkRedeemable(request.token, username);
       checkPassword(request.password, username, this.#minPasswordLength);
       if (request.claimId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(request.claimId)) throw new AppError("bad-request", "The claim id must be 8 to 64 letters, digits, - or _");
-      if (request.claimId !== undefined && this.#invites.findClaim(`bridge-${request.claimId}`)) throw new AppError("bad-request", "That claim id is taken");
-      claim = this.#invites.claim(request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
+      if (request.claimId !== undefined && (await this.#invites.findClaim(`bridge-${request.claimId}`))) throw new AppError("bad-request", "That claim id is taken");
+      claim = await this.#invites.claim(request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
       throw err;
     }
     const reset = claim.invite.type === "reset";
     if (reset !== request.accountExists) {
-      this.#invites.release(claim);
+      await this.#invites.release(claim);
       throw new AppError(reset ? "account-not-found" : "username-taken");
     }
     if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
@@ -201,19 +203,19 @@ export class RegistrationService {
    * The server's word on a claim: "consume" once the account exists (or its password changed),
    * "release" when it was not created. Settling an unknown or settled claim is refused.
    */
-  settleServerClaim(claimId: string, username: string, outcome: "consume" | "release"): void {
-    const claim = this.#invites.findClaim(claimId) ?? this.#invites.findClaim(`bridge-${claimId}`);
+  async settleServerClaim(claimId: string, username: string, outcome: "consume" | "release"): Promise<void> {
+    const claim = (await this.#invites.findClaim(claimId)) ?? (await this.#invites.findClaim(`bridge-${claimId}`));
     if (!claim || claim.door !== "bridge") throw new AppError("claim-not-found");
     if (claim.username !== username) throw new AppError("bad-request", "The claim was made for another username");
     const jid = `${username}@${this.#invites.domain}`;
     const log = this.#log.child({ jid, invite: claim.invite.id, door: "bridge" });
     if (outcome === "release") {
-      this.#invites.release(claim);
+      await this.#invites.release(claim);
       log.info("the server did not create the account; use released");
       return;
     }
     const t0 = this.#timer?.now() ?? 0;
-    this.#invites.consume(claim, { jid, door: "bridge", requester: null });
+    await this.#invites.consume(claim, { jid, door: "bridge", requester: null });
     if (this.#timer) this.#timer.report("consume:bridge", { storeMs: this.#timer.now() - t0 });
     const action = claim.invite.type === "reset" ? "password-reset" : "created";
     log.info(action === "password-reset" ? "password reset" : "account registered");
@@ -231,22 +233,30 @@ export class RegistrationService {
     // Refusals a new password cannot fix come first (as Prosody without mod_password_policy answers).
     if (request.token !== undefined) {
       try {
-        this.#invites.checkRedeemable(request.token, username);
+        await this.#invites.checkRedeemable(request.token, username);
       } catch (err) {
         if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
-        throw err;
+        throw storageError(err, this.#log);
       }
     } else if (this.#mode === "invite-only") {
       throw new AppError("invite-only");
     }
     checkPassword(request.password, username, this.#minPasswordLength);
 
+    // The server cannot be reached from here now (a standby instance, a lost link): refused before
+    // anything is reserved, so the person (or a proxy) can simply try again or elsewhere.
+    if (this.#adapter.ready?.() === false) {
+      const incident = newIncidentId();
+      this.#log.warn({ incident, adapter: this.#adapter.kind }, "the server cannot be reached from this instance now; nothing claimed");
+      throw new AppError("server-unavailable", incident);
+    }
+
     const timer = this.#timer;
     const marks = timer ? [timer.now()] : [];
     let claim: Claim | undefined;
     if (request.token !== undefined) {
       try {
-        claim = this.#invites.claim(request.token, username, { door: request.door, requester: request.requester ?? null });
+        claim = await this.#invites.claim(request.token, username, { door: request.door, requester: request.requester ?? null });
       } catch (err) {
         if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
         throw storageError(err, this.#log);
@@ -259,15 +269,15 @@ export class RegistrationService {
     const account = { username, password: request.password };
     const reset = claim?.invite.type === "reset";
     // A claim is given back only when the server has said no; on silence it is left to settlement.
-    const giveBack = () => {
-      if (claim) this.#invites.release(claim);
+    const giveBack = async () => {
+      if (claim) await this.#invites.release(claim);
     };
-    const leave = () => {
+    const leave = async () => {
       // Repeating a reset is harmless, so its use is given back at once.
       if (!claim) return;
-      if (reset) this.#invites.release(claim);
+      if (reset) await this.#invites.release(claim);
       else {
-        this.#invites.leave(claim);
+        await this.#invites.leave(claim);
         this.#onClaimLeft();
       }
     };
@@ -279,7 +289,7 @@ export class RegistrationService {
       outcome = reset ? await this.#adapter.changePassword(account) : await this.#adapter.createAccount(account);
     } catch (err) {
       const incident = newIncidentId();
-      safely(leave, log);
+      await safely(leave, log);
       log.error({ incident, err }, "adapter failed; whether the server acted is unknown");
       throw new AppError("server-unavailable", incident, err);
     }
@@ -288,19 +298,19 @@ export class RegistrationService {
       const incident = newIncidentId();
       switch (outcome.reason) {
         case "exists":
-          safely(giveBack, log);
+          await safely(giveBack, log);
           log.info("username taken");
           throw new AppError("username-taken");
         case "missing":
-          safely(giveBack, log);
+          await safely(giveBack, log);
           log.info("no account to reset");
           throw new AppError("account-not-found");
         case "unavailable":
-          safely(leave, log);
+          await safely(leave, log);
           log.warn({ incident, detail: outcome.detail }, reset ? "no answer to the password change; use given back" : "no answer to the account creation; claim kept for settlement");
           throw new AppError("server-unavailable", incident);
         case "rejected":
-          safely(giveBack, log);
+          await safely(giveBack, log);
           log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
           throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
       }
@@ -309,14 +319,14 @@ export class RegistrationService {
     if (timer) marks.push(timer.now());
     // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
     try {
-      if (claim) this.#invites.consume(claim, redemption);
-      else this.#invites.recordOpenRegistration(redemption);
+      if (claim) await this.#invites.consume(claim, redemption);
+      else await this.#invites.recordOpenRegistration(redemption);
     } catch (err) {
       const incident = newIncidentId();
       const code = isStorageFailure(err) ? "storage-unavailable" : "internal";
       if (reset) {
         // A password change cannot be undone; it stands, and the claim is given back if it can be.
-        safely(giveBack, log);
+        await safely(giveBack, log);
         log.error({ incident, err }, "password reset but the invite use was not recorded");
         throw new AppError(code, incident, err);
       }
@@ -324,7 +334,7 @@ export class RegistrationService {
       // even that fails the claim stays, and settlement records the use once the database writes.
       const rollback = await this.#adapter.deleteAccount(username).catch((e: unknown) => ({ ok: false as const, reason: "unavailable" as const, detail: String(e) }));
       const gone = rollback.ok || rollback.reason === "missing";
-      safely(gone ? giveBack : leave, log);
+      await safely(gone ? giveBack : leave, log);
       log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
       throw new AppError(code, incident, err);
     }
@@ -349,9 +359,9 @@ function storageError(err: unknown, log: Logger): unknown {
 }
 
 /** Runs a store call whose failure must not hide the error being reported (the claim then stays for settlement). */
-function safely(work: () => void, log: Logger): void {
+async function safely(work: () => Promise<void>, log: Logger): Promise<void> {
   try {
-    work();
+    await work();
   } catch (err) {
     log.error({ err }, "could not update the claim; settlement will");
   }

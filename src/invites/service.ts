@@ -4,8 +4,7 @@ import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
 import type { InviteEvents } from "./events.js";
 import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
-import type { ClaimStore, PendingClaim } from "./sqlite/claim-store.js";
-import type { InviteStore, ListOptions } from "./sqlite/invite-store.js";
+import type { ClaimContext, ClaimStore, InviteStore, ListOptions, NewInvite, PendingClaim } from "./store-ports.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import { inviteUri } from "./uri.js";
 import { normalizeUsername } from "./username.js";
@@ -59,12 +58,7 @@ export interface Claim {
 }
 
 /** Who asked for a claim: recorded with it, so settlement can record the use as the registration would have. */
-export interface ClaimContext {
-  readonly door?: Door | undefined;
-  readonly requester?: string | null | undefined;
-  /** An id chosen by whoever settles the claim (the server's bridge), so it can settle even an unanswered claim. */
-  readonly id?: string | undefined;
-}
+export type { ClaimContext } from "./store-ports.js";
 
 /** What settling one claim did. */
 export type Settled =
@@ -91,6 +85,7 @@ export class InviteService {
   /** Claims this process is still working on (claim id → since), which settlement must not touch. */
   readonly #held = new Map<string, number>();
   readonly #holdLimitMs: number;
+  #heldElsewhere = 0;
 
   constructor(options: InviteServiceOptions) {
     this.#events = options.events ?? {};
@@ -106,7 +101,26 @@ export class InviteService {
     return this.#domain;
   }
 
-  create(request: CreateInvite = {}): CreatedInvite {
+  async create(request: CreateInvite = {}): Promise<CreatedInvite> {
+    for (;;) {
+      const draft = this.#draft(request);
+      if (await this.#store.insert(draft.row)) return this.#created(draft);
+    }
+  }
+
+  /** Creates `count` invites alike in one transaction: for bulk issuing (e.g. a conference). */
+  async createMany(count: number, request: CreateInvite = {}): Promise<CreatedInvite[]> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_USES_LIMIT) {
+      throw new AppError("invalid-argument", `The number of invites must be a whole number from 1 to ${MAX_USES_LIMIT}`);
+    }
+    for (;;) {
+      const drafts = Array.from({ length: count }, () => this.#draft(request));
+      if (await this.#store.insertMany(drafts.map((draft) => draft.row))) return drafts.map((draft) => this.#created(draft));
+    }
+  }
+
+  /** Checks the request and draws the token and id: the row to insert. */
+  #draft(request: CreateInvite): { row: NewInvite; token: string } {
     const type = request.type ?? "account";
     const fields = this.#checkKind(type, request);
     const expiresIn = request.expiresIn ?? (type === "reset" ? RESET_EXPIRY_SECONDS : this.#defaultExpiry);
@@ -127,7 +141,8 @@ export class InviteService {
 
     const now = this.#clock.now();
     const token = generateToken();
-    const row = {
+    const row: NewInvite = {
+      id: generateInviteId(),
       tokenHash: hashToken(token),
       type,
       ...fields,
@@ -137,23 +152,14 @@ export class InviteService {
       expiresAt: now + expiresIn * 1000,
       maxUses,
     };
-    for (;;) {
-      const id = generateInviteId();
-      if (this.#store.insert({ id, ...row })) {
-        const { tokenHash: _hash, ...fields } = row;
-        const invite: Invite = { id, ...fields, uses: 0, pending: 0, revokedAt: null };
-        this.#events.created?.(invite);
-        return { invite, token, uri: inviteUri(invite, token, this.#domain) };
-      }
-    }
+    return { row, token };
   }
 
-  /** Creates `count` invites alike in one transaction: for bulk issuing (e.g. a conference). */
-  createMany(count: number, request: CreateInvite = {}): CreatedInvite[] {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_USES_LIMIT) {
-      throw new AppError("invalid-argument", `The number of invites must be a whole number from 1 to ${MAX_USES_LIMIT}`);
-    }
-    return this.#store.transaction(() => Array.from({ length: count }, () => this.create(request)));
+  #created({ row, token }: { row: NewInvite; token: string }): CreatedInvite {
+    const { tokenHash: _hash, ...fields } = row;
+    const invite: Invite = { ...fields, uses: 0, pending: 0, revokedAt: null };
+    this.#events.created?.(invite);
+    return { invite, token, uri: inviteUri(invite, token, this.#domain) };
   }
 
   #checkKind(type: InviteType, request: CreateInvite): { username: string | null; inviter: string | null; allowRegistration: boolean; groups: string[] } {
@@ -189,8 +195,8 @@ export class InviteService {
   }
 
   /** Is this token redeemable now? (Read only; a claim re-checks atomically.) */
-  validate(token: string): Validation {
-    const invite = isWellFormedToken(token) ? this.#store.findByTokenHash(hashToken(token)) : undefined;
+  async validate(token: string): Promise<Validation> {
+    const invite = isWellFormedToken(token) ? await this.#store.findByTokenHash(hashToken(token)) : undefined;
     if (!invite) return { ok: false, reason: "token-unknown" };
     const status = inviteStatus(invite, this.#clock.now());
     if (status !== "active" || invite.uses + invite.pending >= invite.maxUses) {
@@ -203,8 +209,8 @@ export class InviteService {
    * Checks, without reserving anything, that the token may register `username` (already
    * normalised): what a person cannot fix by changing the password is told before password rules.
    */
-  checkRedeemable(token: string, username: string): Invite {
-    const validation = this.validate(token);
+  async checkRedeemable(token: string, username: string): Promise<Invite> {
+    const validation = await this.validate(token);
     if (!validation.ok) throw new AppError("token-invalid", "", validation.reason);
     const { invite } = validation;
     switch (invite.type) {
@@ -228,10 +234,10 @@ export class InviteService {
    * uses are re-checked inside the claim itself, so a token validated earlier can still fail here.
    * `context` is kept with the claim, so a crash before the use is recorded can be settled later.
    */
-  claim(token: string, username: string, context: ClaimContext = {}): Claim {
-    const invite = this.checkRedeemable(token, username);
+  async claim(token: string, username: string, context: ClaimContext = {}): Promise<Claim> {
+    const invite = await this.checkRedeemable(token, username);
     const now = this.#clock.now();
-    const claimId = this.#claims.claim(invite.id, username, now, context);
+    const claimId = await this.#claims.claim(invite.id, username, now, context);
     if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
     this.#held.set(claimId, now);
     return { id: claimId, invite };
@@ -241,42 +247,57 @@ export class InviteService {
    * Counts the use once the account exists, and records the roster steps that follow in the same
    * transaction: a subscription with the inviter (XEP-0379), and the invite's groups.
    */
-  consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): void {
+  async consume(claim: Claim, redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): Promise<void> {
     const { invite } = claim;
     const created = invite.type !== "reset";
     const subscriptions = created && invite.inviter !== null ? [{ a: invite.inviter, b: redemption.jid, groups: invite.groups }] : [];
     const groups = created ? invite.groups : [];
-    this.#claims.consume(claim.id, invite.id, { ...redemption, action: created ? "created" : "password-reset" }, { subscriptions, groups }, this.#clock.now());
+    await this.#claims.consume(claim.id, invite.id, { ...redemption, action: created ? "created" : "password-reset" }, { subscriptions, groups }, this.#clock.now());
     this.#held.delete(claim.id);
   }
 
   /** A claim still in flight, with its invite, and the username it was made for. */
-  findClaim(id: string): (Claim & { username: string | null; door: Door | null }) | undefined {
-    const stored = this.#claims.findClaim(id);
-    const invite = stored && this.#store.findById(stored.inviteId);
+  async findClaim(id: string): Promise<(Claim & { username: string | null; door: Door | null }) | undefined> {
+    const stored = await this.#claims.findClaim(id);
+    const invite = stored && (await this.#store.findById(stored.inviteId));
     return stored && invite && { id, invite, username: stored.username, door: stored.door };
   }
 
-  release(claim: Claim): void {
-    this.#claims.release(claim.id);
+  async release(claim: Claim): Promise<void> {
+    // Done with it either way: if the release fails, settlement finds the claim.
     this.#held.delete(claim.id);
+    await this.#claims.release(claim.id);
   }
 
   /**
    * Lets go of a claim without giving the use back: the server did not say whether the account
    * was made (a timeout), so settlement decides once the server answers again.
    */
-  leave(claim: Claim): void {
+  async leave(claim: Claim): Promise<void> {
     this.#held.delete(claim.id);
+    // Other instances settle it too from now on (when this fails, they wait for the hold limit).
+    await this.#claims.disown(claim.id);
   }
 
   /** Claims nobody is working on: left by a crash, a timeout or a caller that vanished. */
-  unsettledClaims(): PendingClaim[] {
+  async unsettledClaims(): Promise<PendingClaim[]> {
     const now = this.#clock.now();
     for (const [id, since] of this.#held) if (now - since > this.#holdLimitMs) this.#held.delete(id);
     // A bridge claim is held by the server, which creates the account after the claim: left alone
     // for as long as a registration can take there, even by a process that did not make it.
-    return this.#claims.pending().filter((claim) => !this.#held.has(claim.id) && !(claim.door === "bridge" && now - claim.claimedAt <= this.#holdLimitMs));
+    const pending = await this.#claims.pending();
+    // Another live instance is still working on its young claims, as this one is on those it holds.
+    const others = [...new Set(pending.flatMap((claim) => (claim.holder !== null && claim.holder !== this.#claims.holder ? [claim.holder] : [])))];
+    const live = others.length > 0 ? await this.#claims.liveHolders(others) : new Set<string>();
+    const young = (claim: PendingClaim) => now - claim.claimedAt <= this.#holdLimitMs;
+    const elsewhere = (claim: PendingClaim) => claim.holder !== null && claim.holder !== this.#claims.holder && live.has(claim.holder) && young(claim);
+    this.#heldElsewhere = pending.filter(elsewhere).length;
+    return pending.filter((claim) => !this.#held.has(claim.id) && !(claim.door === "bridge" && young(claim)) && !elsewhere(claim));
+  }
+
+  /** Claims another live instance was working on at the last unsettledClaims(): settlement looks again soon. */
+  get claimsHeldElsewhere(): number {
+    return this.#heldElsewhere;
   }
 
   /**
@@ -284,10 +305,10 @@ export class InviteService {
    * exactly as the registration would have recorded it, or given back at once. A reset claim is
    * always given back: repeating a reset is harmless.
    */
-  settle(pending: PendingClaim, accountExists: boolean): Settled {
-    const invite = this.#store.findById(pending.inviteId);
-    const release = (why: Extract<Settled, { action: "released" }>["why"]): Settled => {
-      this.#claims.release(pending.id);
+  async settle(pending: PendingClaim, accountExists: boolean): Promise<Settled> {
+    const invite = await this.#store.findById(pending.inviteId);
+    const release = async (why: Extract<Settled, { action: "released" }>["why"]): Promise<Settled> => {
+      await this.#claims.release(pending.id);
       return { action: "released", why };
     };
     if (!invite) return release("invite-gone");
@@ -299,52 +320,52 @@ export class InviteService {
     if (!accountExists) return release("missing");
     const jid = `${pending.username}@${this.#domain}`;
     // Another invite (or open registration) recorded this account since: it is not this claim's.
-    if (this.#claims.redeemedSince(jid, pending.claimedAt)) return release("recorded-elsewhere");
+    if (await this.#claims.redeemedSince(jid, pending.claimedAt)) return release("recorded-elsewhere");
     const door = pending.door ?? "xmpp";
-    this.consume({ id: pending.id, invite }, { jid, door, requester: pending.requester });
+    await this.consume({ id: pending.id, invite }, { jid, door, requester: pending.requester });
     return { action: "recorded", invite, jid, door };
   }
 
   /** Notes that the server could not tell; the claim stays reserved. */
-  noteUnsettled(pending: PendingClaim, why: string): void {
-    this.#claims.noteCheck(pending.id, why);
+  async noteUnsettled(pending: PendingClaim, why: string): Promise<void> {
+    await this.#claims.noteCheck(pending.id, why);
   }
 
   /** Whether a claim needs the server's answer to be settled (reset claims and unnamed ones do not). */
-  needsAccountCheck(pending: PendingClaim): boolean {
-    const type = this.#store.findById(pending.inviteId)?.type;
+  async needsAccountCheck(pending: PendingClaim): Promise<boolean> {
+    const type = (await this.#store.findById(pending.inviteId))?.type;
     return pending.username !== null && type !== "reset" && !(type === "contact" && pending.username.includes("@"));
   }
 
   /** Records a registration that used no invite (open registration). */
-  recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): void {
-    this.#claims.recordRedemption({ ...redemption, action: "created" }, this.#clock.now());
+  async recordOpenRegistration(redemption: { jid: string; door: Door; requester: string | null; consentAt?: number | undefined }): Promise<void> {
+    await this.#claims.recordRedemption({ ...redemption, action: "created" }, this.#clock.now());
   }
 
   /** The account a requester (bare JID) registered through this service, if any. */
-  registeredBy(requester: string): string | undefined {
-    return this.#claims.lastRedemptionBy(requester)?.jid;
+  async registeredBy(requester: string): Promise<string | undefined> {
+    return (await this.#claims.lastRedemptionBy(requester))?.jid;
   }
 
-  get(id: string): Invite {
-    const invite = this.#store.findById(id);
+  async get(id: string): Promise<Invite> {
+    const invite = await this.#store.findById(id);
     if (!invite) throw new AppError("invite-not-found", id);
     return invite;
   }
 
   /** Revokes every form of the invite at once (registration and contact alike). */
-  revoke(id: string): Invite {
-    const invite = this.get(id);
+  async revoke(id: string): Promise<Invite> {
+    const invite = await this.get(id);
     if (invite.revokedAt !== null) throw new AppError("already-revoked", id);
-    this.#store.revoke(id, this.#clock.now());
+    await this.#store.revoke(id, this.#clock.now());
     return this.get(invite.id);
   }
 
-  list(options: ListOptions = {}): Invite[] {
+  list(options: ListOptions = {}): Promise<Invite[]> {
     return this.#store.list(this.#clock.now(), options);
   }
 
-  purgeExpired(): number {
+  purgeExpired(): Promise<number> {
     return this.#store.purgeExpired(this.#clock.now());
   }
 }

@@ -14,6 +14,8 @@ export interface SettlementReport {
   readonly released: number;
   /** The server could not tell: still reserved. */
   readonly kept: number;
+  /** Nothing was looked at here (another instance held the settlement job, or the database failed): look again soon. */
+  readonly busy?: boolean;
 }
 
 export interface SettlementOptions {
@@ -26,9 +28,13 @@ export interface SettlementOptions {
   readonly onRecorded?: () => void;
   /** First wait before asking again about a claim the server could not settle (doubling up to `intervalMs`). */
   readonly retryMs?: number;
+  /** Runs a pass only where no other instance runs one (undefined: another does, and settles). */
+  readonly exclusively?: (work: () => Promise<SettlementReport>) => Promise<SettlementReport | undefined>;
 }
 
 const EMPTY: SettlementReport = { open: 0, recorded: 0, released: 0, kept: 0 };
+/** Another instance was settling: this one looks again shortly, in case it came too late for that pass. */
+const BUSY: SettlementReport = { ...EMPTY, busy: true };
 
 export class ClaimSettlement {
   readonly #o: SettlementOptions;
@@ -89,16 +95,18 @@ export class ClaimSettlement {
       let report = EMPTY;
       do {
         this.#again = false;
-        report = await this.#pass(reason).catch((err: unknown) => {
+        const pass = () => this.#pass(reason);
+        report = await (this.#o.exclusively ? this.#o.exclusively(pass).then((done) => done ?? BUSY) : pass()).catch((err: unknown) => {
           this.#o.log.error({ err }, "claim settlement failed; will retry");
-          return EMPTY;
+          return BUSY;
         });
       } while (this.#again);
       return report;
     })();
     this.#running = pass.then((report) => {
-      // Claims the server could not settle are asked about again, sooner than the interval at first.
-      if (report.kept > 0) {
+      // Claims the server could not settle are asked about again, sooner than the interval at first;
+      // so are claims of another instance, which may have died with them.
+      if (report.kept > 0 || report.busy === true || this.#o.invites.claimsHeldElsewhere > 0) {
         this.#schedule(this.#retryDelay);
         this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs, 10_000);
       } else {
@@ -113,7 +121,7 @@ export class ClaimSettlement {
 
   async #pass(reason: string): Promise<SettlementReport> {
     const { invites, adapter, log, events } = this.#o;
-    const open = invites.unsettledClaims();
+    const open = await invites.unsettledClaims();
     if (open.length === 0) return EMPTY;
     let recorded = 0;
     let released = 0;
@@ -121,19 +129,19 @@ export class ClaimSettlement {
     let silent: string | undefined;
     for (const claim of open) {
       let exists = false;
-      if (invites.needsAccountCheck(claim)) {
+      if (await invites.needsAccountCheck(claim)) {
         // Once the server could not tell, the rest wait for the next pass instead of each waiting out a timeout.
         const check = silent === undefined ? await adapter.accountExists(claim.username ?? "") : { exists: "unknown" as const, detail: silent };
         if (check.exists === "unknown") {
           kept += 1;
           silent = check.detail ?? "no answer";
-          invites.noteUnsettled(claim, silent);
+          await invites.noteUnsettled(claim, silent);
           log.warn({ claim: claim.id, invite: claim.inviteId, checks: claim.checks + 1, detail: check.detail }, "cannot tell whether the account of an open claim exists; the invite stays reserved");
           continue;
         }
         exists = check.exists;
       }
-      const settled = invites.settle(claim, exists);
+      const settled = await invites.settle(claim, exists);
       if (settled.action === "recorded") {
         recorded += 1;
         log.info({ claim: claim.id, invite: claim.inviteId, jid: settled.jid }, "open claim settled: the account exists, its use is recorded");

@@ -2,7 +2,7 @@
 // created (or contact invite accepted), and revoking everything a user still has pending.
 import type { Invite } from "./invite.js";
 import type { InviteService } from "./service.js";
-import type { Invitation, InvitationStore } from "./sqlite/invitation-store.js";
+import type { Invitation, InvitationStore } from "./store-ports.js";
 import { parseJid } from "../protocol/jid.js";
 
 export interface TreeNode {
@@ -23,8 +23,8 @@ export class InvitationTree {
   }
 
   /** Below `root` (a JID) when given; else every tree, each from an inviter nobody invited. */
-  tree(root?: string): TreeNode[] {
-    const edges = this.#store.all();
+  async tree(root?: string): Promise<TreeNode[]> {
+    const edges = await this.#store.all();
     const byInviter = new Map<string, Invitation[]>();
     for (const edge of edges) byInviter.set(edge.inviter, [...(byInviter.get(edge.inviter) ?? []), edge]);
     const build = (jid: string, invitation: Invitation | null, seen: Set<string>): TreeNode => {
@@ -35,7 +35,7 @@ export class InvitationTree {
     };
     if (root !== undefined) {
       const jid = normalize(root);
-      return [build(jid, this.#store.invitedAs(jid) ?? null, new Set())];
+      return [build(jid, (await this.#store.invitedAs(jid)) ?? null, new Set())];
     }
     const invitedAccounts = new Set(edges.filter((edge) => edge.kind === "account").map((edge) => edge.invitee));
     const tops = [...byInviter.keys()].filter((inviter) => !invitedAccounts.has(inviter));
@@ -44,10 +44,12 @@ export class InvitationTree {
   }
 
   /** Revokes every invite of `user` (as inviter, or as the admin who made it) that could still be used. */
-  revokePending(user: string): Invite[] {
+  async revokePending(user: string): Promise<Invite[]> {
     const jid = normalize(user);
-    const mine = this.#invites.list().filter((invite) => invite.inviter === jid || (invite.source !== null && normalize(invite.source) === jid));
-    return mine.map((invite) => this.#invites.revoke(invite.id));
+    const mine = (await this.#invites.list()).filter((invite) => invite.inviter === jid || (invite.source !== null && normalize(invite.source) === jid));
+    const revoked: Invite[] = [];
+    for (const invite of mine) revoked.push(await this.#invites.revoke(invite.id));
+    return revoked;
   }
 }
 

@@ -68,13 +68,13 @@ export interface BridgeOptions {
 }
 
 export function registerBridge({ xmpp, registration, contacts, state, domain, log }: BridgeOptions): void {
-  const handle = (work: (element: Element) => IqReply) => async (ctx: IqContext): Promise<IqReply> => {
+  const handle = (work: (element: Element) => IqReply | Promise<IqReply>) => async (ctx: IqContext): Promise<IqReply> => {
     // Only the server itself speaks for its users here; a user's stanza always carries a localpart.
     const from = ctx.from;
     if (state.mode === "none") return stanzaError({ type: "cancel", condition: "service-unavailable" });
     if (!from || from.local !== "" || from.resource !== "" || from.domain !== domain) return refusal(new AppError("forbidden"));
     try {
-      return work(ctx.element);
+      return await work(ctx.element);
     } catch (err) {
       if (isAppError(err)) return refusal(err);
       const incident = newIncidentId();
@@ -83,37 +83,37 @@ export function registerBridge({ xmpp, registration, contacts, state, domain, lo
     }
   };
 
-  xmpp.iqCallee.set(NS.BRIDGE, "check", handle((element) => {
+  xmpp.iqCallee.set(NS.BRIDGE, "check", handle(async (element): Promise<IqReply> => {
     const token = element.attrs.token;
     if (!token) throw new AppError("token-invalid");
-    registration.checkToken(token);
+    await registration.checkToken(token);
     return true;
   }));
 
-  xmpp.iqCallee.set(NS.BRIDGE, "claim", handle((element) => {
+  xmpp.iqCallee.set(NS.BRIDGE, "claim", handle(async (element): Promise<IqReply> => {
     const { token, username, exists, id } = element.attrs;
     if (!username) throw new AppError("field-missing", "Username: Required value missing");
     const password = element.getChildText("password");
     if (!password) throw new AppError("field-missing", "Password: Required value missing");
-    const claim = registration.claimForServer({ claimId: id || undefined, token: token || undefined, username, password, accountExists: exists === "true" });
+    const claim = await registration.claimForServer({ claimId: id || undefined, token: token || undefined, username, password, accountExists: exists === "true" });
     return xml("claim", { xmlns: NS.BRIDGE, id: claim.claimId, action: claim.action === "password-reset" ? "reset" : "create" });
   }));
 
   for (const outcome of ["consume", "release"] as const) {
-    xmpp.iqCallee.set(NS.BRIDGE, outcome, handle((element) => {
+    xmpp.iqCallee.set(NS.BRIDGE, outcome, handle(async (element): Promise<IqReply> => {
       const { claim, username } = element.attrs;
       if (!claim || !username) throw new AppError("bad-request", "claim and username are required");
       // A contact claim names the invitee by its JID; a registration claim by a localpart.
-      if (username.includes("@")) contacts.settleServerClaim(claim, username, outcome);
-      else registration.settleServerClaim(claim, username, outcome);
+      if (username.includes("@")) await contacts.settleServerClaim(claim, username, outcome);
+      else await registration.settleServerClaim(claim, username, outcome);
       return true;
     }));
   }
 
-  xmpp.iqCallee.set(NS.BRIDGE, "subscribe", handle((element) => {
+  xmpp.iqCallee.set(NS.BRIDGE, "subscribe", handle(async (element): Promise<IqReply> => {
     const { token, inviter, jid } = element.attrs;
     if (!token || !inviter || !jid) throw new AppError("bad-request", "token, inviter and jid are required");
-    return xml("subscribe", { xmlns: NS.BRIDGE, claim: contacts.claimForServer(token, jid, inviter) });
+    return xml("subscribe", { xmlns: NS.BRIDGE, claim: await contacts.claimForServer(token, jid, inviter) });
   }));
 }
 

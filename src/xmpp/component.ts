@@ -2,9 +2,14 @@
 // XEP-0114: Jabber Component Protocol — the connection to the XMPP server
 // Source: https://xmpp.org/extensions/xep-0114.html (v1.6)
 // Reconnects with exponential backoff when the server goes away; refuses to start on errors a
-// retry cannot fix (wrong secret, unknown component name).
+// retry cannot fix (wrong secret, unknown component name). With `standby`, a conflict (another
+// instance holds the component name, as Prosody allows one connection per component) is not an
+// error: this instance stands by and keeps asking, so it takes over within seconds of the other
+// one going away.
 // ====================================================================
+import { randomBytes } from "node:crypto";
 import { type Component, component } from "@xmpp/component";
+import { parse } from "ltx";
 import type { Logger } from "pino";
 import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
@@ -21,6 +26,24 @@ export interface ConnectionOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Opt-in: how long each request to the component took from arrival to reply. */
   readonly timing?: Timing | undefined;
+  /** Stand by on conflict, asking again every `retryMs` (with jitter); absent: a conflict is fatal. */
+  readonly standby?: { readonly retryMs: number };
+  /** Passes replies meant for another instance on to it (servers that balance several connections). */
+  readonly relay?: ReplyRelay;
+}
+
+/**
+ * Where several instances hold connections for one component name (ejabberd balances stanzas
+ * between them), the reply to one instance's request may reach another. Each instance prefixes
+ * the ids of its requests with its tag; a reply with another tag is handed to that instance.
+ */
+export interface ReplyRelay {
+  /** This instance's tag: letters and digits, no dot. */
+  readonly tag: string;
+  /** Hands a reply (serialized) to the instance with `tag`. */
+  send(tag: string, stanza: string): void;
+  /** Called with each serialized reply handed to this instance. */
+  onMessage(listener: (stanza: string) => void): void;
 }
 
 export interface ComponentConnection extends IqRequester {
@@ -29,6 +52,8 @@ export interface ComponentConnection extends IqRequester {
   start(): Promise<void>;
   stop(): Promise<void>;
   isOnline(): boolean;
+  /** Refused with conflict at its last attempt: another instance holds the connection. */
+  isStandby(): boolean;
   request(stanza: Element, timeoutMs: number): Promise<Element>;
 }
 
@@ -46,10 +71,15 @@ export function createComponentConnection(options: ConnectionOptions): Component
   let attempts = 0;
   let stopping = false;
   let wasOnline = false;
+  let standingBy = false;
+  const standby = options.standby;
+  const isConflict = (err: unknown) => stanzaErrorOf(err).condition === "conflict";
 
   xmpp.reconnect.delay = initialMs;
   shieldIncoming(xmpp, log);
   traceStanzas(xmpp, log);
+  const relay = options.relay;
+  if (relay) relayReplies(xmpp, relay, log);
   if (options.timing) timeRequests(xmpp, options.timing);
 
   xmpp.on("connect", () => {
@@ -65,6 +95,8 @@ export function createComponentConnection(options: ConnectionOptions): Component
   xmpp.on("online", () => {
     if (attempts > 0 || wasOnline) log.info({ attempts }, "reconnected to the XMPP server");
     else log.info({ service: options.service, jid: options.domain }, "connected to the XMPP server");
+    if (standingBy) log.info("took over the component connection from another instance");
+    standingBy = false;
     attempts = 0;
     wasOnline = true;
     online = true;
@@ -76,21 +108,28 @@ export function createComponentConnection(options: ConnectionOptions): Component
     online = false;
     const err = lastError;
     lastError = undefined;
-    if (stopping) return;
+    if (stopping || standingBy) return;
     if (wasUp) log.warn({ retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "lost the connection to the XMPP server; reconnecting");
     else log.warn({ attempt: attempts + 1, retryInMs: xmpp.reconnect.delay, ...(err === undefined ? {} : { err }) }, "cannot reach the XMPP server; retrying");
   });
   xmpp.on("status", (status: string) => log.debug({ status }, "component connection status"));
   xmpp.reconnect.on("reconnecting", () => {
     attempts += 1;
-    // Double the wait after each failed attempt, with jitter so many components do not retry in step.
-    const next = Math.min(maxMs, initialMs * 2 ** attempts);
+    // Double the wait after each failed attempt, with jitter so many components do not retry in step;
+    // a standby asks at its own short pace, so a takeover takes seconds.
+    const next = standingBy && standby ? standby.retryMs : Math.min(maxMs, initialMs * 2 ** attempts);
     xmpp.reconnect.delay = Math.round(next * (0.75 + Math.random() * 0.5));
     log.debug({ attempt: attempts + 1 }, "connecting to the XMPP server");
   });
   // Without a listener an 'error' event would throw; every error is logged and handled here.
   xmpp.on("error", (err: unknown) => {
     if (stopping) return;
+    if (standby && isConflict(err)) {
+      if (!standingBy) log.info({ retryInMs: standby.retryMs }, "another instance holds the component connection; standing by");
+      standingBy = true;
+      xmpp.reconnect.delay = standby.retryMs;
+      return;
+    }
     if (online) log.warn({ err: describeError(err) }, "XMPP connection error");
     else {
       lastError = describeError(err);
@@ -101,7 +140,11 @@ export function createComponentConnection(options: ConnectionOptions): Component
   return {
     xmpp,
     isOnline: () => xmpp.status === "online",
-    request: (stanza, timeoutMs) => xmpp.iqCaller.request(stanza, timeoutMs),
+    isStandby: () => standingBy,
+    request: (stanza, timeoutMs) => {
+      if (relay && stanza.attrs.id === undefined) stanza.attrs.id = `${relay.tag}.${randomBytes(6).toString("hex")}`;
+      return xmpp.iqCaller.request(stanza, timeoutMs);
+    },
 
     async start() {
       try {
@@ -109,6 +152,8 @@ export function createComponentConnection(options: ConnectionOptions): Component
         return;
       } catch (err) {
         const { condition } = stanzaErrorOf(err);
+        // Standing by is a way of running: the reconnect plugin keeps asking.
+        if (standby && condition === "conflict") return;
         if (condition !== undefined && FATAL_CONDITIONS.has(condition)) {
           xmpp.reconnect.stop();
           await xmpp.stop().catch(() => undefined);
@@ -122,6 +167,11 @@ export function createComponentConnection(options: ConnectionOptions): Component
         const onOnline = () => { cleanup(); resolve(); };
         const onError = (err: unknown) => {
           const { condition } = stanzaErrorOf(err);
+          if (standby && condition === "conflict") {
+            cleanup();
+            resolve();
+            return;
+          }
           if (condition !== undefined && FATAL_CONDITIONS.has(condition)) {
             cleanup();
             xmpp.reconnect.stop();
@@ -174,6 +224,25 @@ export function acknowledgePromptly(socket: AckSocket, isOnline: () => boolean):
       scheduled = false;
       if (socket.bytesWritten === writtenBefore && isOnline()) socket.write(" ");
     });
+  });
+}
+
+/** Replies that no request of this instance waits for, tagged by another instance, go to it; theirs come in here. */
+function relayReplies(xmpp: Component, relay: ReplyRelay, log: Logger): void {
+  // Runs after the iq caller, which has taken every reply this instance waits for.
+  xmpp.middleware.use((ctx, next) => {
+    const isReply = ctx.name === "iq" && (ctx.type === "result" || ctx.type === "error");
+    const tag = isReply ? /^([A-Za-z0-9]+)\./.exec(ctx.id ?? "")?.[1] : undefined;
+    if (tag === undefined || tag === relay.tag) return next();
+    relay.send(tag, ctx.stanza.toString());
+    return undefined;
+  });
+  relay.onMessage((text) => {
+    try {
+      xmpp._onElement(parse(text) as Element);
+    } catch (err) {
+      log.warn({ err: describeError(err) }, "could not take a reply handed over by another instance");
+    }
   });
 }
 

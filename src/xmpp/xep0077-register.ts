@@ -35,10 +35,10 @@ const INVITE_INSTRUCTIONS = `${INSTRUCTIONS} Registration needs an invite: send 
 export function registerIbr({ xmpp, registration, sessions, log, domain }: RegisterOptions): void {
   // Built once: the form never changes while the process runs.
   const form = registrationForm(registration.mode === "invite-only", domain);
-  xmpp.iqCallee.get(NS.REGISTER, "query", guarded(log, (ctx) => {
+  xmpp.iqCallee.get(NS.REGISTER, "query", guarded(log, async (ctx) => {
     if (!registration.isAvailable) throw new AppError("registration-disabled");
     // §3.1: an entity that already registered is told so, with what it registered.
-    const registered = ctx.from && registration.registeredBy(ctx.from.bare().toString());
+    const registered = ctx.from && (await registration.registeredBy(ctx.from.bare().toString()));
     if (registered) {
       return xml("query", { xmlns: NS.REGISTER },
         xml("registered"),

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { AppError } from "../errors.js";
 import type { Clock } from "../invites/clock.js";
 import type { RegistrationService } from "../invites/registration.js";
-import { guarded } from "./handlers.js";
+import { type IqReply, guarded } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";
 
 export class PreauthSessions {
@@ -62,10 +62,10 @@ export interface PreauthOptions {
 }
 
 export function registerPreauth({ xmpp, registration, sessions, log }: PreauthOptions): void {
-  const handler = guarded(log, (ctx) => {
+  const handler = guarded(log, async (ctx): Promise<IqReply> => {
     const token = ctx.element.attrs.token;
     if (!token) throw new AppError("token-invalid");
-    registration.checkToken(token);
+    await registration.checkToken(token);
     sessions.remember(ctx.from?.toString() ?? "", token);
     return true;
   });

@@ -91,14 +91,14 @@ describe("xmpp-invites CLI", () => {
     expect(JSON.parse(cli("invite", "show", id, "--json").stdout)).toMatchObject({ id, status: "revoked" });
   });
 
-  it("request list, approve and deny: account requests decided from the shell", () => {
+  it("request list, approve and deny: account requests decided from the shell", async () => {
     // Requests come from the web form; here they are put in the same database directly.
     const stores = openStores(join(dir, "state/invites.sqlite"));
     const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 604800 });
     const requests = new AccountRequestService({ store: stores.accountRequests, invites, clock: systemClock, expirySeconds: 86400, maxPending: 10 });
-    const { request: heidi } = requests.submit({ username: "heidi", message: "a friend of Romeo" });
-    const { request: ivan } = requests.submit({ username: "ivan" });
-    stores.db.close();
+    const { request: heidi } = await requests.submit({ username: "heidi", message: "a friend of Romeo" });
+    const { request: ivan } = await requests.submit({ username: "ivan" });
+    await stores.close();
 
     const table = cli("request", "list");
     expect(table.code).toBe(0);
@@ -168,7 +168,7 @@ describe("xmpp-invites CLI", () => {
     }
   });
 
-  it("api-key create, list and revoke: the key is shown once, works, and stops working when revoked", () => {
+  it("api-key create, list and revoke: the key is shown once, works, and stops working when revoked", async () => {
     const created = cli("api-key", "create", "portal", "--json");
     expect(created.code).toBe(0);
     const key = JSON.parse(created.stdout) as { id: string; name: string; read_only: boolean; key: string; revoked: string | null };
@@ -178,15 +178,15 @@ describe("xmpp-invites CLI", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^API key [a-z2-9]{8} "dashboard" created \(read-only\):\nxi_[a-z2-9]{8}_[A-Za-z0-9]{24}\nIt is shown only now/);
 
-    const verify = (presented: string) => {
+    const verify = async (presented: string) => {
       const stores = openStores(join(dir, "state", "invites.sqlite"));
       try {
-        return new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
+        return await new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
       } finally {
-        stores.db.close();
+        await stores.close();
       }
     };
-    expect(verify(key.key)).toMatchObject({ id: key.id, name: "portal" });
+    expect(await verify(key.key)).toMatchObject({ id: key.id, name: "portal" });
 
     const list = cli("api-key", "list");
     expect(list.code).toBe(0);
@@ -195,7 +195,7 @@ describe("xmpp-invites CLI", () => {
     expect(list.stdout + cli("api-key", "list", "--json").stdout).not.toContain(key.key.slice(-24));
 
     expect(cli("api-key", "revoke", key.id)).toMatchObject({ code: 0, stdout: `API key ${key.id} revoked.\n` });
-    expect(verify(key.key)).toBeUndefined();
+    expect(await verify(key.key)).toBeUndefined();
     expect(JSON.parse(cli("api-key", "list", "--json").stdout)).toContainEqual(expect.objectContaining({ id: key.id, revoked: expect.stringMatching(/^\d{4}-/) }));
     expect(cli("api-key", "revoke", "nosuchid")).toMatchObject({ code: 1 });
     expect(cli("api-key", "create").code).toBe(64);

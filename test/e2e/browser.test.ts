@@ -41,7 +41,7 @@ afterAll(async () => {
 
 describe("web onboarding in a real browser", () => {
   it("landing page (server without bridge: browser first) → registration form → success, then the account logs in over XMPP and is Romeo's contact", async () => {
-    const { token, uri } = live.app.invites.create({ type: "contact", inviter: `romeo@${live.server.domain}`, allowRegistration: true });
+    const { token, uri } = await live.app.invites.create({ type: "contact", inviter: `romeo@${live.server.domain}`, allowRegistration: true });
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const response = await page.goto(`${base}/invite/${token}`);
     expect(response?.status()).toBe(200);
@@ -121,11 +121,11 @@ async function walk(context: BrowserContext, lang: string, visit: (name: string,
   const close = async (page: Page) => page.close();
 
   await close(await open("front page with the request form", "/"));
-  const account = live.app.invites.create();
+  const account = await live.app.invites.create();
   await close(await open("landing page (account invite)", `/invite/${account.token}`));
-  const contact = live.app.invites.create({ type: "contact", inviter: `romeo@${domain}`, allowRegistration: true });
+  const contact = await live.app.invites.create({ type: "contact", inviter: `romeo@${domain}`, allowRegistration: true });
   await close(await open("landing page (contact invite)", `/invite/${contact.token}`));
-  const reset = live.app.invites.create({ type: "reset", username: "romeo" });
+  const reset = await live.app.invites.create({ type: "reset", username: "romeo" });
   await close(await open("landing page (password reset)", `/invite/${reset.token}`));
   await close(await open("password reset form", `/invite/${reset.token}/register`));
   await close(await open("invalid invite", "/invite/AAAAAAAAAAAAAAAAAAAAAAAA", 404));
@@ -151,8 +151,8 @@ async function walk(context: BrowserContext, lang: string, visit: (name: string,
   await home.locator("form[action='/request'] button[type=submit]").click();
   await visit("request sent, waiting", home);
   const statusUrl = home.url().replace(/\?.*$/, "");
-  const request = live.app.requests.list().find((r) => r.username === `asker-${lang}`);
-  live.app.requests.approve(request?.id ?? "", "admin@example.org");
+  const request = (await live.app.requests.list()).find((r) => r.username === `asker-${lang}`);
+  await live.app.requests.approve(request?.id ?? "", "admin@example.org");
   await home.goto(statusUrl);
   await visit("request approved: the registration form", home);
   await close(home);
@@ -161,8 +161,8 @@ async function walk(context: BrowserContext, lang: string, visit: (name: string,
   await denied.goto(`${base}/?lang=${lang}`);
   await denied.locator("#username").fill(`denied-${lang}`);
   await denied.locator("form[action='/request'] button[type=submit]").click();
-  const deniedRequest = live.app.requests.list().find((r) => r.username === `denied-${lang}`);
-  live.app.requests.deny(deniedRequest?.id ?? "", "admin@example.org");
+  const deniedRequest = (await live.app.requests.list()).find((r) => r.username === `denied-${lang}`);
+  await live.app.requests.deny(deniedRequest?.id ?? "", "admin@example.org");
   await denied.reload();
   await visit("request denied", denied);
   await close(denied);
@@ -219,7 +219,7 @@ describe("every page, in three languages: accessible, on a phone, without errors
   it("with JavaScript off, the picker, the landing page, the form and the request form all work", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
-    const { token } = live.app.invites.create();
+    const { token } = await live.app.invites.create();
     await page.goto(`${base}/invite/${token}`);
     await page.getByRole("navigation", { name: "Languages" }).getByRole("link", { name: "Deutsch" }).click();
     await expect(page.locator("html").getAttribute("lang")).resolves.toBe("de");
@@ -243,7 +243,7 @@ describe("every page, in three languages: accessible, on a phone, without errors
   it("with the keyboard alone: from the landing page through the form to the account", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const { token } = live.app.invites.create();
+    const { token } = await live.app.invites.create();
     await page.goto(`${base}/invite/${token}?lang=en`);
     const focused = () => page.evaluate<string>(`document.activeElement?.textContent?.trim() ?? ""`);
     // Tab until the browser registration link has focus, then follow it with Enter.

@@ -36,19 +36,21 @@ afterAll(async () => {
 });
 
 /** Invites made with the project's own service on the same file, as the CLI does. */
-function createInvites(count: number, uses = 1): Array<{ id: string; token: string }> {
-  const { stores, invites } = openInvites(parseConfig({
+async function createInvites(count: number, uses = 1): Promise<Array<{ id: string; token: string }>> {
+  const { stores, invites } = await openInvites(parseConfig({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: databasePath,
   }));
   try {
-    return Array.from({ length: count }, () => {
-      const { invite, token } = invites.create({ maxUses: uses });
-      return { id: invite.id, token };
-    });
+    const made: Array<{ id: string; token: string }> = [];
+    for (let i = 0; i < count; i++) {
+      const { invite, token } = await invites.create({ maxUses: uses });
+      made.push({ id: invite.id, token });
+    }
+    return made;
   } finally {
-    stores.db.close();
+    await stores.close();
   }
 }
 
@@ -111,8 +113,8 @@ const phase = (what: string) => console.log(`${((Date.now() - started) / 1000).t
 
 describe("faults on real processes (component as its own process, real Prosody)", () => {
   it("kill -9 with registrations in flight at the XMPP door, the web door, the API and the app path, then restart: nothing lost, nothing doubled", async () => {
-    const single = createInvites(72);
-    const shared = createInvites(1, 4); // 8 attempts race for 4 uses
+    const single = await createInvites(72);
+    const shared = await createInvites(1, 4); // 8 attempts race for 4 uses
     const attempts = [...plan("k", single, ["xmpp", "api", "app", "web"]), ...plan("ks", shared, ["xmpp", "api", "app", "web"], 8)];
     component = await startComponent(configPath);
     const clients = await Promise.all(Array.from({ length: 8 }, () => rawClient(server)));
@@ -147,7 +149,7 @@ describe("faults on real processes (component as its own process, real Prosody)"
 
   it("the host server restarts mid-load: every web request is answered, the component reconnects, failed tokens work again", async () => {
     component = await startComponent(configPath);
-    const invites = createInvites(60);
+    const invites = await createInvites(60);
     const attempts = plan("h", invites, ["api", "xmpp", "web", "api"]);
     const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(server)));
     const registered = () => component?.lines.filter((line) => line["msg"] === "account registered").length ?? 0;
@@ -182,7 +184,7 @@ describe("faults on real processes (component as its own process, real Prosody)"
 
   it("the server frozen (SIGSTOP) past the adapter timeout: wait/503 at every door, the claim kept and settled once it answers", async () => {
     component = await startComponent(configPath);
-    const invites = createInvites(12);
+    const invites = await createInvites(12);
     const xmppAttempts = plan("fx", invites.slice(0, 4), ["xmpp"]);
     const httpAttempts = plan("fh", invites.slice(4), ["api", "web"]);
     const clients = await Promise.all(Array.from({ length: 2 }, () => rawClient(server)));

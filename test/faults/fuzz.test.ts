@@ -19,13 +19,13 @@ beforeAll(async () => {
   writeComponentConfig(server, configPath, databasePath, { adapter: { type: "xep0133", timeout: 3 } });
   const { openInvites } = await import("../../src/app.js");
   const { parseConfig } = await import("../../src/config/load.js");
-  const { stores, invites } = openInvites(parseConfig({
+  const { stores, invites } = await openInvites(parseConfig({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: databasePath,
   }));
-  token = invites.create({ maxUses: 10 }).token;
-  stores.db.close();
+  token = (await invites.create({ maxUses: 10 })).token;
+  await stores.close();
   component = await startComponent(configPath);
 });
 

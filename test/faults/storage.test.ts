@@ -70,13 +70,14 @@ describe("a database that refuses writes", () => {
     const databasePath = join(mounted ? mountPoint : server.dir, "invites.sqlite");
     const configPath = join(server.dir, "config.json");
     writeComponentConfig(server, configPath, databasePath, { adapter: { type: "xep0133", timeout: 3 } });
-    const { stores, invites } = openInvites(parseConfig({
+    const { stores, invites } = await openInvites(parseConfig({
       domain: server.domain,
       component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
       database: databasePath,
     }));
-    const made = Array.from({ length: 4 }, () => invites.create());
-    stores.db.close();
+    const made = [];
+    for (let i = 0; i < 4; i++) made.push(await invites.create());
+    await stores.close();
     component = await startComponent(configPath);
     const client = await rawClient(server);
 

@@ -91,7 +91,8 @@ export async function startComponent(configPath: string): Promise<ComponentProce
   });
 
   const listening = await waitForLine((line) => line["msg"] === "web pages and API listening", 15_000, "web door");
-  await waitForLine((line) => /connected to the XMPP server/.test(String(line["msg"])), 15_000, "XMPP connection");
+  // Connected, or standing by while another instance holds the component connection.
+  await waitForLine((line) => /connected to the XMPP server|standing by/.test(String(line["msg"])), 15_000, "XMPP connection");
   return {
     child,
     pid: child.pid ?? 0,
@@ -364,16 +365,34 @@ export interface AuditFigures {
  * stays reserved for an account that does not exist; no account exists whose use is unrecorded.
  */
 export function audit(server: ProsodyServer, databasePath: string, attempts: readonly Attempt[]): AuditFigures {
-  const accounts = accountsOnServer(server);
   const db = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
-    const invites = new Map(db.prepare("SELECT id, uses, pending, max_uses FROM invites").all().map((row) => {
-      const r = row as { id: string; uses: number; pending: number; max_uses: number };
-      return [r.id, r];
-    }));
-    const redemptions = db.prepare("SELECT invite_id, jid FROM redemptions").all() as Array<{ invite_id: string | null; jid: string }>;
-    const recorded = new Map(redemptions.map((row) => [row.jid.split("@")[0] ?? "", row.invite_id]));
-    const claims = db.prepare("SELECT invite_id, username FROM claims").all() as Array<{ invite_id: string; username: string | null }>;
+    return auditRows(server, {
+      invites: db.prepare("SELECT id, uses, pending, max_uses FROM invites").all() as InviteRow[],
+      redemptions: db.prepare("SELECT invite_id, jid FROM redemptions").all() as Array<{ invite_id: string | null; jid: string }>,
+      claims: db.prepare("SELECT invite_id, username FROM claims").all() as Array<{ invite_id: string; username: string | null }>,
+    }, attempts);
+  } finally {
+    db.close();
+  }
+}
+
+interface InviteRow { id: string; uses: number; pending: number; max_uses: number }
+
+/** The rows the audit reads, from whichever database holds them. */
+export interface AuditRows {
+  readonly invites: readonly InviteRow[];
+  readonly redemptions: ReadonlyArray<{ invite_id: string | null; jid: string }>;
+  readonly claims: ReadonlyArray<{ invite_id: string; username: string | null }>;
+}
+
+/** The audit of `audit`, on rows read from any database. */
+export function auditRows(server: ProsodyServer, rows: AuditRows, attempts: readonly Attempt[]): AuditFigures {
+  const accounts = accountsOnServer(server);
+  {
+    const invites = new Map(rows.invites.map((r) => [r.id, r]));
+    const recorded = new Map(rows.redemptions.map((row) => [row.jid.split("@")[0] ?? "", row.invite_id]));
+    const claims = rows.claims;
     const violations: string[] = [];
 
     const byInvite = new Map<string, Attempt[]>();
@@ -406,8 +425,6 @@ export function audit(server: ProsodyServer, databasePath: string, attempts: rea
       openClaims: claims.length,
       violations,
     };
-  } finally {
-    db.close();
   }
 }
 

@@ -13,12 +13,12 @@ const invites = new InviteService({ store: stores.invites, claims: stores.claims
 
 const lines = createInterface({ input: process.stdin });
 process.stdout.write("ready\n");
-lines.once("line", () => {
+lines.once("line", async () => {
   const claimed: string[] = [];
   const refused: Record<string, number> = {};
   for (let i = 0; i < Number(attemptsText); i++) {
     try {
-      claimed.push(invites.claim(token, `${name}u${i}`).id);
+      claimed.push((await invites.claim(token, `${name}u${i}`)).id);
     } catch (err) {
       if (!isAppError(err) || err.code !== "token-invalid") throw err;
       const reason = String(err.cause);

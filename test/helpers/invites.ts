@@ -16,5 +16,5 @@ export function makeCore(policy: RegistrationPolicy = { inviteOnly: true, allowR
   const adapter = new FakeAdapter();
   const logs = captureLog();
   const registration = new RegistrationService({ invites, adapter, policy, log: logs.log, minPasswordLength: 10 });
-  return { clock, db, store, claims, queue, invites, adapter, logs, registration };
+  return { clock, db, stores, store, claims, queue, invites, adapter, logs, registration };
 }

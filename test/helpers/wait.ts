@@ -11,8 +11,8 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 
 /** Waits until every roster step queued for `jid` is done. */
 export function rosterStepsDone(app: App, jid: string, timeoutMs = 10_000): Promise<void> {
-  return until(() => {
-    const tasks = app.stores.rosterQueue.tasksFor(jid);
+  return until(async () => {
+    const tasks = await app.stores.rosterQueue.tasksFor(jid);
     return tasks.length > 0 && tasks.every((task) => task.doneAt !== null);
   }, timeoutMs, `the roster steps for ${jid}`);
 }

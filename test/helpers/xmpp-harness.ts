@@ -24,7 +24,7 @@ export interface Harness {
   nextSent(timeoutMs?: number): Promise<Element>;
   /** Sends an IQ from `from` to the component and waits for the reply with the same id. */
   iq(type: "get" | "set", child: Element, from?: string, to?: string): Promise<Element>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppOverrides = {}): Harness {
@@ -82,7 +82,7 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
       return reply;
     },
     close() {
-      app.stores.db.close();
+      return app.stores.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // Every page and API status, in process (fastify inject), over the real registration core with a
 // fake adapter.
+import type { SqliteStores } from "../../src/invites/sqlite/index.js";
 import type { InjectOptions } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
@@ -39,7 +40,7 @@ describe("GET /", () => {
 describe("landing page GET /invite/{token}", () => {
   it("with a working bridge: the xmpp: button first, badged apps, the web form link and a QR code; Link header on GET and HEAD", async () => {
     setup({ bridge: "prosody" });
-    const { token, uri } = h.app.invites.create();
+    const { token, uri } = await h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/html/);
@@ -65,7 +66,7 @@ describe("landing page GET /invite/{token}", () => {
 
   it("without a bridge: browser registration first, then log in in the app; no app said to open the invite, no Link header", async () => {
     setup({ bridge: "none" });
-    const { token, uri } = h.app.invites.create();
+    const { token, uri } = await h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(res.statusCode).toBe(200);
     expect(res.headers["link"]).toBeUndefined();
@@ -80,11 +81,11 @@ describe("landing page GET /invite/{token}", () => {
 
   it("without a bridge: a fixed-username invite links the JID to log in with; a reset invite says to log in again", async () => {
     setup({ bridge: "auto" });
-    const fixed = h.app.invites.create({ username: "juliet" });
+    const fixed = await h.app.invites.create({ username: "juliet" });
     const res = await inject({ method: "GET", url: `/invite/${fixed.token}` });
     expect(res.body).toContain('log in as <a class="jid" href="xmpp:juliet@example.test">juliet@example.test</a>');
     accounts().set("alice", "old-password-123");
-    const reset = h.app.invites.create({ type: "reset", username: "alice" });
+    const reset = await h.app.invites.create({ type: "reset", username: "alice" });
     const page = (await inject({ method: "GET", url: `/invite/${reset.token}` })).body;
     expect(page).toContain("Choose a new password in the browser");
     expect(page).toContain('log in as <a class="jid" href="xmpp:alice@example.test">alice@example.test</a> with the new password');
@@ -93,7 +94,7 @@ describe("landing page GET /invite/{token}", () => {
 
   it("without a bridge: a contact invite that may register also offers the plain contact link to people with an account", async () => {
     setup({ bridge: "none" });
-    const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const { token, uri } = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(uri).toContain(";ibr=y");
     expect(res.body).toContain(`href="${uri.replace(";ibr=y", "")}">Add <span class="jid">romeo@example.test</span> in your app</a> instead.`);
@@ -103,12 +104,12 @@ describe("landing page GET /invite/{token}", () => {
 
   it("people with an account: with the bridge the contact request is accepted at once, without it the inviter approves", async () => {
     setup({ bridge: "prosody" });
-    const withBridge = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const withBridge = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const accepted = (await inject({ method: "GET", url: `/invite/${withBridge.token}` })).body;
     expect(accepted).toContain(`Already have an XMPP account, here or on another server? <a href="${withBridge.uri.replace(";ibr=y", "")}">Open this invitation in your app</a>`);
     expect(accepted).toContain("the request is accepted at once");
     setup({ bridge: "none" });
-    const without = h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
+    const without = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true });
     const manual = (await inject({ method: "GET", url: `/invite/${without.token}` })).body;
     expect(manual).toContain(`Already have an XMPP account? <a href="${without.uri.replace(";ibr=y", "")}">Add`);
     expect(manual).not.toContain("accepted at once");
@@ -116,7 +117,7 @@ describe("landing page GET /invite/{token}", () => {
 
   it("a contact invite for an existing account keeps its xmpp:inviter?roster;preauth= link first, bridge or not", async () => {
     setup({ bridge: "none" });
-    const { token, uri } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const { token, uri } = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(res.body).toContain(`<a class="button" href="${uri}">Open in your app</a>`);
     expect(res.headers["link"]).toBe(`<${uri}>; rel="alternate"`);
@@ -125,7 +126,7 @@ describe("landing page GET /invite/{token}", () => {
 
   it("a contact invite names the inviter; without ibr=y it offers no web registration", async () => {
     setup();
-    const { token } = h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const { token } = await h.app.invites.create({ type: "contact", inviter: "romeo@example.test" });
     const res = await inject({ method: "GET", url: `/invite/${token}` });
     expect(res.body).toContain("romeo@example.test</span> invites you to chat on Example Chat");
     expect(res.body).not.toContain("/register");
@@ -134,10 +135,10 @@ describe("landing page GET /invite/{token}", () => {
 
   it("unknown, expired, revoked and used invites all get the same 404 page", async () => {
     setup();
-    const expired = h.app.invites.create({ expiresIn: 60 });
-    const revoked = h.app.invites.create();
-    h.app.invites.revoke(revoked.invite.id);
-    const used = h.app.invites.create();
+    const expired = await h.app.invites.create({ expiresIn: 60 });
+    const revoked = await h.app.invites.create();
+    await h.app.invites.revoke(revoked.invite.id);
+    const used = await h.app.invites.create();
     await postForm(used.token, { username: "first", password: "0987654321!?", confirm: "0987654321!?" });
     h.clock.advance(61_000);
     const bodies = new Set<string>();
@@ -155,7 +156,7 @@ describe("landing page GET /invite/{token}", () => {
 describe("web registration /invite/{token}/register", () => {
   it("the form shows the domain, keeps no cache, and carries a CSRF field", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}/register` });
     expect(res.statusCode).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
@@ -168,7 +169,7 @@ describe("web registration /invite/{token}/register", () => {
 
   it("creates the account and shows the JID, never the password", async () => {
     setup({ webchat_url: "https://chat.example.test/" });
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const res = await postForm(token, { username: "Alice", password: "9876543210!x", confirm: "9876543210!x" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
@@ -176,7 +177,7 @@ describe("web registration /invite/{token}/register", () => {
     expect(res.body).toContain('href="https://chat.example.test/"');
     expect(res.body).not.toContain("9876543210!x");
     expect(accounts().get("alice")).toBe("9876543210!x");
-    expect(h.app.invites.get(invite.id).uses).toBe(1);
+    expect((await h.app.invites.get(invite.id)).uses).toBe(1);
   });
 
   it.each([
@@ -187,7 +188,7 @@ describe("web registration /invite/{token}/register", () => {
     ["missing fields", { username: "", password: "", confirm: "" }, 422, "Enter a username."],
   ])("shows %s inline, keeps the username, drops the passwords", async (_what, fields, status, message) => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const res = await postForm(token, fields);
     expect(res.statusCode).toBe(status);
     expect(res.body).toContain(message);
@@ -199,16 +200,16 @@ describe("web registration /invite/{token}/register", () => {
   it("a taken username: 409 with the XEP-0077 text, and the invite stays usable", async () => {
     setup();
     accounts().set("carol", "x");
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const res = await postForm(token, { username: "carol", password: "9876543210!x", confirm: "9876543210!x" });
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain("The requested username already exists.");
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("a fixed-username invite registers its own name whatever is posted", async () => {
     setup();
-    const { token } = h.app.invites.create({ username: "zoe" });
+    const { token } = await h.app.invites.create({ username: "zoe" });
     const page = await inject({ method: "GET", url: `/invite/${token}/register` });
     expect(page.body).toMatch(/value="zoe"[^>]*readonly/);
     await postForm(token, { username: "yann", password: "9876543210!x", confirm: "9876543210!x" });
@@ -218,7 +219,7 @@ describe("web registration /invite/{token}/register", () => {
   it("a reset invite gets a form for its one account and changes its password", async () => {
     setup();
     accounts().set("alice", "old-password-123");
-    const { token } = h.app.invites.create({ type: "reset", username: "alice" });
+    const { token } = await h.app.invites.create({ type: "reset", username: "alice" });
     expect((await inject({ method: "GET", url: `/invite/${token}` })).body).toContain("Choose a new password in the browser");
     const res = await postForm(token, { password: "new-password-456", confirm: "new-password-456" });
     expect(res.statusCode).toBe(200);
@@ -228,7 +229,7 @@ describe("web registration /invite/{token}/register", () => {
 
   it("refuses a post without the CSRF field, or from another site", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const noCsrf = await inject({
       method: "POST", url: `/invite/${token}/register`, headers: { "content-type": "application/x-www-form-urlencoded" },
       payload: "username=eve&password=9876543210!x&confirm=9876543210!x",
@@ -241,7 +242,7 @@ describe("web registration /invite/{token}/register", () => {
 
   it("rate-limits posts per client address", async () => {
     setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 3, window: 60 } } });
-    const { token } = h.app.invites.create({ maxUses: 10 });
+    const { token } = await h.app.invites.create({ maxUses: 10 });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" })).statusCode);
     expect(statuses).toEqual([422, 422, 422, 429, 429]);
@@ -253,7 +254,7 @@ describe("web registration /invite/{token}/register", () => {
 describe("one rate limit for the web form and the API", () => {
   it("attempts at either door count against the same per-address limit", async () => {
     setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 4, window: 60 } } });
-    const { token } = h.app.invites.create({ maxUses: 10 });
+    const { token } = await h.app.invites.create({ maxUses: 10 });
     const api = () => inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "x y", password: "9876543210!x" } });
     const web = () => postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" });
     const statuses = [(await web()).statusCode, (await api()).statusCode, (await web()).statusCode, (await api()).statusCode, (await api()).statusCode, (await web()).statusCode];
@@ -267,14 +268,14 @@ describe("one rate limit for the web form and the API", () => {
 describe("hostile input", () => {
   it("escapes markup in usernames, site names and notes everywhere", async () => {
     setup({ site_name: "<b>Site</b>" });
-    const { invite, token } = h.app.invites.create({ note: "<script>alert(1)</script>" });
+    const { invite, token } = await h.app.invites.create({ note: "<script>alert(1)</script>" });
     const landing = await inject({ method: "GET", url: `/invite/${token}` });
     expect(landing.body).not.toContain("<b>Site</b>");
     expect(landing.body).toContain("&lt;b&gt;Site&lt;/b&gt;");
     const res = await postForm(token, { username: "<script>alert(1)</script>", password: "9876543210!x", confirm: "9876543210!x" });
     expect(res.body).not.toContain("<script>");
     expect(res.body).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
-    const key = h.app.apiKeys.create("t").secret;
+    const key = (await h.app.apiKeys.create("t")).secret;
     const api = await inject({ method: "GET", url: `/api/v1/invites/${invite.id}`, headers: { authorization: `Bearer ${key}` } });
     expect(api.headers["content-type"]).toMatch(/^application\/json/);
     expect(api.json()).toMatchObject({ note: "<script>alert(1)</script>" });
@@ -282,7 +283,7 @@ describe("hostile input", () => {
 
   it("refuses oversized bodies with 413", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const res = await inject({ method: "POST", url: `/invite/${token}/register`, headers: { "content-type": "application/x-www-form-urlencoded" }, payload: `username=${"a".repeat(20_000)}` });
     expect(res.statusCode).toBe(413);
   });
@@ -309,13 +310,13 @@ describe("HTTP API /api/v1", () => {
     setup();
     expect((await inject({ method: "GET", url: "/api/v1/invites" })).statusCode).toBe(401);
     expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer("xi_abcdefgh_AAAAAAAAAAAAAAAAAAAAAAAA") })).statusCode).toBe(401);
-    const { key, secret } = h.app.apiKeys.create("old");
+    const { key, secret } = await h.app.apiKeys.create("old");
     // The right id with a wrong secret: the id alone is not a credential.
     const wrongSecret = `xi_${key.id}_${"B".repeat(24)}`;
-    expect(h.app.apiKeys.verify(secret)).toBeDefined();
+    expect(await h.app.apiKeys.verify(secret)).toBeDefined();
     expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(wrongSecret) })).statusCode).toBe(401);
     expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) })).statusCode).toBe(200);
-    h.app.apiKeys.revoke(key.id);
+    await h.app.apiKeys.revoke(key.id);
     const res = await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) });
     expect(res.statusCode).toBe(401);
     expect(res.headers["www-authenticate"]).toContain("Bearer");
@@ -324,13 +325,13 @@ describe("HTTP API /api/v1", () => {
 
   it("POST creates each type: 201 with token, uri, landing_url and expires", async () => {
     setup();
-    const { secret } = h.app.apiKeys.create("portal");
+    const { secret } = await h.app.apiKeys.create("portal");
     const res = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "account", expires: "2d", uses: 3, note: "api" } });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body).toMatchObject({ type: "account", max_uses: 3, note: "api", uri: `xmpp:example.test?register;preauth=${body.token}`, landing_url: `${PUBLIC}/invite/${body.token}` });
     expect(res.headers["location"]).toBe(`/api/v1/invites/${body.id}`);
-    expect(h.app.invites.get(body.id).source).toMatch(/^api:/);
+    expect((await h.app.invites.get(body.id)).source).toMatch(/^api:/);
     const contact = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "contact", inviter: "romeo@example.test", allow_registration: true } });
     expect(contact.json().uri).toMatch(/;ibr=y$/);
     const reset = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "reset", username: "alice" } });
@@ -339,7 +340,7 @@ describe("HTTP API /api/v1", () => {
 
   it("422 for invalid bodies, with the registry's code", async () => {
     setup();
-    const { secret } = h.app.apiKeys.create("portal");
+    const { secret } = await h.app.apiKeys.create("portal");
     const unknownKey = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: { type: "account", colour: "red" } });
     expect(unknownKey.statusCode).toBe(422);
     expect(unknownKey.json().error.code).toBe("invalid-argument");
@@ -352,8 +353,8 @@ describe("HTTP API /api/v1", () => {
 
   it("GET lists and shows (no tokens); DELETE revokes, then 409; unknown ids 404", async () => {
     setup();
-    const { secret } = h.app.apiKeys.create("portal");
-    const { invite, token } = h.app.invites.create();
+    const { secret } = await h.app.apiKeys.create("portal");
+    const { invite, token } = await h.app.invites.create();
     const list = await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) });
     expect(list.json().invites.map((i: { id: string }) => i.id)).toEqual([invite.id]);
     expect(list.body).not.toContain(token);
@@ -369,21 +370,21 @@ describe("HTTP API /api/v1", () => {
 
   it("a read-only key may read but not write (403)", async () => {
     setup();
-    const { secret } = h.app.apiKeys.create("dashboard", { readOnly: true });
+    const { secret } = await h.app.apiKeys.create("dashboard", { readOnly: true });
     expect((await inject({ method: "GET", url: "/api/v1/invites", headers: bearer(secret) })).statusCode).toBe(200);
     const post = await inject({ method: "POST", url: "/api/v1/invites", headers: bearer(secret), payload: {} });
     expect(post.statusCode).toBe(403);
     expect(post.json().error.code).toBe("read-only-key");
-    const { invite } = h.app.invites.create();
+    const { invite } = await h.app.invites.create();
     const del = await inject({ method: "DELETE", url: `/api/v1/invites/${invite.id}`, headers: bearer(secret) });
     expect(del.statusCode).toBe(403);
     expect(del.json().error.code).toBe("read-only-key");
-    expect(h.app.invites.get(invite.id).revokedAt).toBeNull();
+    expect((await h.app.invites.get(invite.id)).revokedAt).toBeNull();
   });
 
   it("POST /registrations redeems a token (201, 404, 409, 422)", async () => {
     setup();
-    const { token } = h.app.invites.create({ maxUses: 5 });
+    const { token } = await h.app.invites.create({ maxUses: 5 });
     const ok = await inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "dan", password: "9876543210!x" } });
     expect(ok.statusCode).toBe(201);
     expect(ok.json()).toEqual({ jid: "dan@example.test", action: "created" });
@@ -418,26 +419,26 @@ describe("operations", () => {
   it("GET /healthz: 503 with database failing when the database cannot take a write", async () => {
     setup();
     // The connection refuses every write, as on a read-only file system.
-    h.app.stores.db.pragma("query_only = ON");
+    (h.app.stores as SqliteStores).db.pragma("query_only = ON");
     try {
       const res = await inject({ method: "GET", url: "/healthz" });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: "unavailable", component: "connected", database: "failing" });
     } finally {
-      h.app.stores.db.pragma("query_only = OFF");
+      (h.app.stores as SqliteStores).db.pragma("query_only = OFF");
     }
     expect((await inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 
   it("GET /metrics counts invites, redemptions by door, refusals by reason, adapter latency and the connection", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect((await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(200);
     // Refusals that reach the registration core, each with its reason, at the API door.
     const register = (payload: Record<string, string>) => inject({ method: "POST", url: "/api/v1/registrations", payload });
     expect((await register({ token, username: "max", password: "9876543210!x" })).statusCode).toBe(404);
     expect((await register({ token: "A".repeat(24), username: "max", password: "9876543210!x" })).statusCode).toBe(404);
-    const spare = h.app.invites.create({ maxUses: 5 }).token;
+    const spare = (await h.app.invites.create({ maxUses: 5 })).token;
     expect((await register({ token: spare, username: "mia", password: "9876543210!x" })).statusCode).toBe(409);
     expect((await register({ token: spare, username: "max", password: "short" })).statusCode).toBe(422);
     const res = await inject({ method: "GET", url: "/metrics" });

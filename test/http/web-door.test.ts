@@ -2,11 +2,14 @@
 // fake adapter: languages, installs that come back, account requests decided by admins, consent.
 import type { InjectOptions } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import type { SqliteStores } from "../../src/invites/sqlite/index.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
 import { stanza } from "../helpers/xml.js";
 
 let h: Harness;
+/** The harness runs on SQLite: its file, for what only the schema shows. */
+const db = () => (h.app.stores as SqliteStores).db;
 afterEach(() => h?.close());
 
 const PUBLIC = "https://invite.example.test";
@@ -47,7 +50,7 @@ describe("languages", () => {
 
   it("a right-to-left language gets dir=rtl (Arabic, from the cookie)", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}`, headers: { cookie: "lang=ar" } });
     expect(htmlTag(res.body)).toBe('<html lang="ar" dir="rtl">');
     expect(res.body).toContain("دُعيت إلى الدردشة على Example Chat");
@@ -81,7 +84,7 @@ describe("languages", () => {
 
   it("web error texts come from the catalogue by the registry's code; the form keeps the language", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const headers = { cookie: "lang=de" };
     const res = await post(`/invite/${token}/register`, { username: "juliet", password: "kurz", confirm: "kurz" }, headers);
     expect(res.statusCode).toBe(422);
@@ -104,7 +107,7 @@ describe("languages", () => {
 describe("installs that come back", () => {
   it("with a working bridge: install (step 1), come back and open (step 2), the raw link to copy", async () => {
     setup({ bridge: "prosody" });
-    const { token, uri } = h.app.invites.create();
+    const { token, uri } = await h.app.invites.create();
     const res = await inject({ method: "GET", url: `/invite/${token}`, headers: { "user-agent": ANDROID } });
     const body = res.body;
     expect(body).toContain("Step 1: install an XMPP app");
@@ -116,7 +119,7 @@ describe("installs that come back", () => {
 
   it("on a phone its platform's apps come first and the QR code goes last; on a computer the QR code comes first", async () => {
     setup({ bridge: "prosody" });
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const page = async (ua: string) => (await inject({ method: "GET", url: `/invite/${token}`, headers: { "user-agent": ua } })).body;
     const android = await page(ANDROID);
     expect(android.indexOf("<h3>Android (this device)</h3>")).toBeGreaterThan(0);
@@ -132,7 +135,7 @@ describe("installs that come back", () => {
 
   it("apps in config: built-in ids and apps of one's own, in that order; the others hidden", async () => {
     setup({ bridge: "prosody", apps: ["monal", { id: "ourchat", name: "Our Chat", platforms: ["Android"], supports_preauth: true, links: [{ url: "https://chat.example.test/get", label: "Download" }] }, "conversations"] });
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const body = (await inject({ method: "GET", url: `/invite/${token}`, headers: { "user-agent": ANDROID } })).body;
     expect(body).toContain('<a href="https://chat.example.test/get" rel="noreferrer">Download</a>');
     expect(body.indexOf("Our Chat")).toBeLessThan(body.indexOf("Conversations"));
@@ -145,7 +148,7 @@ describe("installs that come back", () => {
 describe("terms and privacy", () => {
   it("the form requires consent when terms_url or privacy_url is set; the time is kept with the redemption", async () => {
     setup({ terms_url: "https://example.test/terms", privacy_url: "https://example.test/privacy" });
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const form = await inject({ method: "GET", url: `/invite/${token}/register` });
     expect(form.body).toContain('<input type="checkbox" id="consent" name="consent" value="yes" required');
     expect(form.body).toContain('<a href="https://example.test/terms">terms of service</a>');
@@ -157,16 +160,16 @@ describe("terms and privacy", () => {
     h.clock.advance(5000);
     const ok = await post(`/invite/${token}/register`, { username: "juliet", password: "balcony-at-midnight", confirm: "balcony-at-midnight", consent: "yes" });
     expect(ok.statusCode).toBe(200);
-    const row = h.app.stores.db.prepare("SELECT jid, consent_at FROM redemptions").get() as { jid: string; consent_at: number };
+    const row = db().prepare("SELECT jid, consent_at FROM redemptions").get() as { jid: string; consent_at: number };
     expect(row).toEqual({ jid: "juliet@example.test", consent_at: h.clock.now() });
   });
 
   it("without terms or privacy links no consent is asked or recorded", async () => {
     setup();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect((await inject({ method: "GET", url: `/invite/${token}/register` })).body).not.toContain('name="consent"');
     expect((await post(`/invite/${token}/register`, { username: "juliet", password: "balcony-at-midnight", confirm: "balcony-at-midnight" })).statusCode).toBe(200);
-    expect(h.app.stores.db.prepare("SELECT consent_at FROM redemptions").get()).toEqual({ consent_at: null });
+    expect(db().prepare("SELECT consent_at FROM redemptions").get()).toEqual({ consent_at: null });
   });
 });
 
@@ -193,7 +196,7 @@ describe("requests for an account", () => {
     const notice = await h.nextSent();
     expect(notice.name).toBe("message");
     expect(notice.attrs).toMatchObject({ to: "admin@example.test", from: "invites.example.test", type: "chat" });
-    const [request] = h.app.requests.list();
+    const [request] = await h.app.requests.list();
     expect(notice.getChildText("body")).toContain(`New account request ${request?.id}: juliet@example.test`);
     expect(notice.getChildText("body")).toContain("Message: Romeo's friend");
 
@@ -203,11 +206,11 @@ describe("requests for an account", () => {
     expect(pending.body).toContain("Your request is waiting for an answer");
     expect(pending.body).toContain(`value="${PUBLIC}${link}"`);
     // The store holds the name and message, never a password or a usable token.
-    const stored = h.app.stores.db.prepare("SELECT * FROM account_requests").get() as Record<string, unknown>;
+    const stored = db().prepare("SELECT * FROM account_requests").get() as Record<string, unknown>;
     expect(Object.keys(stored)).not.toContain("password");
     expect(JSON.stringify(stored)).not.toContain(link.slice("/request/".length));
 
-    h.app.requests.approve(request?.id ?? "", "admin@example.test");
+    await h.app.requests.approve(request?.id ?? "", "admin@example.test");
     const form = await inject({ method: "GET", url: link });
     expect(form.body).toContain("Your request has been approved. Choose a password to create your account.");
     expect(form.body).toMatch(/<input type="text" id="username" name="username" value="juliet"[^>]* readonly/);
@@ -225,12 +228,13 @@ describe("requests for an account", () => {
     setup({ registration_requests: { enabled: true, expiry: "1d" } });
     const a = statusPath((await submit({ username: "alice" })).headers["location"]);
     const b = statusPath((await submit({ username: "bob" })).headers["location"]);
-    const alice = h.app.requests.list().find((r) => r.username === "alice");
-    h.app.requests.deny(alice?.id ?? "", "admin@example.test");
+    const alice = (await h.app.requests.list()).find((r) => r.username === "alice");
+    await h.app.requests.deny(alice?.id ?? "", "admin@example.test");
     expect((await inject({ method: "GET", url: a })).body).toContain("Your request was not approved");
     h.clock.advance(86_400_000 + 1);
     expect((await inject({ method: "GET", url: b })).body).toContain("Your request has expired");
-    expect(() => h.app.requests.approve(h.app.requests.list({ all: true }).find((r) => r.username === "bob")?.id ?? "", "admin@example.test")).toThrow(/already been decided or has expired/);
+    const bob = (await h.app.requests.list({ all: true })).find((r) => r.username === "bob");
+    await expect(h.app.requests.approve(bob?.id ?? "", "admin@example.test")).rejects.toThrow(/already been decided or has expired/);
     expect((await inject({ method: "GET", url: "/request/AAAAAAAAAAAAAAAAAAAAAAAA" })).statusCode).toBe(404);
   });
 
@@ -243,7 +247,7 @@ describe("requests for an account", () => {
     expect((await submit({ username: "a b" })).statusCode).toBe(422);
     const limited = await submit({ username: "dave" });
     expect(limited.statusCode).toBe(429);
-    expect(h.app.requests.list().map((r) => r.username)).toEqual(["carol"]);
+    expect((await h.app.requests.list()).map((r) => r.username)).toEqual(["carol"]);
   });
 
   it("admins decide with ad-hoc commands: list, then approve", async () => {
@@ -253,13 +257,13 @@ describe("requests for an account", () => {
     const COMMANDS = "http://jabber.org/protocol/commands";
     const list = await h.iq("set", stanza`<command xmlns="${COMMANDS}" node="xmpp-invites#requests" action="execute"/>`, ADMIN);
     const [id] = list.getChild("command")?.getChild("x", "jabber:x:data")?.getChildren("item").map((item) => item.getChildren("field").find((f) => f.attrs.var === "id")?.getChildText("value")) ?? [];
-    expect(id).toBe(h.app.requests.list()[0]?.id);
+    expect(id).toBe((await h.app.requests.list())[0]?.id);
     const denied = await h.iq("set", stanza`<command xmlns="${COMMANDS}" node="xmpp-invites#requests" action="execute"/>`, "alice@example.test/phone");
     expect(denied.getChild("error")?.getChild("forbidden")).toBeDefined();
     const done = await h.iq("set", stanza`<command xmlns="${COMMANDS}" node="xmpp-invites#request-decide" action="execute"><x xmlns="jabber:x:data" type="submit"><field var="id"><value>${id}</value></field><field var="decision"><value>approve</value></field></x></command>`, ADMIN);
     expect(done.getChild("command")?.attrs.status).toBe("completed");
-    expect(h.app.requests.get(id ?? "")).toMatchObject({ status: "approved", decidedBy: "admin@example.test" });
-    expect(h.app.invites.list()[0]).toMatchObject({ type: "account", username: "erin", maxUses: 1, source: `request:${id}` });
+    expect(await h.app.requests.get(id ?? "")).toMatchObject({ status: "approved", decidedBy: "admin@example.test" });
+    expect((await h.app.invites.list())[0]).toMatchObject({ type: "account", username: "erin", maxUses: 1, source: `request:${id}` });
   });
 
   it("the API lists, shows, approves and denies (write keys only), with the registry's codes", async () => {
@@ -267,8 +271,8 @@ describe("requests for an account", () => {
     await submit({ username: "frank" });
     h.clock.advance(1000);
     await submit({ username: "grace" });
-    const { secret } = h.app.apiKeys.create("portal");
-    const { secret: readOnly } = h.app.apiKeys.create("viewer", { readOnly: true });
+    const { secret } = await h.app.apiKeys.create("portal");
+    const { secret: readOnly } = await h.app.apiKeys.create("viewer", { readOnly: true });
     const auth = (key: string) => ({ authorization: `Bearer ${key}` });
     const list = await inject({ method: "GET", url: "/api/v1/requests", headers: auth(readOnly) });
     expect(list.statusCode).toBe(200);

@@ -21,14 +21,14 @@ afterAll(() => live?.stop());
 
 describe("XEP-0133 without admin rights (component not in Prosody's admins)", () => {
   it("refuses with wait/internal-server-error and an incident id, logs why, and leaves the invite usable", async () => {
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     const outcome = await redeemAnonymously(server, token, "hopeful", "pw-lufepoh-1234567");
     expect(outcome).toMatchObject({ ok: false, type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(outcome.ok ? "" : outcome.text)?.[1];
     const line = logs.lines().find((l) => l["incident"] === incident);
     expect(line).toMatchObject({ reason: "rejected" });
     expect(String(line?.["detail"])).toMatch(/forbidden.*admin/);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect(await canLogin(server, "hopeful", "pw-lufepoh-1234567")).toBe(false);
   });
 });

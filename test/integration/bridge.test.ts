@@ -44,7 +44,7 @@ function readError(text: string) {
   return { ok: false as const, type: error?.[1], condition, text: body?.replace(/&apos;/g, "'") };
 }
 
-const used = (id: string) => until(() => app.invites.get(id).uses === 1, 10_000, "the use to be recorded");
+const used = (id: string) => until(async () => (await app.invites.get(id)).uses === 1, 10_000, "the use to be recorded");
 
 describe("mod_xmpp_invites: the server's own registration redeems the component's invites", () => {
   it("advertises urn:xmpp:invite and urn:xmpp:ibr-token:0 on the unauthenticated stream, and the component discovers the bridge", async () => {
@@ -58,17 +58,17 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
   });
 
   it("XEP-0445 §3: an app registers through the server; Prosody creates the account and the use is recorded after", async () => {
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     expect(await appRegisters(token, "appuser", "pw-resupa-1234567")).toEqual({ step: "register", ok: true });
     expect(await canLogin(server, "appuser", "pw-resupa-1234567")).toBe(true);
     await used(invite.id);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
     expect(live.logs.text()).not.toContain(token);
     expect(live.logs.text()).not.toContain("pw-resupa-1234567");
   });
 
   it("single use across doors: a token redeemed by an app is refused at the component's XMPP door and the web page", async () => {
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     expect((await appRegisters(token, "firstdoor", "pw-roodtsrif-1234567")).ok).toBe(true);
     await used(invite.id);
     expect(await redeemAnonymously(server, token, "seconddoor", "pw-roodd-1234567")).toEqual({
@@ -80,7 +80,7 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
   });
 
   it("single use across doors: a token redeemed in the browser is refused to an app with Prosody's triple", async () => {
-    const { token } = app.invites.create();
+    const { token } = await app.invites.create();
     const result = await app.registration.register({ token, username: "webfirst", password: "pw-tsrifbew-1234567", door: "web" });
     expect(result.jid).toBe(`webfirst@${server.domain}`);
     expect(await appRegisters(token, "appsecond", "pw-dnocesppa-1234567")).toEqual({
@@ -100,37 +100,37 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
   });
 
   it("a fixed-username invite refuses another name (nothing created, invite intact) and registers its own", async () => {
-    const { invite, token } = app.invites.create({ username: "fixedzoe" });
+    const { invite, token } = await app.invites.create({ username: "fixedzoe" });
     expect(await appRegisters(token, "notzoe", "pw-eoztno-1234567")).toEqual({
       step: "register", ok: false, type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation",
     });
     expect(await canLogin(server, "notzoe", "pw-eoztno-1234567")).toBe(false);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect((await appRegisters(token, "fixedzoe", "pw-eozdexif-1234567")).ok).toBe(true);
     expect(await canLogin(server, "fixedzoe", "pw-eozdexif-1234567")).toBe(true);
   });
 
   it("the password policy of every door applies here too", async () => {
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     expect(await appRegisters(token, "shortpw", "abc")).toEqual({
       step: "register", ok: false, type: "modify", condition: "not-acceptable", text: "Password is too short (minimum 10 characters)",
     });
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("a taken username gets cancel/conflict and leaves the invite usable", async () => {
     await server.registerUser("takenname", "taken-original-pw");
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     expect(await appRegisters(token, "takenname", "pw-emannekat-1234567")).toEqual({
       step: "register", ok: false, type: "cancel", condition: "conflict", text: "The requested username already exists.",
     });
     expect(await canLogin(server, "takenname", "taken-original-pw")).toBe(true);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("a reset invite changes the password of its one account and creates nothing", async () => {
     await server.registerUser("forgetful", "old-password-123");
-    const { invite, token } = app.invites.create({ type: "reset", username: "forgetful" });
+    const { invite, token } = await app.invites.create({ type: "reset", username: "forgetful" });
     expect(await appRegisters(token, "someoneelse", "pw-esleenoemos-1234567")).toEqual({
       step: "register", ok: false, type: "modify", condition: "not-acceptable", text: "Incorrect username for password reset",
     });
@@ -143,19 +143,19 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
 
   it("a reset invite for an account that no longer exists creates nothing", async () => {
     await server.registerUser("leaving", "leaving-pw-1234");
-    const { invite, token } = app.invites.create({ type: "reset", username: "leaving" });
+    const { invite, token } = await app.invites.create({ type: "reset", username: "leaving" });
     const removed = await server.prosodyctl(["deluser", `leaving@${server.domain}`]);
     expect(removed.code).toBe(0);
     expect(await appRegisters(token, "leaving", "pw-gnivael-1234567")).toEqual({
       step: "register", ok: false, type: "cancel", condition: "item-not-found", text: "The account whose password this invite resets does not exist",
     });
     expect(await canLogin(server, "leaving", "pw-gnivael-1234567")).toBe(false);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("XEP-0379 + XEP-0401: a contact invite with ibr=y ends with both rosters at subscription both", async () => {
     await server.registerUser("inviter", "inviter-pw-1234");
-    const { invite, token } = app.invites.create({ type: "contact", inviter: `inviter@${server.domain}`, allowRegistration: true });
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: `inviter@${server.domain}`, allowRegistration: true });
     expect(await appRegisters(token, "invitee", "pw-eetivni-1234567")).toEqual({ step: "register", ok: true });
     await used(invite.id);
     await rosterStepsDone(app, `invitee@${server.domain}`);
@@ -166,7 +166,7 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
   });
 
   it("a contact invite without ibr=y registers nothing, as in Prosody", async () => {
-    const { token } = app.invites.create({ type: "contact", inviter: `inviter@${server.domain}` });
+    const { token } = await app.invites.create({ type: "contact", inviter: `inviter@${server.domain}` });
     expect(await appRegisters(token, "contactonly", "pw-ylnotcatnoc-1234567")).toEqual({
       step: "register", ok: false, type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired",
     });
@@ -175,7 +175,7 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
 
   it("bridge requests from a user are refused: only the server's domain may claim", async () => {
     await server.registerUser("mallory", "mallory-pw-1234");
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     const entity = await connectClient({ service: server.c2sService(), domain: server.domain, username: "mallory", password: "mallory-pw-1234", timeoutMs: 5000 });
     try {
       const claim = xml("claim", { xmlns: "urn:xmpp-invites:bridge:0", token, username: "mallory2", exists: "false" }, xml("password", {}, "pw-2yrollam-1234567"));
@@ -184,11 +184,11 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
     } finally {
       await entity.stop().catch(() => undefined);
     }
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("the landing page leads with the app when the bridge works", async () => {
-    const { token, uri } = app.invites.create();
+    const { token, uri } = await app.invites.create();
     const res = await fetch(`${app.http.url()}/invite/${token}`);
     const body = await res.text();
     expect(res.headers.get("link")).toBe(`<${uri}>; rel="alternate"`);
@@ -200,7 +200,7 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
 
   // Last: it takes the component away for good.
   it("component unreachable: registration fails closed with a wait error and nothing is created", async () => {
-    const { invite, token } = app.invites.create();
+    const { invite, token } = await app.invites.create();
     const stream = await openRawStream(server.c2sPort, server.domain);
     try {
       expect((await stream.iq("p1", preauthPayload(token))).type).toBe("result");
@@ -214,6 +214,6 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
     }
     expect(await appRegisters(token, "unlucky", "pw-ykculnu-1234567")).toMatchObject({ step: "preauth", type: "wait", condition: "service-unavailable" });
     expect(await canLogin(server, "unlucky", "pw-ykculnu-1234567")).toBe(false);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 });

@@ -30,7 +30,7 @@ async function contactInviteEndToEnd(adapter: ConfigInput["adapter"], invitee: s
   }), captureLog("warn").log);
   await app.start();
   try {
-    const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
+    const { token } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect(await redeemAnonymously(server, token, invitee, "pw-balcony-123")).toEqual({ ok: true, jid: `${invitee}@${server.domain}` });
     expect(await canLogin(server, invitee, "pw-balcony-123")).toBe(true);
     await rosterStepsDone(app, `${invitee}@${server.domain}`);
@@ -70,14 +70,14 @@ describe("contact invites accepted by existing accounts on ejabberd", () => {
         if (stanza.is("message") && stanza.attrs.from === server.componentDomain) bodies.push(stanza.getChildText("body") ?? "");
       });
       await romeo.send(xml("presence"));
-      const { invite, token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, note: "kinsman" });
+      const { invite, token } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, note: "kinsman" });
       const form = xml("x", { xmlns: "jabber:x:data", type: "submit" }, xml("field", { var: "invite" }, xml("value", {}, `xmpp:romeo@${server.domain}?roster;preauth=${token}`)));
       await benvolio.iqCaller.request(xml("iq", { type: "set", to: server.componentDomain },
         xml("command", { xmlns: "http://jabber.org/protocol/commands", node: "xmpp-invites#accept", action: "execute" }, form)), 5000);
       await rosterStepsDone(app, `benvolio@${server.domain}`);
       expect((await rosterOf(server, "romeo", "pw-oemor-1234567")).get(`benvolio@${server.domain}`)?.subscription).toBe("both");
       expect((await rosterOf(server, "benvolio", "pw-oilovneb-1234567")).get(`romeo@${server.domain}`)?.subscription).toBe("both");
-      expect(app.invites.get(invite.id).uses).toBe(1);
+      expect((await app.invites.get(invite.id)).uses).toBe(1);
       await until(() => bodies.some((body) => body.startsWith(`benvolio@${server.domain} accepted your contact invite`) && body.includes("kinsman")), 10_000, "the notice to romeo");
     } finally {
       await Promise.all([romeo.stop(), benvolio.stop()].map((p) => p.catch(() => undefined)));

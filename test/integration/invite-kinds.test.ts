@@ -23,7 +23,7 @@ afterAll(() => live?.stop());
 
 describe("invite kinds on a real Prosody", () => {
   it("XEP-0379: a contact invite with ;ibr=y ends with inviter and invitee subscribed both ways", async () => {
-    const { token, uri } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
+    const { token, uri } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect(uri).toMatch(/^xmpp:romeo@example\.test\?roster;preauth=\w+;ibr=y$/);
     expect((await redeemAnonymously(server, token, "juliet", "pw-teiluj-1234567")).ok).toBe(true);
     await rosterStepsDone(app, `juliet@${server.domain}`);
@@ -37,13 +37,13 @@ describe("invite kinds on a real Prosody", () => {
   });
 
   it("a contact invite without ;ibr=y cannot create an account", async () => {
-    const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}` });
+    const { token } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}` });
     expect(await redeemAnonymously(server, token, "sneaky", "pw-ykaens-1234567")).toMatchObject({ ok: false, condition: "forbidden" });
     expect(await canLogin(server, "sneaky", "pw-ykaens-1234567")).toBe(false);
   });
 
   it("a password reset changes the password of its account only, and never creates another", async () => {
-    const { invite, token } = app.invites.create({ type: "reset", username: "alice" });
+    const { invite, token } = await app.invites.create({ type: "reset", username: "alice" });
     expect(await redeemAnonymously(server, token, "mallory", "pw-yrollam-1234567")).toEqual({
       ok: false, type: "modify", condition: "not-acceptable", text: "Incorrect username for password reset",
     });
@@ -51,24 +51,24 @@ describe("invite kinds on a real Prosody", () => {
     expect((await redeemAnonymously(server, token, "alice", "pw-wen-ecila-1234567")).ok).toBe(true);
     expect(await canLogin(server, "alice", "pw-dlo-ecila-1234567")).toBe(false);
     expect(await canLogin(server, "alice", "pw-wen-ecila-1234567")).toBe(true);
-    expect(app.invites.get(invite.id).uses).toBe(1);
+    expect((await app.invites.get(invite.id)).uses).toBe(1);
     expect(await redeemAnonymously(server, token, "alice", "pw-driht-1234567")).toMatchObject({ ok: false, condition: "forbidden" });
   });
 
   it("a reset for an account that does not exist creates nothing", async () => {
-    const { token } = app.invites.create({ type: "reset", username: "nobody" });
+    const { token } = await app.invites.create({ type: "reset", username: "nobody" });
     expect(await redeemAnonymously(server, token, "nobody", "pw-ydobon-1234567")).toMatchObject({ ok: false, type: "cancel", condition: "item-not-found" });
     expect(await canLogin(server, "nobody", "pw-ydobon-1234567")).toBe(false);
   });
 
   it("a fixed-username invite registers only that name", async () => {
-    const { token } = app.invites.create({ username: "fixed" });
+    const { token } = await app.invites.create({ username: "fixed" });
     expect(await redeemAnonymously(server, token, "other", "pw-rehto-1234567")).toMatchObject({ ok: false, condition: "not-acceptable" });
     expect((await redeemAnonymously(server, token, "fixed", "pw-dexif-1234567")).ok).toBe(true);
   });
 
   it("a group invite subscribes its members with each other, in a roster group of that name", async () => {
-    const { token } = app.invites.create({ groups: ["Choir"], maxUses: 3 });
+    const { token } = await app.invites.create({ groups: ["Choir"], maxUses: 3 });
     for (const name of ["soprano", "alto", "tenor"]) expect((await redeemAnonymously(server, token, name, pw(name))).ok).toBe(true);
     await rosterStepsDone(app, `tenor@${server.domain}`);
     await rosterStepsDone(app, `alto@${server.domain}`);
@@ -80,12 +80,12 @@ describe("invite kinds on a real Prosody", () => {
   });
 
   it("--uses 3 with 10 parallel redemptions creates exactly 3 accounts", async () => {
-    const { invite, token } = app.invites.create({ maxUses: 3 });
+    const { invite, token } = await app.invites.create({ maxUses: 3 });
     const names = Array.from({ length: 10 }, (_, i) => `ten${i}`);
     const outcomes = await Promise.all(names.map((name) => redeemAnonymously(server, token, name, pw(name))));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
     const logins = await Promise.all(names.map((name) => canLogin(server, name, pw(name))));
     expect(logins.filter(Boolean)).toHaveLength(3);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
   });
 });

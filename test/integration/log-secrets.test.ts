@@ -45,7 +45,7 @@ function expectNoSecret(text: string): void {
  * from `inviter` redeemed at the API ends with both users subscribed to each other.
  */
 async function expectMutualSubscription(app: App, server: XmppServer, inviter: { username: string; password: string }, invitee: string): Promise<void> {
-  const invite = token(app.invites.create({ type: "contact", inviter: `${inviter.username}@${server.domain}`, allowRegistration: true }));
+  const invite = token(await app.invites.create({ type: "contact", inviter: `${inviter.username}@${server.domain}`, allowRegistration: true }));
   const chosen = password(`Contact${[...invitee].reverse().join("")}`);
   expect(await apiRegister(app.http.url(), invite.token, invitee, chosen)).toMatchObject({ status: 201 });
   await rosterStepsDone(app, `${invitee}@${server.domain}`);
@@ -74,17 +74,17 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
     const app = await startApp({ domain: server.domain, component: component() }, logs);
     try {
       const base = app.http.url();
-      const xmpp = token(app.invites.create());
+      const xmpp = token(await app.invites.create());
       const xmppPassword = password("XmppDoor");
       expect(await redeemAnonymously(server, xmpp.token, "romeo", xmppPassword)).toMatchObject({ ok: true });
       // Refused: the token is used up.
       expect(await redeemAnonymously(server, xmpp.token, "romeo2", password("Refused"))).toMatchObject({ ok: false, condition: "forbidden" });
 
-      const web = token(app.invites.create());
+      const web = token(await app.invites.create());
       const webPassword = password("WebDoor");
       expect((await webRegister(base, web.token, "juliet", webPassword)).status).toBe(200);
 
-      const { secret: apiKey } = app.apiKeys.create("log test");
+      const { secret: apiKey } = await app.apiKeys.create("log test");
       secrets.add(apiKey);
       const created = await api(base, apiKey, "POST", "/api/v1/invites", { note: "via the API" });
       expect(created.status).toBe(201);
@@ -93,13 +93,13 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       const apiPassword = password("ApiDoor");
       expect(await apiRegister(base, apiToken, "mercutio", apiPassword)).toMatchObject({ status: 201 });
 
-      const reset = token(app.invites.create({ type: "reset", username: "mercutio" }));
+      const reset = token(await app.invites.create({ type: "reset", username: "mercutio" }));
       const resetPassword = password("Reset");
       expect(await apiRegister(base, reset.token, "mercutio", resetPassword)).toMatchObject({ status: 200, body: { action: "password-reset" } });
       expect(await canLogin(server, "mercutio", resetPassword)).toBe(true);
 
       // The app path: the server's own registration asks the component (bridge claim and consume).
-      const app4 = token(app.invites.create());
+      const app4 = token(await app.invites.create());
       const appPassword = password("AppPath");
       const stream = await openRawStream(server.c2sPort, server.domain);
       try {
@@ -108,7 +108,7 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       } finally {
         stream.close();
       }
-      await until(() => app.invites.get(app4.invite.id).uses === 1, 10_000, "the app path's use to be recorded");
+      await until(async () => (await app.invites.get(app4.invite.id)).uses === 1, 10_000, "the app path's use to be recorded");
 
       const wrongKey = `${apiKey.slice(0, apiKey.lastIndexOf("_") + 1)}WrongSecretWrongSecret00`;
       secrets.add(wrongKey.slice(wrongKey.lastIndexOf("_") + 1));
@@ -152,7 +152,7 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       adapter: { type: "xep0133-account", jid: `admin@${server.domain}`, password: ADMIN_PASSWORD, service: server.c2sService() },
     }, logs);
     try {
-      const invite = token(app.invites.create());
+      const invite = token(await app.invites.create());
       const chosen = password("AccountAdapter");
       expect(await apiRegister(app.http.url(), invite.token, "viaadmin", chosen)).toMatchObject({ status: 201 });
       expect(await canLogin(server, "viaadmin", chosen)).toBe(true);
@@ -172,7 +172,7 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
     const logs = captureLog("trace");
     const app = await startApp({ domain: server.domain, component: component(), adapter: { type: "prosodyctl", config: server.configPath } }, logs);
     try {
-      const invite = token(app.invites.create());
+      const invite = token(await app.invites.create());
       const chosen = password("Prosodyctl");
       expect(await apiRegister(app.http.url(), invite.token, "viashell", chosen)).toMatchObject({ status: 201 });
       expect(await canLogin(server, "viashell", chosen)).toBe(true);
@@ -244,11 +244,11 @@ describe("logs at trace on ejabberd: the ejabberd-api adapter's bodies, never it
       adapter: { type: "ejabberd-api", url: server.apiUrl(), username: `apiadmin@${server.domain}`, password: EJABBERD_API_PASSWORD },
     }, logs);
     try {
-      const invite = token(app.invites.create());
+      const invite = token(await app.invites.create());
       const chosen = password("Ejabberd");
       expect(await apiRegister(app.http.url(), invite.token, "viaapi", chosen)).toMatchObject({ status: 201 });
       expect(await canLogin(server, "viaapi", chosen)).toBe(true);
-      const reset = token(app.invites.create({ type: "reset", username: "viaapi" }));
+      const reset = token(await app.invites.create({ type: "reset", username: "viaapi" }));
       const changed = password("EjabberdReset");
       expect(await apiRegister(app.http.url(), reset.token, "viaapi", changed)).toMatchObject({ status: 200 });
       expect(app.roster.kind).toBe("ejabberd-api");

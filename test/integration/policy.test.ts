@@ -65,7 +65,7 @@ describe("registration policy on a real Prosody", () => {
       expect(await registerWithoutToken(`free${n}`)).toBe(row.withoutToken);
       expect(await canLogin(server, `free${n}`, pw(`free${n}`))).toBe(row.withoutToken === "ok");
 
-      const { token } = app.invites.create();
+      const { token } = await app.invites.create();
       const outcome = await redeemAnonymously(server, token, `invited${n}`, pw(`invited${n}`));
       expect(outcome.ok).toBe(row.withToken);
       if (!row.withToken) expect(outcome).toMatchObject({ condition: "service-unavailable" });

@@ -144,7 +144,7 @@ describe("Prosody's native invite registration vs. the component", () => {
     expect(await canLogin(server, "twice2", "pw-twice")).toBe(true); // Prosody's bug, reproduced
 
     // The same on one stream to the component: one preauth, then two registrations.
-    const { invite, token: ours } = app.invites.create();
+    const { invite, token: ours } = await app.invites.create();
     const session = await login(server);
     try {
       expect(await toComponent(session, xml("preauth", { xmlns: "urn:xmpp:pars:0", token: ours }))).toBe("result");
@@ -156,7 +156,7 @@ describe("Prosody's native invite registration vs. the component", () => {
     }
     expect(await canLogin(server, "once1", "pw-gnol-once-1234567")).toBe(true);
     expect(await canLogin(server, "once2", "pw-gnol-once-1234567")).toBe(false);
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
   it("§6 #2: parallel streams spend one Prosody token several times; the component's once", async () => {
@@ -168,7 +168,7 @@ describe("Prosody's native invite registration vs. the component", () => {
     for (const s of streams) s.close();
     expect(registrations.filter((reply) => reply.type === "result").length).toBeGreaterThan(1);
 
-    const { token: ours } = app.invites.create();
+    const { token: ours } = await app.invites.create();
     const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => redeemAnonymously(server, ours, `ourrace${i}`, "pw-gnol-race-1234567")));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
   });
@@ -180,7 +180,7 @@ describe("Prosody's native invite registration vs. the component", () => {
     expect((await stream.iq("r", registerPayload("notzoe", "pw-notzoe"))).type).toBe("result");
     stream.close();
 
-    const { token: ours } = app.invites.create({ username: "ourzoe" });
+    const { token: ours } = await app.invites.create({ username: "ourzoe" });
     expect(await redeemAnonymously(server, ours, "notourzoe", "pw-gnol-1234567")).toMatchObject({ ok: false, condition: "not-acceptable" });
   });
 });

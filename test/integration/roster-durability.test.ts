@@ -44,9 +44,9 @@ describe("roster steps survive restarts and crashes", () => {
     await app.start();
     // Hold the roster steps, as if the server had gone away right after the account was created.
     await app.rosterTasks.stop();
-    const { token } = app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
+    const { token } = await app.invites.create({ type: "contact", inviter: `romeo@${server.domain}`, allowRegistration: true });
     expect((await redeemAnonymously(server, token, "benvolio", "pw-oilovneb-1234567")).ok).toBe(true);
-    expect(app.stores.rosterQueue.tasksFor(`benvolio@${server.domain}`).map((t) => t.doneAt)).toEqual([null, null]);
+    expect((await app.stores.rosterQueue.tasksFor(`benvolio@${server.domain}`)).map((t) => t.doneAt)).toEqual([null, null]);
 
     await server.restart();
     await until(() => app.connection.isOnline() && app.roster.isAvailable(), 15_000, "reconnection and privileges");
@@ -74,9 +74,9 @@ describe("roster steps survive restarts and crashes", () => {
       adapter: { type: "xep0133", roster: { type: "prosodyctl", config: server.configPath, command: writer } },
     };
     writeFileSync(configPath, JSON.stringify(config));
-    const { stores, invites } = openInvites(parseConfig(config));
-    const { token } = invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
-    stores.db.close();
+    const { stores, invites } = await openInvites(parseConfig(config));
+    const { token } = await invites.create({ type: "contact", inviter: `mercutio@${server.domain}`, allowRegistration: true });
+    await stores.close();
 
     let output = "";
     const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/main.ts"), "start", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
@@ -105,8 +105,8 @@ describe("roster steps survive restarts and crashes", () => {
 
     // The account exists and its roster steps are recorded, not done.
     const after = openStores(database);
-    expect(after.rosterQueue.tasksFor(`tybalt@${server.domain}`).map((task) => task.doneAt)).toEqual([null, null]);
-    after.db.close();
+    expect((await after.rosterQueue.tasksFor(`tybalt@${server.domain}`)).map((task) => task.doneAt)).toEqual([null, null]);
+    await after.close();
     await server.restart();
 
     const second = newApp();

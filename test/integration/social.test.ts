@@ -150,48 +150,48 @@ describe("XEP-0379: a contact invite redeemed by an existing account", () => {
     const reply = await execute(romeo.session, "urn:xmpp:invite#invite");
     const uri = uriOf(reply);
     expect(uri).toMatch(/^xmpp:romeo@example\.test\?roster;preauth=\w+/);
-    const id = app.invites.list().find((invite) => invite.inviter === "romeo@example.test")?.id ?? "";
+    const id = (await app.invites.list()).find((invite) => invite.inviter === "romeo@example.test")?.id ?? "";
     await acceptInApp(juliet, "romeo@example.test", tokenOf(uri));
     await mutual(["romeo", "example.test"], ["juliet", "example.test"]);
-    await until(() => app.invites.get(id).uses === 1, 10_000, "the use to be recorded");
+    await until(async () => (await app.invites.get(id)).uses === 1, 10_000, "the use to be recorded");
     expect(await told(romeo, /juliet@example\.test accepted your contact invite/)).toContain(id);
   });
 
   it("§3.4 another server: an account of other.test accepts the same way", async () => {
-    const { invite, token } = app.invites.create({ type: "contact", inviter: "romeo@example.test", note: "met at the fair" });
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: "romeo@example.test", note: "met at the fair" });
     await acceptInApp(bob, "romeo@example.test", token);
     await mutual(["romeo", "example.test"], ["bob", "other.test"]);
-    await until(() => app.invites.get(invite.id).uses === 1, 10_000, "the use to be recorded");
+    await until(async () => (await app.invites.get(invite.id)).uses === 1, 10_000, "the use to be recorded");
     expect(await told(romeo, /bob@other\.test accepted your contact invite .*met at the fair/)).toBeTruthy();
   });
 
   it("§5 a token that is not the inviter's (or is used up) is ignored: the request waits for manual approval, nothing is spent", async () => {
-    const { invite, token } = app.invites.create({ type: "contact", inviter: "juliet@example.test" });
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: "juliet@example.test" });
     await acceptInApp(mallory, "romeo@example.test", token); // juliet's token, sent to romeo
     // The request reaches romeo's app as an ordinary one, for romeo to approve or not.
     await until(() => romeo.presences.some((p) => p.attrs.type === "subscribe" && p.attrs.from === "mallory@example.test"), 10_000, "the request to reach romeo");
     expect(await subscription("romeo", "example.test", "mallory@example.test")).toBeUndefined();
     expect(await subscription("mallory", "example.test", "romeo@example.test")).toBe("none");
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("nobody subscribes a third party by typing its address: only the server may claim for an invitee", async () => {
-    const { invite, token } = app.invites.create({ type: "contact", inviter: "romeo@example.test" });
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: "romeo@example.test" });
     const forged = xml("subscribe", { xmlns: "urn:xmpp-invites:bridge:0", token, inviter: "romeo@example.test", jid: "lena@example.test" });
     expect(await refusal(ask(mallory.session, forged))).toMatchObject({ condition: "forbidden" });
-    expect(app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect(await subscription("lena", "example.test", "romeo@example.test")).toBeUndefined();
   });
 
   it("the accept command: an account of this server sends the link from its own session; the roster writer subscribes both", async () => {
     await server.registerUser("paris", PW);
-    const { invite, token } = app.invites.create({ type: "contact", inviter: "juliet@example.test" });
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: "juliet@example.test" });
     const paris = await online("paris");
     const reply = await execute(paris.session, "xmpp-invites#accept", { invite: `xmpp:juliet@example.test?roster;preauth=${token}` });
     expect(noteOf(reply)).toBe("You and juliet@example.test are being added to each other's contacts.");
     await rosterStepsDone(app, "paris@example.test");
     await mutual(["juliet", "example.test"], ["paris", "example.test"]);
-    expect(app.invites.get(invite.id).uses).toBe(1);
+    expect((await app.invites.get(invite.id)).uses).toBe(1);
     expect(await told(juliet, /paris@example\.test accepted your contact invite/)).toBeTruthy();
     // Single use: the same link again is refused with the registry's words.
     expect(await refusal(execute(paris.session, "xmpp-invites#accept", { invite: token }))).toMatchObject({ condition: "forbidden", text: "The invite token is invalid or expired" });
@@ -202,7 +202,7 @@ describe("XEP-0379: a contact invite redeemed by an existing account", () => {
 
 describe("notices, welcome, limits and the invitation tree", () => {
   it("a registration tells the inviter and the watchers, and the new account is welcomed", async () => {
-    const { token } = app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true, note: "cousin" });
+    const { token } = await app.invites.create({ type: "contact", inviter: "romeo@example.test", allowRegistration: true, note: "cousin" });
     expect((await redeemAnonymously(server, token, "tybalt", PW)).ok).toBe(true);
     expect(await told(romeo, /^tybalt@example\.test joined Example Chat with your invite .*cousin/)).toBeTruthy();
     expect(await told(watcher, /^New account on Example Chat: tybalt@example\.test, invited by romeo@example\.test/)).toBeTruthy();
@@ -220,8 +220,8 @@ describe("notices, welcome, limits and the invitation tree", () => {
 
   it("limits: active invites per user, and a chain of accounts invited within the window; admins are exempt", async () => {
     // romeo already has invites in use above; fill up to the limit of 3 active.
-    const active = () => app.invites.list().filter((invite) => invite.inviter === "romeo@example.test").length;
-    while (active() < 3) await execute(romeo.session, "urn:xmpp:invite#invite");
+    const active = async () => (await app.invites.list()).filter((invite) => invite.inviter === "romeo@example.test").length;
+    while ((await active()) < 3) await execute(romeo.session, "urn:xmpp:invite#invite");
     expect(await refusal(execute(romeo.session, "urn:xmpp:invite#invite"))).toMatchObject({
       condition: "resource-constraint", type: "wait", text: "You have 3 invites that can still be used, the most allowed; wait until one is used or expires, or ask an admin to revoke one",
     });
@@ -253,17 +253,17 @@ describe("notices, welcome, limits and the invitation tree", () => {
     const json = JSON.parse(cli("invite", "tree", "--json").stdout) as { jid: string; invited: { jid: string; kind: string }[] }[];
     expect(json.find((node) => node.jid === "cli")?.invited).toEqual([expect.objectContaining({ jid: "mercutio@example.test", kind: "account" })]);
 
-    const { secret } = app.apiKeys.create("tests");
+    const { secret } = await app.apiKeys.create("tests");
     const api = (path: string, method = "GET") => fetch(`${app.http.url()}/api/v1${path}`, { method, headers: { authorization: `Bearer ${secret}` } });
     const tree = (await (await api("/tree?jid=romeo@example.test")).json()) as { tree: { invited: { jid: string; note: string | null }[] }[] };
     expect(tree.tree[0]?.invited.map((node) => node.jid)).toEqual(expect.arrayContaining(["juliet@example.test", "bob@other.test", "tybalt@example.test"]));
     expect(tree.tree[0]?.invited.find((node) => node.jid === "bob@other.test")?.note).toBe("met at the fair");
 
-    const pending = app.invites.list().filter((invite) => invite.inviter === "romeo@example.test").map((invite) => invite.id).sort();
+    const pending = (await app.invites.list()).filter((invite) => invite.inviter === "romeo@example.test").map((invite) => invite.id).sort();
     expect(pending.length).toBeGreaterThan(0);
     const revoked = (await (await api("/invites?user=romeo@example.test", "DELETE")).json()) as { revoked: { id: string }[] };
     expect(revoked.revoked.map((invite) => invite.id).sort()).toEqual(pending);
-    expect(app.invites.list().filter((invite) => invite.inviter === "romeo@example.test")).toEqual([]);
+    expect((await app.invites.list()).filter((invite) => invite.inviter === "romeo@example.test")).toEqual([]);
     // The limit is lifted with them: romeo may invite again.
     expect(uriOf(await execute(romeo.session, "urn:xmpp:invite#invite"))).toMatch(/^xmpp:romeo@/);
     expect(cli("invite", "revoke", "--user", "romeo@example.test").stdout).toMatch(/^Revoked 1 invite of romeo@example\.test: \w+\.$/m);

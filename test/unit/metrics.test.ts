@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoreStats } from "../../src/invites/sqlite/stats-store.js";
+import type { StoreStats } from "../../src/invites/store-ports.js";
 import { createMetrics } from "../../src/metrics.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 
@@ -14,7 +14,7 @@ const STATS: StoreStats = {
 describe("Prometheus text exposition", () => {
   it("renders counters with escaped labels, a histogram with cumulative buckets, and the connection gauge", async () => {
     let online = false;
-    const metrics = createMetrics({ isConnected: () => online, storeStats: () => STATS });
+    const metrics = createMetrics({ isConnected: () => online, storeStats: async () => STATS });
     metrics.events.refused?.("web", 'odd "reason"\nhere');
     metrics.events.refused?.("web", 'odd "reason"\nhere');
     const adapter = metrics.measure(new FakeAdapter());
@@ -38,7 +38,7 @@ describe("Prometheus text exposition", () => {
     const metrics = createMetrics({
       isConnected: () => true,
       reuseFactor: 0,
-      storeStats: () => {
+      storeStats: async () => {
         reads++;
         if (broken) throw new Error("disk I/O error");
         return STATS;
@@ -63,7 +63,7 @@ describe("Prometheus text exposition", () => {
 
   it("reuses a slow store read instead of scanning again at every scrape", async () => {
     let reads = 0;
-    const slow = () => {
+    const slow = async () => {
       reads++;
       const until = performance.now() + 20;
       while (performance.now() < until);

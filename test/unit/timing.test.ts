@@ -26,7 +26,7 @@ describe("timingFromEnv", () => {
       invites, adapter: new FakeAdapter(), policy: { inviteOnly: true, allowRegistration: false }, log: logs.log, minPasswordLength: 10,
       ...(timing ? { timer: timing } : {}),
     });
-    const { token } = invites.create();
+    const { token } = await invites.create();
     await registration.register({ token, username: "alice", password: "correct horse battery", door: "web" });
     const line = logs.lines().find((entry) => entry["timing"] === "register:web");
     expect(line).toMatchObject({ level: 20 });

@@ -17,14 +17,14 @@ const claimOf = (token: string, username = "alice", exists = "false") =>
 describe("bridge requests", () => {
   it("the server's domain claims, then consumes: the use is counted once", async () => {
     h = createHarness();
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const reply = await h.iq("set", claimOf(token), DOMAIN);
     expect(reply.attrs.type).toBe("result");
     const claim = reply.getChild("claim", NS);
     expect(claim?.attrs.action).toBe("create");
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
     expect((await h.iq("set", xml("consume", { xmlns: NS, claim: claim?.attrs.id, username: "alice" }), DOMAIN)).attrs.type).toBe("result");
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
     const again = await h.iq("set", xml("consume", { xmlns: NS, claim: claim?.attrs.id, username: "alice" }), DOMAIN);
     expect(errorOf(again)).toMatchObject({ type: "cancel", condition: "item-not-found" });
     expect(again.getChild("error")?.getChild("refused", NS)).toBeDefined();
@@ -38,9 +38,9 @@ describe("bridge requests", () => {
     ["the domain with a resource", `${DOMAIN}/x`],
   ])("is refused from %s: auth/forbidden, no claim made", async (_who, from) => {
     h = createHarness();
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     expect(errorOf(await h.iq("set", claimOf(token), from))).toMatchObject({ type: "auth", condition: "forbidden" });
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("a refusal carries the registry's triple and the refused marker (here: Prosody's bad-token triple)", async () => {
@@ -52,7 +52,7 @@ describe("bridge requests", () => {
 
   it("a claim without a password or username is refused, not crashed on", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const noPassword = await h.iq("set", xml("claim", { xmlns: NS, token, username: "alice", exists: "false" }), DOMAIN);
     expect(errorOf(noPassword)).toMatchObject({ type: "modify", condition: "not-acceptable", text: "Password: Required value missing" });
     const noUser = await h.iq("set", xml("claim", { xmlns: NS, token }, xml("password", {}, "0987654321!?")), DOMAIN);
@@ -61,13 +61,13 @@ describe("bridge requests", () => {
 
   it("with bridge: none, the requests are not served", async () => {
     h = createHarness({ bridge: "none" });
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect(errorOf(await h.iq("set", claimOf(token), DOMAIN))).toMatchObject({ type: "cancel", condition: "service-unavailable" });
   });
 
   it("never logs the token or the password", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     await h.iq("set", claimOf(token), DOMAIN);
     expect(h.logs.text()).not.toContain(token);
     expect(h.logs.text()).not.toContain("0987654321!?");

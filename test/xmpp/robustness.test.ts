@@ -43,7 +43,7 @@ describe("malformed input", () => {
 
   it("huge and odd field values are refused cleanly", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const long = "x".repeat(5000);
     const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>${long}</username><password>0987654321!?</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
     expect(errorOf(reply).text).toBe("The requested username is invalid.");
@@ -52,7 +52,7 @@ describe("malformed input", () => {
   it("an exception deep inside becomes internal-server-error with an incident id, and the component keeps serving", async () => {
     h = createHarness();
     const adapter = h.adapter as unknown as FakeAdapter;
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     // Break the database under the registration: the unexpected path, not a typed refusal.
     const original = h.app.invites.claim.bind(h.app.invites);
     h.app.invites.claim = () => {

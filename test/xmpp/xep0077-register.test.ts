@@ -30,7 +30,7 @@ describe("XEP-0077 at the component", () => {
 
   it("Example 3: a requester that already registered is told so, with its username", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`), "x1@anon.example.test/a");
     const reply = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "x1@anon.example.test/other");
     const query = reply.getChild("query", "jabber:iq:register");
@@ -40,23 +40,23 @@ describe("XEP-0077 at the component", () => {
 
   it("Example 4/5: preauth then legacy fields registers the account (XEP-0401 0.3.0 §5.5 order)", async () => {
     h = createHarness();
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     expect((await h.iq("set", preauth(token))).attrs.type).toBe("result");
     const reply = await h.iq("set", registerQuery("alice", "secret-password"));
     expect(reply.attrs.type).toBe("result");
     expect(reply.children).toHaveLength(0);
     expect((h.adapter as unknown as FakeAdapter).accounts.get("alice")).toBe("secret-password");
-    expect(h.app.invites.get(invite.id).uses).toBe(1);
+    expect((await h.app.invites.get(invite.id)).uses).toBe(1);
   });
 
   it("Example 6: a taken username gets cancel/conflict and the invite stays usable", async () => {
     h = createHarness();
     (h.adapter as unknown as FakeAdapter).accounts.set("alice", "old");
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     await h.iq("set", preauth(token));
     const reply = await h.iq("set", registerQuery("alice", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "cancel", condition: "conflict", text: "The requested username already exists." });
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect((await h.iq("set", registerQuery("alice2", "0987654321!?"))).attrs.type).toBe("result");
   });
 
@@ -70,7 +70,7 @@ describe("XEP-0077 at the component", () => {
 
   it("§4: the data form carries username, password and the token", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     const reply = await h.iq("set", stanza`
       <query xmlns="jabber:iq:register">
         <x xmlns="jabber:x:data" type="submit">
@@ -94,7 +94,7 @@ describe("XEP-0077 at the component", () => {
 
   it("a <preauth/> inside the query is accepted (Prosody ignores it)", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect((await h.iq("set", registerQuery("carol", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
   });
 
@@ -108,14 +108,14 @@ describe("XEP-0077 at the component", () => {
     h = createHarness();
     const expected = { type: "cancel", condition: "forbidden", text: "The invite token is invalid or expired" };
     expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", '<preauth xmlns="urn:xmpp:pars:0" token="nosuchtoken0000000000000"/>')))).toEqual(expected);
-    const { token } = h.app.invites.create({ expiresIn: 60 });
+    const { token } = await h.app.invites.create({ expiresIn: 60 });
     h.clock.advance(61_000);
     expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)))).toEqual(expected);
   });
 
   it("one preauth is good for one registration, not the whole session (Prosody bug §6 #1)", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create({ maxUses: 5 });
+    const { token } = await h.app.invites.create({ maxUses: 5 });
     await h.iq("set", preauth(token));
     expect((await h.iq("set", registerQuery("first", "0987654321!?"))).attrs.type).toBe("result");
     const second = await h.iq("set", registerQuery("second", "0987654321!?"));
@@ -124,7 +124,7 @@ describe("XEP-0077 at the component", () => {
 
   it("a preauth is remembered per full JID and for a short time only", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     await h.iq("set", preauth(token), "x1@anon.example.test/one");
     expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?"), "x1@anon.example.test/two")).condition).toBe("not-acceptable");
     h.clock.advance(5 * 60_000 + 1);
@@ -133,7 +133,7 @@ describe("XEP-0077 at the component", () => {
 
   it("a fixed-username invite refuses another name", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create({ username: "zoe" });
+    const { token } = await h.app.invites.create({ username: "zoe" });
     await h.iq("set", preauth(token));
     const reply = await h.iq("set", registerQuery("yann", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation" });
@@ -142,7 +142,7 @@ describe("XEP-0077 at the component", () => {
 
   it("a bad localpart gets modify/not-acceptable 'The requested username is invalid.'", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     await h.iq("set", preauth(token));
     for (const name of ["al ice", "a@b", "a/b", "x\u200dy"]) {
       expect(errorOf(await h.iq("set", registerQuery(name, "0987654321!?")))).toEqual({ type: "modify", condition: "not-acceptable", text: "The requested username is invalid." });
@@ -158,28 +158,28 @@ describe("XEP-0077 at the component", () => {
   it("a refused adapter call answers wait/internal-server-error with an incident id, and gives the use back", async () => {
     h = createHarness();
     (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "rejected", detail: "not-allowed" };
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const reply = await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
     const error = errorOf(reply);
     expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
     expect(h.logs.lines().find((line) => line["incident"] === incident)).toMatchObject({ detail: "not-allowed" });
-    expect(h.app.invites.get(invite.id).pending).toBe(0);
+    expect((await h.app.invites.get(invite.id)).pending).toBe(0);
   });
 
   it("no answer from the server: wait/remote-server-timeout, and the use stays reserved until settled", async () => {
     h = createHarness();
     (h.adapter as unknown as FakeAdapter).failWith = { ok: false, reason: "unavailable", detail: "remote-server-timeout" };
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const reply = await h.iq("set", registerQuery("alice", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`));
     const error = errorOf(reply);
     expect(error).toMatchObject({ type: "wait", condition: "remote-server-timeout" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
     expect(h.logs.lines().find((line) => line["incident"] === incident)).toMatchObject({ detail: "remote-server-timeout" });
-    expect(h.app.invites.get(invite.id).pending).toBe(1);
+    expect((await h.app.invites.get(invite.id)).pending).toBe(1);
     (h.adapter as unknown as FakeAdapter).failWith = undefined;
     expect(await h.app.settlement.run("test")).toMatchObject({ released: 1 });
-    expect(h.app.invites.get(invite.id).pending).toBe(0);
+    expect((await h.app.invites.get(invite.id)).pending).toBe(0);
   });
 });
 
@@ -193,7 +193,7 @@ describe("registration policy at the component (prosody-invites.md §3.4)", () =
 
   it("both off: service-unavailable for get, set and preauth, even with a valid token", async () => {
     h = createHarness({ registration_invite_only: false, allow_registration: false });
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect(errorOf(await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`)).condition).toBe("service-unavailable");
     expect(errorOf(await h.iq("set", preauth(token))).condition).toBe("service-unavailable");
     expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).condition).toBe("service-unavailable");

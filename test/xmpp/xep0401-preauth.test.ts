@@ -10,11 +10,11 @@ afterEach(() => h?.close());
 describe("XEP-0401 0.3.0 §5.5 / XEP-0445 §3: the preauth IQ", () => {
   it("a valid token gets an empty result, and does not consume the invite", async () => {
     h = createHarness();
-    const { invite, token } = h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const reply = await h.iq("set", stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`);
     expect(reply.attrs.type).toBe("result");
     expect(reply.children).toHaveLength(0);
-    expect(h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("an unknown token or none at all: cancel/forbidden, as Prosody answers", async () => {
@@ -26,20 +26,20 @@ describe("XEP-0401 0.3.0 §5.5 / XEP-0445 §3: the preauth IQ", () => {
 
   it("a revoked token is refused", async () => {
     h = createHarness();
-    const { invite, token } = h.app.invites.create();
-    h.app.invites.revoke(invite.id);
+    const { invite, token } = await h.app.invites.create();
+    await h.app.invites.revoke(invite.id);
     expect(errorOf(await h.iq("set", stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)).condition).toBe("forbidden");
   });
 
   it("is answered as a get too (Prosody does not check the type)", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     expect((await h.iq("get", stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`)).attrs.type).toBe("result");
   });
 
   it("never logs the token", async () => {
     h = createHarness();
-    const { token } = h.app.invites.create();
+    const { token } = await h.app.invites.create();
     await h.iq("set", stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`);
     await h.iq("set", stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}x"/>`);
     expect(h.logs.text()).not.toContain(token);

@@ -138,7 +138,7 @@ export function registerer(target: B1Target, component: ComponentProcess) {
     }
   };
   const tokens = async (path: PathName, count: number, inviter?: string): Promise<(string | undefined)[]> =>
-    path === "native" ? target.nativeTokens(count) : component.invites.createMany(count, inviter ? { inviter } : {}).map((made) => made.token);
+    path === "native" ? target.nativeTokens(count) : (await component.invites.createMany(count, inviter ? { inviter } : {})).map((made) => made.token);
   return { register, tokens };
 }
 

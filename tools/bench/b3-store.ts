@@ -22,7 +22,7 @@ export interface StoreResult {
   readonly rssMb: number;
 }
 
-export function benchStore(total: number, samples: number): StoreResult {
+export async function benchStore(total: number, samples: number): Promise<StoreResult> {
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-bench-store-"));
   try {
     const path = join(dir, "invites.sqlite");
@@ -36,7 +36,7 @@ export function benchStore(total: number, samples: number): StoreResult {
     let created = 0;
     const started = ms();
     while (created < total) {
-      const made = invites.createMany(Math.min(batch, total - created), { note: "bench" });
+      const made = await invites.createMany(Math.min(batch, total - created), { note: "bench" });
       made.forEach(({ token }, i) => {
         if ((created + i) % keepEvery === 0) kept.push(token);
       });
@@ -46,21 +46,21 @@ export function benchStore(total: number, samples: number): StoreResult {
     const createMs = ms() - started;
     const singles = 2000;
     const singleStarted = ms();
-    for (let i = 0; i < singles; i++) invites.create();
+    for (let i = 0; i < singles; i++) await invites.create();
     const singleMs = ms() - singleStarted;
 
     const claimConsume: number[] = [];
-    kept.forEach((token, i) => {
+    for (const [i, token] of kept.entries()) {
       const t0 = ms();
-      const claim = invites.claim(token, `user${i}`);
-      invites.consume(claim, { jid: `user${i}@example.test`, door: "xmpp", requester: null });
+      const claim = await invites.claim(token, `user${i}`);
+      await invites.consume(claim, { jid: `user${i}@example.test`, door: "xmpp", requester: null });
       claimConsume.push((ms() - t0) * 1000);
-    });
+    }
 
     const pages: number[] = [];
     for (let i = 0; i < 50; i++) {
       const t0 = ms();
-      invites.list({ limit: 50 });
+      await invites.list({ limit: 50 });
       pages.push(ms() - t0);
     }
     db.pragma("wal_checkpoint(TRUNCATE)");

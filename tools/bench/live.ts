@@ -62,7 +62,7 @@ export async function startComponentProcess(server: ServerEndpoints, httpPort: n
   const stores = openStores(database);
   const { db } = stores;
   const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
-  for (let made = 0; made < (options.prefill ?? 0); made += 10_000) invites.createMany(Math.min(10_000, (options.prefill ?? 0) - made), { note: "prefill" });
+  for (let made = 0; made < (options.prefill ?? 0); made += 10_000) await invites.createMany(Math.min(10_000, (options.prefill ?? 0) - made), { note: "prefill" });
   if (options.prefill) db.pragma("wal_checkpoint(TRUNCATE)");
   writeFileSync(configPath, JSON.stringify({
     domain: server.domain,

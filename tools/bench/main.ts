@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       b4.loadedIdleRssMb = rssMb(loaded.pid);
       const { register } = registerer(prosodyTarget, loaded);
       const doors: PathName[] = ["app", "xmpp", "web"];
-      const tokens = loaded.invites.createMany(plan.memoryRegistrations).map((made) => made.token);
+      const tokens = (await loaded.invites.createMany(plan.memoryRegistrations)).map((made) => made.token);
       const pool = await timedPool(tokens.map((token, i) => ({ token, path: doors[i % doors.length] as PathName })), 16, async ({ token, path }) => {
         await register(path, token);
       });
@@ -205,7 +205,8 @@ async function main(): Promise<void> {
   const importCost = importCosts(root, unitNodeOptions());
   say(`B4 import cost: ${importCost.map((c) => `${c.module} +${c.addedMb.toFixed(1)}`).join(", ")}`);
 
-  const b3 = Array.from({ length: plan.quick ? 1 : 3 }, () => benchStore(plan.storeInvites, plan.storeSamples));
+  const b3 = [];
+  for (let i = 0; i < (plan.quick ? 1 : 3); i++) b3.push(await benchStore(plan.storeInvites, plan.storeSamples));
   say(`B3 ${plan.storeInvites} invites: ${b3.map((r) => `${(r.first100kMs / 1000).toFixed(2)} s per 100k, p99 ${r.claimConsumeP99Us.toFixed(0)} µs`).join("; ")}`);
 
   const results: Results = {

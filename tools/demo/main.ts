@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   };
   try {
     await app.start();
-    const { token, uri } = app.invites.create({ note: "demo", source: "demo" });
+    const { token, uri } = await app.invites.create({ note: "demo", source: "demo" });
     // The Node running the demo: on a machine whose own `node` is too old it is the one
     // scripts/supported-node.sh fetched, and the printed commands must use it too.
     const cli = `${process.execPath} ${join(process.cwd(), "dist/cli/main.js")}`;

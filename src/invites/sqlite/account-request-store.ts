@@ -1,6 +1,6 @@
 // The account_requests table (and the consent time on redemptions), statements prepared once.
 import type { Statement } from "better-sqlite3";
-import type { AccountRequest, AccountRequestStore as AccountRequestStorePort, StoredRequest } from "../account-requests.js";
+import type { AccountRequest, NewAccountRequest, RequestDecisionRecord, StoredRequest } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
 
 interface Row {
@@ -38,7 +38,8 @@ const toRequest = (row: Row): AccountRequest => {
   return request;
 };
 
-export class AccountRequestStore implements AccountRequestStorePort {
+/** Synchronous; the core sees it through the async AccountRequestStore port (see index.ts). */
+export class AccountRequestStore {
   readonly #db: Db;
   readonly #insert: Statement;
   readonly #byId: Statement<[string], Row>;
@@ -65,7 +66,17 @@ export class AccountRequestStore implements AccountRequestStorePort {
     this.#purge = db.prepare(`DELETE FROM account_requests WHERE coalesce(decided_at, expires_at) < ?`);
   }
 
-  insert(request: Parameters<AccountRequestStorePort["insert"]>[0]): boolean {
+  /** See the port: one IMMEDIATE transaction (SQLite has one writer at a time). */
+  submit(request: NewAccountRequest, limits: { now: number; maxPending: number; purgeBefore: number }): "inserted" | "id-taken" | "full" | "exists" {
+    return this.#db.transaction(() => {
+      this.purge(limits.purgeBefore);
+      if (this.countPending(limits.now) >= limits.maxPending) return "full";
+      if ((this.#pendingFor.get(request.username, limits.now)?.n ?? 0) > 0) return "exists";
+      return this.#insertRow(request) ? "inserted" : "id-taken";
+    }).immediate();
+  }
+
+  #insertRow(request: NewAccountRequest): boolean {
     try {
       this.#insert.run(request.id, request.statusHash, request.sealingKey, request.username, request.message, request.createdAt, request.expiresAt);
       return true;
@@ -95,19 +106,11 @@ export class AccountRequestStore implements AccountRequestStorePort {
     return this.#countPending.get(now)?.n ?? 0;
   }
 
-  pendingFor(username: string, now: number): boolean {
-    return (this.#pendingFor.get(username, now)?.n ?? 0) > 0;
-  }
-
-  decide(id: string, decision: { status: "approved" | "denied"; at: number; by: string; inviteId: string | null; sealedToken: Buffer | null }, now: number): boolean {
+  decide(id: string, decision: RequestDecisionRecord, now: number): boolean {
     return this.#decide.run(decision.status, decision.at, decision.by, decision.inviteId, decision.sealedToken, id, now).changes === 1;
   }
 
   purge(before: number): number {
     return this.#purge.run(before).changes;
-  }
-
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
   }
 }

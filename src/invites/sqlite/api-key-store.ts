@@ -1,6 +1,6 @@
 // The api_keys table, statements prepared once.
 import type { Statement } from "better-sqlite3";
-import type { ApiKey, ApiKeyStore as ApiKeyStorePort } from "../api-keys.js";
+import type { ApiKey } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
 
 interface Row {
@@ -24,7 +24,7 @@ const toKey = (row: Row): ApiKey => ({
   revokedAt: row.revoked_at,
 });
 
-export class ApiKeyStore implements ApiKeyStorePort {
+export class ApiKeyStore {
   readonly #insert: Statement;
   readonly #byId: Statement<[string], Row>;
   readonly #all: Statement<[], Row>;

@@ -5,35 +5,8 @@ import { randomUUID } from "node:crypto";
 import type { Statement } from "better-sqlite3";
 import type { Door, Redemption } from "../invite.js";
 import type { Db } from "./database.js";
-import type { FollowUp, RosterQueue } from "./roster-queue.js";
-
-export interface RedemptionRecord {
-  readonly jid: string;
-  /** When the new user accepted the site's terms or privacy policy, if asked. */
-  readonly consentAt?: number | undefined;
-  readonly door: Door;
-  readonly requester: string | null;
-  readonly action: "created" | "password-reset";
-}
-
-export interface StoredClaim {
-  readonly id: string;
-  readonly inviteId: string;
-  readonly username: string | null;
-  readonly door: Door | null;
-  readonly claimedAt: number;
-}
-
-/** A claim nobody has resolved yet, as settlement reads it. */
-export interface PendingClaim {
-  readonly id: string;
-  readonly inviteId: string;
-  readonly username: string | null;
-  readonly door: Door | null;
-  readonly requester: string | null;
-  readonly claimedAt: number;
-  readonly checks: number;
-}
+import type { ClaimContext, FollowUp, PendingClaim, RedemptionRecord, StoredClaim } from "../store-ports.js";
+import type { RosterQueue } from "./roster-queue.js";
 
 interface PendingRow {
   id: string;
@@ -43,9 +16,12 @@ interface PendingRow {
   requester: string | null;
   claimed_at: number;
   checks: number;
+  holder: string | null;
 }
 
 export class ClaimStore {
+  /** One process works on a SQLite file: a claim of another holder was left by an earlier run. */
+  readonly holder = randomUUID();
   readonly #db: Db;
   readonly #queue: RosterQueue;
   readonly #claimSlot: Statement;
@@ -58,6 +34,7 @@ export class ClaimStore {
   readonly #insertRedemption: Statement;
   readonly #pending: Statement<[], PendingRow>;
   readonly #noteCheck: Statement;
+  readonly #disown: Statement;
   readonly #redeemedSince: Statement<[string, number], { one: number }>;
   readonly #byRequester: Statement<[string], { invite_id: string | null; jid: string; door: string; requester: string | null; at: number }>;
 
@@ -69,14 +46,15 @@ export class ClaimStore {
       `UPDATE invites SET pending = pending + 1
        WHERE id = ? AND revoked_at IS NULL AND expires_at > ? AND uses + pending < max_uses`,
     );
-    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, door, requester, claimed_at) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.#insertClaim = db.prepare(`INSERT INTO claims (id, invite_id, username, door, requester, claimed_at, holder) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#claimInvite = db.prepare(`SELECT invite_id FROM claims WHERE id = ?`);
     this.#claimById = db.prepare(`SELECT invite_id, username, door, claimed_at FROM claims WHERE id = ?`);
     this.#deleteClaim = db.prepare(`DELETE FROM claims WHERE id = ?`);
     this.#releaseSlot = db.prepare(`UPDATE invites SET pending = pending - 1 WHERE id = ? AND pending > 0`);
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks FROM claims ORDER BY claimed_at`);
+    this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks, holder FROM claims ORDER BY claimed_at`);
+    this.#disown = db.prepare(`UPDATE claims SET holder = NULL WHERE id = ?`);
     this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
     this.#redeemedSince = db.prepare(`SELECT 1 AS one FROM redemptions WHERE jid = ? AND at >= ? LIMIT 1`);
     this.#byRequester = db.prepare(
@@ -85,11 +63,11 @@ export class ClaimStore {
   }
 
   /** Reserves one use; returns the claim id, or undefined when no use is left. */
-  claim(inviteId: string, username: string | null, now: number, context: { door?: Door | undefined; requester?: string | null | undefined; id?: string | undefined } = {}): string | undefined {
+  claim(inviteId: string, username: string | null, now: number, context: ClaimContext = {}): string | undefined {
     return this.#db.transaction(() => {
       if (this.#claimSlot.run(inviteId, now).changes !== 1) return undefined;
       const claimId = context.id ?? randomUUID();
-      this.#insertClaim.run(claimId, inviteId, username, context.door ?? null, context.requester ?? null, now);
+      this.#insertClaim.run(claimId, inviteId, username, context.door ?? null, context.requester ?? null, now, this.holder);
       return claimId;
     }).immediate();
   }
@@ -116,6 +94,10 @@ export class ClaimStore {
     this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
   }
 
+  disown(claimId: string): void {
+    this.#disown.run(claimId);
+  }
+
   /** Gives a claimed use back, so the invite stays usable. */
   release(claimId: string): void {
     this.#db.transaction(() => {
@@ -136,7 +118,12 @@ export class ClaimStore {
       requester: row.requester,
       claimedAt: row.claimed_at,
       checks: row.checks,
+      holder: row.holder,
     }));
+  }
+
+  liveHolders(holders: readonly string[]): ReadonlySet<string> {
+    return new Set(holders.filter((holder) => holder === this.holder));
   }
 
   /** Counts an attempt to settle a claim that the server could not answer. */

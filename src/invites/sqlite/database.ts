@@ -36,7 +36,7 @@ export function isWritable(db: Db, now: number = Date.now()): boolean {
 }
 
 /** The database refused a write or a read for a reason outside the program (disk full, read-only, locked, I/O). */
-export function isStorageFailure(err: unknown): boolean {
+export function isSqliteFailure(err: unknown): boolean {
   const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|NOMEM|PROTOCOL|CORRUPT|NOTADB)/.test(code);
 }

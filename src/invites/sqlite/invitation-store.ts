@@ -2,19 +2,8 @@
 // counts the invite limits read.
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./database.js";
-import type { FollowUp, RosterQueue } from "./roster-queue.js";
-
-export type InvitationKind = "account" | "contact";
-
-export interface Invitation {
-  /** A user's bare JID, or where an invite without one was made ("cli", "api:<key id>"). */
-  readonly inviter: string;
-  readonly invitee: string;
-  readonly kind: InvitationKind;
-  readonly inviteId: string | null;
-  readonly note: string | null;
-  readonly at: number;
-}
+import { type FollowUp, type Invitation, type InvitationKind, MAX_INVITATION_WALK as MAX_WALK } from "../store-ports.js";
+import type { RosterQueue } from "./roster-queue.js";
 
 interface Row {
   inviter: string;
@@ -33,9 +22,6 @@ const toInvitation = (row: Row): Invitation => ({
   note: row.note,
   at: row.at,
 });
-
-/** Far more than any real chain: a guard against loops in old data, not a limit. */
-const MAX_WALK = 64;
 
 export class InvitationStore {
   readonly #db: Db;

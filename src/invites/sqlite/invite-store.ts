@@ -1,6 +1,7 @@
 // InviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
 import type { Statement } from "better-sqlite3";
 import type { Invite, InviteType } from "../invite.js";
+import type { ListOptions, NewInvite } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
 
 interface InviteRow {
@@ -41,21 +42,6 @@ function toInvite(row: InviteRow): Invite {
   };
 }
 
-export type NewInvite = Pick<
-  Invite,
-  "id" | "type" | "username" | "inviter" | "allowRegistration" | "groups" | "source" | "note" | "createdAt" | "expiresAt" | "maxUses"
-> & {
-  readonly tokenHash: Buffer;
-};
-
-export interface ListOptions {
-  /** Include expired, revoked and used-up invites. */
-  readonly all?: boolean;
-  readonly limit?: number;
-  /** Keyset pagination: invites created before this one (by created_at, id). */
-  readonly before?: { readonly createdAt: number; readonly id: string };
-}
-
 export class InviteStore {
   readonly #db: Db;
   readonly #insert: Statement;
@@ -76,15 +62,27 @@ export class InviteStore {
     this.#purge = db.prepare(`DELETE FROM invites WHERE expires_at <= ? AND pending = 0`);
   }
 
-  /** Runs `work` in one (immediate) transaction. */
-  transaction<T>(work: () => T): T {
-    return this.#db.transaction(work).immediate();
+  /** All or nothing: false (nothing inserted) when an id is already taken. */
+  insertMany(invites: readonly NewInvite[]): boolean {
+    try {
+      this.#db.transaction(() => {
+        for (const invite of invites) this.#insert.run(this.#params(invite));
+      }).immediate();
+      return true;
+    } catch (err) {
+      if (isPrimaryKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  #params(invite: NewInvite) {
+    return { ...invite, allowRegistration: invite.allowRegistration ? 1 : 0, groups: JSON.stringify(invite.groups) };
   }
 
   /** False when the id is already taken (the caller picks another). */
   insert(invite: NewInvite): boolean {
     try {
-      this.#insert.run({ ...invite, allowRegistration: invite.allowRegistration ? 1 : 0, groups: JSON.stringify(invite.groups) });
+      this.#insert.run(this.#params(invite));
       return true;
     } catch (err) {
       if (isPrimaryKeyViolation(err)) return false;

@@ -164,6 +164,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX account_requests_username ON account_requests (username);
   ALTER TABLE redemptions ADD COLUMN consent_at INTEGER;
   `,
+  // 8: which process made a claim, so several instances on a shared database leave each other's
+  // claims in flight alone (SQLite runs one, but the stores share one contract).
+  `
+  ALTER TABLE claims ADD COLUMN holder TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,32 +2,9 @@
 // SQLite so an outage or a restart never loses one; and group membership, which exists only to
 // know whom a new group member is subscribed with.
 import type { Statement } from "better-sqlite3";
+import type { FollowUp, RosterTask } from "../store-ports.js";
+import { rosterPairs } from "../store-ports.js";
 import type { Db } from "./database.js";
-
-/** One side of a mutual subscription: `owner` gets `contact` with subscription both. */
-export interface RosterTask {
-  readonly id: number;
-  readonly owner: string;
-  readonly contact: string;
-  readonly groups: readonly string[];
-  readonly attempts: number;
-  readonly nextAt: number;
-  readonly lastError: string | null;
-  readonly doneAt: number | null;
-}
-
-/** A pair to subscribe to each other once the account exists. */
-export interface Subscription {
-  readonly a: string;
-  readonly b: string;
-  readonly groups: readonly string[];
-}
-
-/** What a redemption leads to: subscriptions given, and groups joined (a subscription with every member). */
-export interface FollowUp {
-  readonly subscriptions: readonly Subscription[];
-  readonly groups: readonly string[];
-}
 
 interface TaskRow {
   id: number;
@@ -78,30 +55,9 @@ export class RosterQueue {
 
   /** Queues the steps for a new account `jid`; runs inside the caller's transaction. */
   enqueue(jid: string, follow: FollowUp, now: number): void {
-    // One roster set replaces an item's groups, so all groups of a pair go into one task.
-    const pairs = new Map<string, Set<string>>();
-    const add = (owner: string, contact: string, groups: readonly string[]) => {
-      if (owner === contact) return;
-      const key = `${owner}\n${contact}`;
-      const set = pairs.get(key) ?? new Set<string>();
-      for (const group of groups) set.add(group);
-      pairs.set(key, set);
-    };
-    for (const { a, b, groups } of follow.subscriptions) {
-      add(a, b, groups);
-      add(b, a, groups);
-    }
-    for (const group of follow.groups) {
-      for (const { jid: member } of this.#groupMembers.all(group)) {
-        add(member, jid, [group]);
-        add(jid, member, [group]);
-      }
-      this.#joinGroup.run(group, jid, now);
-    }
-    for (const [key, groups] of pairs) {
-      const [owner, contact] = key.split("\n");
-      this.#insertTask.run(owner, contact, JSON.stringify([...groups].sort()), now, now);
-    }
+    const pairs = rosterPairs(jid, follow, (group) => this.groupMembers(group));
+    for (const group of follow.groups) this.#joinGroup.run(group, jid, now);
+    for (const { owner, contact, groups } of pairs) this.#insertTask.run(owner, contact, JSON.stringify(groups), now, now);
   }
 
   groupMembers(group: string): string[] {

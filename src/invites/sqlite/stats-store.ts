@@ -1,17 +1,8 @@
 // What the store holds right now, for metrics that are true whichever process (CLI, API, another
 // instance) made the change.
 import type { Statement } from "better-sqlite3";
+import type { StoreStats } from "../store-ports.js";
 import type { Db } from "./database.js";
-
-export interface StoreStats {
-  /** Invites by kind (as inviteKind names them) and status. */
-  readonly invites: readonly { kind: string; status: string; count: number }[];
-  readonly pendingClaims: number;
-  readonly rosterStepsQueued: number;
-  /** Queued steps that failed at least once and wait for a retry. */
-  readonly rosterStepsFailing: number;
-  readonly redemptions: readonly { door: string; action: string; count: number }[];
-}
 
 export class StatsStore {
   readonly #invites: Statement<[number], { kind: string; status: string; count: number }>;

@@ -14,7 +14,7 @@ export function acceptContactInvite(deps: CommandDeps): AdhocCommand {
     name: "Accept a contact invite",
     // The roster writer reaches rosters of this server only.
     allowed: (r) => r.isLocalUser,
-    run({ form, requester }) {
+    async run({ form, requester }) {
       const given = form === undefined ? undefined : fieldValue(form, "invite")?.trim();
       if (!given) {
         return {
@@ -28,7 +28,7 @@ export function acceptContactInvite(deps: CommandDeps): AdhocCommand {
           ...(form === undefined ? {} : { note: { type: "error" as const, text: "Paste the invite link" } }),
         };
       }
-      const invite = deps.contacts.accept(tokenOf(given), requester.bare, "xmpp");
+      const invite = await deps.contacts.accept(tokenOf(given), requester.bare, "xmpp");
       return { status: "completed", note: { type: "info", text: `You and ${invite.inviter ?? "the inviter"} are being added to each other's contacts.` } };
     },
   };

@@ -13,8 +13,8 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
     node: "xmpp-invites#requests",
     name: "List account requests",
     allowed: (r) => r.isAdmin,
-    run() {
-      const pending = deps.requests.list({ limit: MAX_ROWS });
+    async run() {
+      const pending = await deps.requests.list({ limit: MAX_ROWS });
       return {
         status: "completed",
         form: {
@@ -40,11 +40,11 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
     node: "xmpp-invites#request-decide",
     name: "Decide on an account request",
     allowed: (r) => r.isAdmin,
-    run({ form, requester }) {
+    async run({ form, requester }) {
       const id = form === undefined ? undefined : fieldValue(form, "id")?.trim();
       const decision = form === undefined ? undefined : fieldValue(form, "decision")?.trim();
       if (!id || (decision !== "approve" && decision !== "deny")) {
-        const pending = deps.requests.list({ limit: MAX_ROWS });
+        const pending = await deps.requests.list({ limit: MAX_ROWS });
         return {
           status: "executing",
           form: {
@@ -70,7 +70,7 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
           },
         };
       }
-      const request = decision === "approve" ? deps.requests.approve(id, requester.bare) : deps.requests.deny(id, requester.bare);
+      const request = decision === "approve" ? await deps.requests.approve(id, requester.bare) : await deps.requests.deny(id, requester.bare);
       const state = requestState(request, deps.clock.now());
       return { status: "completed", note: { type: "info", text: `Request ${request.id} (${request.username}) ${state === "approved" ? "approved: the requester's link now opens the registration form" : "denied"}` } };
     },

@@ -13,7 +13,7 @@ export function createAccountInvite(deps: CommandDeps): AdhocCommand {
     aliases: ["create-account"],
     name: "Create new account invite",
     allowed: (r) => r.isAdmin,
-    run({ form, requester }) {
+    async run({ form, requester }) {
       if (form === undefined) {
         return {
           status: "executing",
@@ -30,7 +30,7 @@ export function createAccountInvite(deps: CommandDeps): AdhocCommand {
       }
       const username = fieldValue(form, "username")?.trim() || undefined;
       const subscribe = requester.isLocalUser && fieldBoolean(form, "roster-subscription");
-      const { invite, token, uri } = deps.invites.create({
+      const { invite, token, uri } = await deps.invites.create({
         type: "account",
         username,
         inviter: subscribe ? requester.bare : undefined,

@@ -12,10 +12,10 @@ export function createContactInvite(deps: CommandDeps): AdhocCommand {
     name: "Create new contact invite",
     // The invite puts the invitee on the requester's roster, so only users of the domain have one.
     allowed: (r) => r.isLocalUser && (deps.allowContactInvites || r.isAdmin),
-    run({ requester }) {
+    async run({ requester }) {
       // Admins are exempt: the limits are against abuse by accounts, not by the operators.
-      if (!requester.isAdmin) deps.limits.check(requester.bare);
-      const { invite, token, uri } = deps.invites.create({
+      if (!requester.isAdmin) await deps.limits.check(requester.bare);
+      const { invite, token, uri } = await deps.invites.create({
         type: "contact",
         inviter: requester.bare,
         // XEP-0401: the server omits ibr=y when the invitee may not register (Prosody's may_invite_new_users).

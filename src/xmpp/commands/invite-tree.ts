@@ -13,7 +13,7 @@ export function inviteTree(deps: CommandDeps): AdhocCommand {
     node: "xmpp-invites#tree",
     name: "Who invited whom",
     allowed: (r) => r.isAdmin,
-    run({ form }) {
+    async run({ form }) {
       if (form === undefined) {
         return {
           status: "executing",
@@ -26,7 +26,7 @@ export function inviteTree(deps: CommandDeps): AdhocCommand {
         };
       }
       const root = fieldValue(form, "accountjid")?.trim() || undefined;
-      const rows = flatten(deps.tree.tree(root));
+      const rows = flatten(await deps.tree.tree(root));
       return {
         status: "completed",
         form: {

@@ -11,8 +11,8 @@ export function listInvites(deps: CommandDeps): AdhocCommand {
     node: "xmpp-invites#list",
     name: "List pending invites",
     allowed: (r) => r.isAdmin,
-    run() {
-      const invites = deps.invites.list({ limit: MAX_ROWS });
+    async run() {
+      const invites = await deps.invites.list({ limit: MAX_ROWS });
       return {
         status: "completed",
         form: {

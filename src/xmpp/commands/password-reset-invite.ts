@@ -12,7 +12,7 @@ export function passwordResetInvite(deps: CommandDeps): AdhocCommand {
     node: "xmpp:prosody.im/mod_invites_adhoc#password-reset",
     name: "Create password reset invite",
     allowed: (r) => r.isAdmin,
-    run({ form, requester }) {
+    async run({ form, requester }) {
       const accountjid = form === undefined ? undefined : fieldValue(form, "accountjid")?.trim();
       if (!accountjid) {
         return {
@@ -29,7 +29,7 @@ export function passwordResetInvite(deps: CommandDeps): AdhocCommand {
       if (account === undefined || account.local === "" || account.resource !== "" || account.domain.toLowerCase() !== deps.domain) {
         throw new AppError("invalid-argument", `The account must be on ${deps.domain}`);
       }
-      const { invite, token, uri } = deps.invites.create({ type: "reset", username: account.local, source: requester.jid });
+      const { invite, token, uri } = await deps.invites.create({ type: "reset", username: account.local, source: requester.jid });
       return { status: "completed", form: invitationForm(invite, uri, landingUrl(deps.publicUrl, token)) };
     },
   };

@@ -9,10 +9,10 @@ export function revokeInvite(deps: CommandDeps): AdhocCommand {
     node: "xmpp-invites#revoke",
     name: "Revoke an invite",
     allowed: (r) => r.isAdmin,
-    run({ form }) {
+    async run({ form }) {
       const id = form === undefined ? undefined : fieldValue(form, "id")?.trim();
       if (!id) {
-        const pending = deps.invites.list({ limit: 100 });
+        const pending = await deps.invites.list({ limit: 100 });
         return {
           status: "executing",
           form: {
@@ -28,7 +28,7 @@ export function revokeInvite(deps: CommandDeps): AdhocCommand {
           },
         };
       }
-      const invite = deps.invites.revoke(id);
+      const invite = await deps.invites.revoke(id);
       return { status: "completed", note: { type: "info", text: `Invite ${invite.id} revoked` } };
     },
   };

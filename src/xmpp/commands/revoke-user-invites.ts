@@ -10,7 +10,7 @@ export function revokeUserInvites(deps: CommandDeps): AdhocCommand {
     node: "xmpp-invites#revoke-user",
     name: "Revoke a user's invites",
     allowed: (r) => r.isAdmin,
-    run({ form }) {
+    async run({ form }) {
       const accountjid = form === undefined ? undefined : fieldValue(form, "accountjid")?.trim();
       if (!accountjid) {
         if (form !== undefined) throw new AppError("invalid-argument", "Enter the account whose invites are to be revoked");
@@ -19,7 +19,7 @@ export function revokeUserInvites(deps: CommandDeps): AdhocCommand {
           form: { type: "form", title: "Revoke a user's invites", fields: [{ var: "accountjid", type: "jid-single", label: "Account", required: true }] },
         };
       }
-      const revoked = deps.tree.revokePending(accountjid);
+      const revoked = await deps.tree.revokePending(accountjid);
       return {
         status: "completed",
         note: { type: "info", text: revoked.length === 0 ? `${accountjid} has no invites that could still be used` : `Revoked ${revoked.length} invite${revoked.length === 1 ? "" : "s"} of ${accountjid}: ${revoked.map((invite) => invite.id).join(", ")}` },

@@ -50,8 +50,8 @@ it("4 processes racing for 30 uses of one invite in one SQLite file get exactly 
   const path = join(dir, "invites.sqlite");
   const stores = openStores(path);
   const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
-  const { invite, token } = invites.create({ maxUses: 30 });
-  stores.db.close();
+  const { invite, token } = await invites.create({ maxUses: 30 });
+  await stores.close();
 
   const workers = ["a", "b", "c", "d"].map((name) => worker(path, token, 25, name));
   await Promise.all(workers.map((w) => w.ready));
@@ -69,8 +69,8 @@ it("4 processes racing for 30 uses of one invite in one SQLite file get exactly 
   const after = openStores(path);
   try {
     const check = new InviteService({ store: after.invites, claims: after.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
-    expect(check.get(invite.id)).toMatchObject({ uses: 0, pending: 30 });
+    expect(await check.get(invite.id)).toMatchObject({ uses: 0, pending: 30 });
   } finally {
-    after.db.close();
+    await after.close();
   }
 }, 60_000);

@@ -1,3 +1,4 @@
+import { StorageUnavailable } from "../../../src/invites/store-ports.js";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors.js";
 import { InviteService } from "../../../src/invites/service.js";
@@ -16,16 +17,16 @@ async function refusal(promise: Promise<unknown>): Promise<AppError> {
 describe("RegistrationService", () => {
   it("creates the account, then consumes the invite", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     const result = await registration.register({ token, username: "Alice", password: "correct horse", door: "xmpp", requester: "x@anon.example.test" });
     expect(result).toEqual({ jid: "alice@example.test", username: "alice", inviteId: invite.id, action: "created" });
     expect(adapter.accounts.get("alice")).toBe("correct horse");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
   it("refuses a used single-use token", async () => {
     const { registration, invites } = makeCore();
-    const { token } = invites.create();
+    const { token } = await invites.create();
     await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
     const err = await refusal(registration.register({ token, username: "bob", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("token-invalid");
@@ -35,28 +36,28 @@ describe("RegistrationService", () => {
   it("a taken username gets conflict and leaves the invite usable", async () => {
     const { registration, invites, adapter } = makeCore();
     adapter.accounts.set("alice", "old");
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("username-taken");
     expect(err.message).toBe("The requested username already exists.");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     await registration.register({ token, username: "alice2", password: "0987654321!?", door: "xmpp" });
-    expect(invites.get(invite.id).uses).toBe(1);
+    expect((await invites.get(invite.id)).uses).toBe(1);
   });
 
   it("a refused adapter call leaves the invite usable and logs an incident", async () => {
     const { registration, invites, adapter, logs } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     adapter.failWith = { ok: false, reason: "rejected", detail: "forbidden" };
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("account-creation-failed");
     const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
     expect(incident).toBeDefined();
     expect(logs.lines().some((line) => line["incident"] === incident && line["level"] === 50)).toBe(true);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     adapter.failWith = undefined;
     await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
-    expect(invites.get(invite.id).uses).toBe(1);
+    expect((await invites.get(invite.id)).uses).toBe(1);
   });
 
   it.each([
@@ -64,65 +65,63 @@ describe("RegistrationService", () => {
     ["an exception", new Error("socket closed")],
   ])("an adapter call with %s: wait/remote-server-timeout, and the claim stays reserved for settlement", async (_what, failure) => {
     const { registration, invites, adapter, logs } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     adapter.failWith = failure;
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "web" }));
     expect(err).toMatchObject({ code: "server-unavailable", spec: { type: "wait", condition: "remote-server-timeout", http: 503 } });
     const incident = /incident ([0-9a-f]+)/.exec(err.message)?.[1];
     expect(logs.lines().some((line) => line["incident"] === incident && Number(line["level"]) >= 40)).toBe(true);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
-    expect(invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "web" }]);
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "web" }]);
   });
 
   it("a reply lost in a timeout: the account exists, and the same invite cannot make a second one", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     adapter.loseReply = true;
     expect((await refusal(registration.register({ token, username: "first", password: "0987654321!?", door: "web" }))).code).toBe("server-unavailable");
     expect(adapter.accounts.has("first")).toBe(true);
     adapter.loseReply = false;
     expect((await refusal(registration.register({ token, username: "second", password: "0987654321!?", door: "web" }))).code).toBe("token-invalid");
     expect(adapter.accounts.has("second")).toBe(false);
-    const [open] = invites.unsettledClaims();
-    expect(invites.settle(open!, (await adapter.accountExists("first")).exists === true)).toMatchObject({ action: "recorded", jid: "first@example.test" });
-    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    const [open] = await invites.unsettledClaims();
+    expect(await invites.settle(open!, (await adapter.accountExists("first")).exists === true)).toMatchObject({ action: "recorded", jid: "first@example.test" });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
   it("a reset with no answer gives its use back at once", async () => {
     const { registration, invites, adapter } = makeCore();
     adapter.accounts.set("bob", "old");
-    const { invite, token } = invites.create({ type: "reset", username: "bob" });
+    const { invite, token } = await invites.create({ type: "reset", username: "bob" });
     adapter.failWith = { ok: false, reason: "unavailable", detail: "timeout" };
     expect((await refusal(registration.register({ token, username: "bob", password: "0987654321!?", door: "web" }))).code).toBe("server-unavailable");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("a database that refuses writes: storage-unavailable (wait, 503) and nothing created", async () => {
-    const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = invites.claim.bind(invites);
-    invites.claim = () => {
-      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
-    };
+    const { registration, invites, adapter, db } = makeCore();
+    const { invite, token } = await invites.create();
+    // The connection refuses every write (SQLITE_READONLY), as on a read-only file system.
+    db.pragma("query_only = ON");
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
     expect(err).toMatchObject({ code: "storage-unavailable", spec: { type: "wait", http: 503 } });
     expect(adapter.accounts.size).toBe(0);
-    invites.claim = claim;
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    db.pragma("query_only = OFF");
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
   it("when neither the use nor the rollback can be done, the claim stays for settlement", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
-    invites.consume = () => {
-      throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    const { invite, token } = await invites.create();
+    invites.consume = async () => {
+      throw new StorageUnavailable(Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" }));
     };
     adapter.deleteAccount = async () => ({ ok: false, reason: "unavailable", detail: "timeout" });
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
     expect(err.code).toBe("storage-unavailable");
     expect(adapter.accounts.has("alice")).toBe(true);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
-    expect(invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "api" }]);
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "api" }]);
   });
 
   describe("refusals a new password cannot fix come before the password rules", () => {
@@ -137,12 +136,12 @@ describe("RegistrationService", () => {
 
     it("used, expired and revoked tokens, and a fixed-username mismatch", async () => {
       const { registration, invites, clock } = makeCore();
-      const used = invites.create();
+      const used = await invites.create();
       await registration.register({ token: used.token, username: "first", password: "0987654321!?", door: "xmpp" });
-      const expired = invites.create({ expiresIn: 60 });
-      const revoked = invites.create();
-      invites.revoke(revoked.invite.id);
-      const fixed = invites.create({ username: "zoe" });
+      const expired = await invites.create({ expiresIn: 60 });
+      const revoked = await invites.create();
+      await invites.revoke(revoked.invite.id);
+      const fixed = await invites.create({ username: "zoe" });
       clock.advance(61_000);
       for (const token of [used.token, expired.token, revoked.token]) {
         expect((await refusal(registration.register({ token, username: "alice", password: badPassword, door: "web" }))).code).toBe("token-invalid");
@@ -157,15 +156,15 @@ describe("RegistrationService", () => {
 
     it("with a good token, the password rules still apply and nothing is reserved", async () => {
       const { registration, invites } = makeCore();
-      const { invite, token } = invites.create();
+      const { invite, token } = await invites.create();
       expect((await refusal(registration.register({ token, username: "alice", password: badPassword, door: "xmpp" }))).code).toBe("password-contains-username");
-      expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+      expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     });
   });
 
   it("rolls the account back when the invite use cannot be recorded: nothing half done", async () => {
     const { registration, invites, adapter, logs } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     const consume = invites.consume.bind(invites);
     invites.consume = () => {
       throw new Error("disk full");
@@ -173,16 +172,16 @@ describe("RegistrationService", () => {
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("internal");
     expect(adapter.accounts.has("alice")).toBe(false);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect(logs.lines().some((line) => line["rolledBack"] === true)).toBe(true);
     invites.consume = consume;
     await registration.register({ token, username: "alice", password: "0987654321!?", door: "xmpp" });
-    expect(invites.get(invite.id).uses).toBe(1);
+    expect((await invites.get(invite.id)).uses).toBe(1);
   });
 
   it("a fixed-username invite registers only that username", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { token } = invites.create({ username: "zoe" });
+    const { token } = await invites.create({ username: "zoe" });
     const err = await refusal(registration.register({ token, username: "yann", password: "0987654321!?", door: "xmpp" }));
     expect(err.code).toBe("username-mismatch");
     expect(adapter.accounts.size).toBe(0);
@@ -193,18 +192,18 @@ describe("RegistrationService", () => {
   it("N concurrent redemptions of a k-use invite create exactly k accounts", async () => {
     const { registration, invites, adapter } = makeCore();
     adapter.delayMs = 5;
-    const { invite, token } = invites.create({ maxUses: 3 });
+    const { invite, token } = await invites.create({ maxUses: 3 });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) => registration.register({ token, username: `user${i}`, password: "0987654321!?", door: "xmpp" })),
     );
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
     expect(adapter.accounts.size).toBe(3);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
   });
 
   it("refuses bad usernames and passwords before touching the invite", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
+    const { invite, token } = await invites.create();
     expect((await refusal(registration.register({ token, username: "a b", password: "0987654321!?", door: "xmpp" }))).code).toBe("username-invalid");
     expect((await refusal(registration.register({ token, username: "ab", password: "", door: "xmpp" }))).message).toBe("Password: Required value missing");
     expect((await refusal(registration.register({ token, username: "ab", password: "short", door: "xmpp" }))).message).toBe("Password is too short (minimum 10 characters)");
@@ -212,12 +211,12 @@ describe("RegistrationService", () => {
     expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\u0000word", door: "xmpp" }))).code).toBe("password-invalid");
     expect((await refusal(registration.register({ token, username: "ab", password: "x".repeat(1025), door: "xmpp" }))).code).toBe("password-invalid");
     expect(adapter.calls).toBe(0);
-    expect(invites.get(invite.id).pending).toBe(0);
+    expect((await invites.get(invite.id)).pending).toBe(0);
   });
 
   it("never logs the password or the token", async () => {
     const { registration, invites, adapter, logs } = makeCore();
-    const { token } = invites.create();
+    const { token } = await invites.create();
     adapter.failWith = { ok: false, reason: "rejected", detail: "nope" };
     await refusal(registration.register({ token, username: "alice", password: "s3cret-pass", door: "xmpp" }));
     adapter.failWith = undefined;
@@ -231,27 +230,27 @@ describe("RegistrationService", () => {
   describe("contact invites (XEP-0379)", () => {
     it("with ;ibr=y: registers, then queues both sides of a mutual subscription with the inviter", async () => {
       const { registration, invites, queue } = makeCore();
-      const { token, uri } = invites.create({ type: "contact", inviter: "Romeo@example.test", allowRegistration: true });
+      const { token, uri } = await invites.create({ type: "contact", inviter: "Romeo@example.test", allowRegistration: true });
       expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token};ibr=y`);
       await registration.register({ token, username: "juliet", password: "0987654321!?", door: "xmpp" });
-      const tasks = queue.tasksFor("juliet@example.test").map((t) => [t.owner, t.contact, t.doneAt]);
+      const tasks = (await queue.tasksFor("juliet@example.test")).map((t) => [t.owner, t.contact, t.doneAt]);
       expect(tasks).toEqual([["romeo@example.test", "juliet@example.test", null], ["juliet@example.test", "romeo@example.test", null]]);
     });
 
     it("without ;ibr=y it is no registration token (as in Prosody)", async () => {
       const { registration, invites, adapter } = makeCore();
-      const { token, uri } = invites.create({ type: "contact", inviter: "romeo@example.test" });
+      const { token, uri } = await invites.create({ type: "contact", inviter: "romeo@example.test" });
       expect(uri).toBe(`xmpp:romeo@example.test?roster;preauth=${token}`);
       expect((await refusal(registration.register({ token, username: "juliet", password: "0987654321!?", door: "xmpp" }))).code).toBe("token-invalid");
       expect(adapter.calls).toBe(0);
     });
 
-    it("needs an inviter on the domain", () => {
+    it("needs an inviter on the domain", async () => {
       const { invites } = makeCore();
-      expect(() => invites.create({ type: "contact" })).toThrow(/needs the inviter/);
-      expect(() => invites.create({ type: "contact", inviter: "romeo@elsewhere.example" })).toThrow(/must be a user of example.test/);
-      expect(() => invites.create({ type: "contact", inviter: "example.test" })).toThrow(/must be a user/);
-      expect(() => invites.create({ type: "contact", inviter: "invites.example.test" })).toThrow(/must be a user/);
+      await expect(invites.create({ type: "contact" })).rejects.toThrow(/needs the inviter/);
+      await expect(invites.create({ type: "contact", inviter: "romeo@elsewhere.example" })).rejects.toThrow(/must be a user of example.test/);
+      await expect(invites.create({ type: "contact", inviter: "example.test" })).rejects.toThrow(/must be a user/);
+      await expect(invites.create({ type: "contact", inviter: "invites.example.test" })).rejects.toThrow(/must be a user/);
     });
   });
 
@@ -259,53 +258,53 @@ describe("RegistrationService", () => {
     it("set a new password on the existing account and never create one", async () => {
       const { registration, invites, adapter } = makeCore();
       adapter.accounts.set("alice", "old-password");
-      const { invite, token, uri } = invites.create({ type: "reset", username: "alice" });
+      const { invite, token, uri } = await invites.create({ type: "reset", username: "alice" });
       expect(uri).toBe(`xmpp:alice@example.test?register;preauth=${token}`);
       expect(invite.expiresAt - invite.createdAt).toBe(86400_000);
       const result = await registration.register({ token, username: "alice", password: "new-password", door: "xmpp" });
       expect(result.action).toBe("password-reset");
       expect(adapter.accounts).toEqual(new Map([["alice", "new-password"]]));
-      expect(invites.get(invite.id).uses).toBe(1);
+      expect((await invites.get(invite.id)).uses).toBe(1);
     });
 
     it("refuse another username with Prosody 13's error, creating nothing (Prosody 0.12 creates it)", async () => {
       const { registration, invites, adapter } = makeCore();
       adapter.accounts.set("alice", "old");
-      const { invite, token } = invites.create({ type: "reset", username: "alice" });
+      const { invite, token } = await invites.create({ type: "reset", username: "alice" });
       const err = await refusal(registration.register({ token, username: "mallory", password: "0987654321!?", door: "xmpp" }));
       expect(err.message).toBe("Incorrect username for password reset");
       expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
       expect([...adapter.accounts.keys()]).toEqual(["alice"]);
-      expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+      expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     });
 
     it("for an account that does not exist: item-not-found, nothing created, invite left usable", async () => {
       const { registration, invites, adapter } = makeCore();
-      const { invite, token } = invites.create({ type: "reset", username: "ghost" });
+      const { invite, token } = await invites.create({ type: "reset", username: "ghost" });
       expect((await refusal(registration.register({ token, username: "ghost", password: "0987654321!?", door: "xmpp" }))).code).toBe("account-not-found");
       expect(adapter.accounts.size).toBe(0);
-      expect(invites.get(invite.id).pending).toBe(0);
+      expect((await invites.get(invite.id)).pending).toBe(0);
     });
 
     it("queue no roster steps and cannot carry groups or uses", async () => {
       const { registration, invites, adapter, queue } = makeCore();
       adapter.accounts.set("alice", "old");
-      expect(() => invites.create({ type: "reset", username: "alice", groups: ["x"] })).toThrow(/no groups/);
-      expect(() => invites.create({ type: "reset", username: "alice", maxUses: 2 })).toThrow(/only once/);
-      expect(() => invites.create({ type: "reset" })).toThrow(/needs the username/);
-      const { token } = invites.create({ type: "reset", username: "alice" });
+      await expect(invites.create({ type: "reset", username: "alice", groups: ["x"] })).rejects.toThrow(/no groups/);
+      await expect(invites.create({ type: "reset", username: "alice", maxUses: 2 })).rejects.toThrow(/only once/);
+      await expect(invites.create({ type: "reset" })).rejects.toThrow(/needs the username/);
+      const { token } = await invites.create({ type: "reset", username: "alice" });
       await registration.register({ token, username: "alice", password: "0987654321!?2", door: "xmpp" });
-      expect(queue.tasksFor("alice@example.test")).toEqual([]);
+      expect(await queue.tasksFor("alice@example.test")).toEqual([]);
     });
   });
 
   describe("group invites", () => {
     it("every member is subscribed with every other, in a roster group of the group's name", async () => {
       const { registration, invites, queue } = makeCore();
-      const { token } = invites.create({ groups: ["Team", "Team", " Book club "], maxUses: 3 });
+      const { token } = await invites.create({ groups: ["Team", "Team", " Book club "], maxUses: 3 });
       for (const name of ["ann", "ben", "cat"]) await registration.register({ token, username: name, password: "0987654321!?", door: "xmpp" });
-      expect(queue.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
-      const pairs = queue.tasksFor("cat@example.test").map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
+      expect(await queue.groupMembers("Team")).toEqual(["ann@example.test", "ben@example.test", "cat@example.test"]);
+      const pairs = (await queue.tasksFor("cat@example.test")).map((t) => `${t.owner}>${t.contact}:${t.groups.join("+")}`);
       expect(pairs.sort()).toEqual([
         "ann@example.test>cat@example.test:Book club+Team",
         "ben@example.test>cat@example.test:Book club+Team",
@@ -314,11 +313,11 @@ describe("RegistrationService", () => {
       ]);
     });
 
-    it("refuse odd group names", () => {
+    it("refuse odd group names", async () => {
       const { invites } = makeCore();
-      expect(() => invites.create({ groups: [""] })).toThrow(/group name/);
-      expect(() => invites.create({ groups: ["x".repeat(65)] })).toThrow(/group name/);
-      expect(() => invites.create({ groups: Array.from({ length: 21 }, (_, i) => `g${i}`) })).toThrow(/at most 20/);
+      await expect(invites.create({ groups: [""] })).rejects.toThrow(/group name/);
+      await expect(invites.create({ groups: ["x".repeat(65)] })).rejects.toThrow(/group name/);
+      await expect(invites.create({ groups: Array.from({ length: 21 }, (_, i) => `g${i}`) })).rejects.toThrow(/at most 20/);
     });
   });
 
@@ -330,29 +329,29 @@ describe("RegistrationService", () => {
       const err = await refusal(registration.register({ username: "a", password: "0987654321!?", door: "xmpp" }));
       expect(err.spec).toMatchObject({ type: "modify", condition: "not-acceptable" });
       expect(err.message).toBe("Registration on this server is through invitation only");
-      await registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" });
+      await registration.register({ token: (await invites.create()).token, username: "a", password: "0987654321!?", door: "xmpp" });
     });
 
     it("invite-only, registration on: token still required", async () => {
       const { registration, invites } = makeCore({ inviteOnly: true, allowRegistration: true });
       expect((await refusal(registration.register({ username: "a", password: "0987654321!?", door: "xmpp" }))).code).toBe("invite-only");
-      await registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" });
+      await registration.register({ token: (await invites.create()).token, username: "a", password: "0987654321!?", door: "xmpp" });
     });
 
     it("open registration: no token needed, a token is still honoured", async () => {
       const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: true });
       await registration.register({ username: "free", password: "0987654321!?", door: "xmpp", requester: "r@anon.example.test" });
-      expect(registration.registeredBy("r@anon.example.test")).toBe("free@example.test");
-      const { invite, token } = invites.create();
+      expect(await registration.registeredBy("r@anon.example.test")).toBe("free@example.test");
+      const { invite, token } = await invites.create();
       await registration.register({ token, username: "invited", password: "0987654321!?", door: "xmpp" });
-      expect(invites.get(invite.id).uses).toBe(1);
+      expect((await invites.get(invite.id)).uses).toBe(1);
       expect(adapter.accounts.size).toBe(2);
     });
 
     it("neither: registration is unavailable, even with a valid token", async () => {
       const { registration, invites, adapter } = makeCore({ inviteOnly: false, allowRegistration: false });
       expect(registration.isAvailable).toBe(false);
-      const err = await refusal(registration.register({ token: invites.create().token, username: "a", password: "0987654321!?", door: "xmpp" }));
+      const err = await refusal(registration.register({ token: (await invites.create()).token, username: "a", password: "0987654321!?", door: "xmpp" }));
       expect(err.spec).toMatchObject({ type: "cancel", condition: "service-unavailable" });
       expect(adapter.calls).toBe(0);
     });
@@ -363,60 +362,60 @@ describe("RegistrationService for the server bridge (the server creates the acco
   const request = (token: string | undefined, username = "alice", accountExists = false) =>
     ({ token, username, password: "0987654321!?", accountExists });
 
-  it("claims with the same rules as every door, and counts the use only when the server consumes", () => {
+  it("claims with the same rules as every door, and counts the use only when the server consumes", async () => {
     const { registration, invites, adapter } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = registration.claimForServer(request(token));
+    const { invite, token } = await invites.create();
+    const claim = await registration.claimForServer(request(token));
     expect(claim).toEqual({ claimId: expect.any(String), action: "created" });
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
-    expect(() => registration.claimForServer(request(token, "bob"))).toThrow(expect.objectContaining({ code: "token-invalid" }));
-    registration.settleServerClaim(claim.claimId ?? "", "alice", "consume");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    await expect(registration.claimForServer(request(token, "bob"))).rejects.toThrow(expect.objectContaining({ code: "token-invalid" }));
+    await registration.settleServerClaim(claim.claimId ?? "", "alice", "consume");
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
     expect(adapter.accounts.size).toBe(0);
     // Settling twice is refused, so a retried consume never counts twice.
-    expect(() => registration.settleServerClaim(claim.claimId ?? "", "alice", "consume")).toThrow(expect.objectContaining({ code: "claim-not-found" }));
+    await expect(registration.settleServerClaim(claim.claimId ?? "", "alice", "consume")).rejects.toThrow(expect.objectContaining({ code: "claim-not-found" }));
   });
 
-  it("a release gives the use back", () => {
+  it("a release gives the use back", async () => {
     const { registration, invites } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = registration.claimForServer(request(token));
-    registration.settleServerClaim(claim.claimId ?? "", "alice", "release");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    const { invite, token } = await invites.create();
+    const claim = await registration.claimForServer(request(token));
+    await registration.settleServerClaim(claim.claimId ?? "", "alice", "release");
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
-  it("refuses a taken name for account invites and a missing account for reset invites, without holding a claim", () => {
+  it("refuses a taken name for account invites and a missing account for reset invites, without holding a claim", async () => {
     const { registration, invites } = makeCore();
-    const account = invites.create();
-    expect(() => registration.claimForServer(request(account.token, "alice", true))).toThrow(expect.objectContaining({ code: "username-taken" }));
-    const reset = invites.create({ type: "reset", username: "alice" });
-    expect(() => registration.claimForServer(request(reset.token, "alice", false))).toThrow(expect.objectContaining({ code: "account-not-found" }));
-    expect(registration.claimForServer(request(reset.token, "alice", true)).action).toBe("password-reset");
-    expect(invites.get(account.invite.id).pending).toBe(0);
+    const account = await invites.create();
+    await expect(registration.claimForServer(request(account.token, "alice", true))).rejects.toThrow(expect.objectContaining({ code: "username-taken" }));
+    const reset = await invites.create({ type: "reset", username: "alice" });
+    await expect(registration.claimForServer(request(reset.token, "alice", false))).rejects.toThrow(expect.objectContaining({ code: "account-not-found" }));
+    expect((await registration.claimForServer(request(reset.token, "alice", true))).action).toBe("password-reset");
+    expect((await invites.get(account.invite.id)).pending).toBe(0);
   });
 
-  it("refuses a name the server prepared differently, and applies the password policy", () => {
+  it("refuses a name the server prepared differently, and applies the password policy", async () => {
     const { registration, invites } = makeCore();
-    const { token } = invites.create();
-    expect(() => registration.claimForServer(request(token, "Alice"))).toThrow(expect.objectContaining({ code: "username-invalid" }));
-    expect(() => registration.claimForServer({ ...request(token), password: "short" })).toThrow(expect.objectContaining({ code: "password-too-short" }));
+    const { token } = await invites.create();
+    await expect(registration.claimForServer(request(token, "Alice"))).rejects.toThrow(expect.objectContaining({ code: "username-invalid" }));
+    await expect(registration.claimForServer({ ...request(token), password: "short" })).rejects.toThrow(expect.objectContaining({ code: "password-too-short" }));
   });
 
-  it("a bridge claim is left to the server while it may still be creating the account, even by another process", () => {
+  it("a bridge claim is left to the server while it may still be creating the account, even by another process", async () => {
     const { registration, invites, clock, store, claims } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = registration.claimForServer(request(token));
+    const { invite, token } = await invites.create();
+    const claim = await registration.claimForServer(request(token));
     // Another process on the same database (a restarted component) holds nothing in memory.
     const other = new InviteService({ store, claims, clock, domain: DOMAIN, defaultExpiry: 3600, holdLimitMs: 60_000 });
-    expect(other.unsettledClaims()).toEqual([]);
+    expect(await other.unsettledClaims()).toEqual([]);
     clock.advance(61_000);
-    expect(other.unsettledClaims().map((open) => open.id)).toEqual([claim.claimId]);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
-    expect(invites.findClaim(claim.claimId ?? "")).toMatchObject({ username: "alice", door: "bridge", invite: { id: invite.id } });
+    expect((await other.unsettledClaims()).map((open) => open.id)).toEqual([claim.claimId]);
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.findClaim(claim.claimId ?? "")).toMatchObject({ username: "alice", door: "bridge", invite: { id: invite.id } });
   });
 
-  it("without a token: invite-only refuses, open registration claims nothing", () => {
-    expect(() => makeCore().registration.claimForServer(request(undefined))).toThrow(expect.objectContaining({ code: "invite-only" }));
-    expect(makeCore({ inviteOnly: false, allowRegistration: true }).registration.claimForServer(request(undefined))).toEqual({ claimId: undefined, action: "created" });
+  it("without a token: invite-only refuses, open registration claims nothing", async () => {
+    await expect(makeCore().registration.claimForServer(request(undefined))).rejects.toThrow(expect.objectContaining({ code: "invite-only" }));
+    expect(await makeCore({ inviteOnly: false, allowRegistration: true }).registration.claimForServer(request(undefined))).toEqual({ claimId: undefined, action: "created" });
   });
 });

@@ -11,7 +11,7 @@ function setup() {
 }
 
 async function registerThroughContact(core: ReturnType<typeof setup>, inviter: string, username: string) {
-  const { token } = core.invites.create({ type: "contact", inviter, allowRegistration: true });
+  const { token } = await core.invites.create({ type: "contact", inviter, allowRegistration: true });
   await core.registration.register({ token, username, password: "0987654321!?", door: "xmpp" });
 }
 
@@ -22,7 +22,7 @@ describe("roster steps after a registration (XEP-0379)", () => {
     expect(await core.runner.runDue()).toBe(2);
     expect(core.roster.items("romeo@example.test")).toEqual([{ jid: "juliet@example.test", groups: [] }]);
     expect(core.roster.items("juliet@example.test")).toEqual([{ jid: "romeo@example.test", groups: [] }]);
-    expect(core.queue.tasksFor("juliet@example.test").every((t) => t.doneAt !== null)).toBe(true);
+    expect((await core.queue.tasksFor("juliet@example.test")).every((t) => t.doneAt !== null)).toBe(true);
     expect(await core.runner.runDue()).toBe(0);
   });
 
@@ -31,10 +31,10 @@ describe("roster steps after a registration (XEP-0379)", () => {
     await registerThroughContact(core, "romeo@example.test", "juliet");
     core.roster.failures = 3;
     expect(await core.runner.runDue()).toBe(0);
-    const [first] = core.queue.tasksFor("juliet@example.test");
+    const [first] = await core.queue.tasksFor("juliet@example.test");
     expect(first).toMatchObject({ attempts: 1, doneAt: null, lastError: "unavailable: simulated outage" });
     core.clock.advance(999);
-    expect(core.queue.due(core.clock.now(), 10)).toEqual([]);
+    expect(await core.queue.due(core.clock.now(), 10)).toEqual([]);
     core.clock.advance(1);
     expect(await core.runner.runDue()).toBe(1); // the second failed again (attempt 2); the first made it
     core.clock.advance(60_000);
@@ -63,11 +63,11 @@ describe("roster steps after a registration (XEP-0379)", () => {
 
   it("never puts the component or any non-user JID on a roster", async () => {
     const core = setup();
-    core.claims.consume("none", "none", { jid: "juliet@example.test", door: "xmpp", requester: null, action: "created" },
+    await core.claims.consume("none", "none", { jid: "juliet@example.test", door: "xmpp", requester: null, action: "created" },
       { subscriptions: [{ a: "invites.example.test", b: "juliet@example.test", groups: [] }, { a: "juliet@example.test", b: "x@invites.example.test", groups: [] }], groups: [] }, core.clock.now());
     expect(await core.runner.runDue()).toBe(0);
     expect(core.roster.calls).toBe(0);
-    expect(core.queue.tasksFor("juliet@example.test").every((t) => t.doneAt !== null)).toBe(true);
+    expect((await core.queue.tasksFor("juliet@example.test")).every((t) => t.doneAt !== null)).toBe(true);
     expect(core.logs.text()).toContain("not a user of the domain");
   });
 });

@@ -11,140 +11,141 @@ import { makeCore } from "../../helpers/invites.js";
 const DAY = 86400_000;
 
 describe("InviteService", () => {
-  it("creates a single-use account invite that expires after invite_expiry", () => {
+  it("creates a single-use account invite that expires after invite_expiry", async () => {
     const { invites, clock } = makeCore();
-    const { invite, token, uri } = invites.create();
+    const { invite, token, uri } = await invites.create();
     expect(invite).toMatchObject({ type: "account", maxUses: 1, uses: 0, pending: 0, username: null, revokedAt: null });
     expect(invite.expiresAt - clock.now()).toBe(7 * DAY);
     expect(uri).toBe(`xmpp:example.test?register;preauth=${token}`);
-    expect(invites.validate(token)).toEqual({ ok: true, invite });
+    expect(await invites.validate(token)).toEqual({ ok: true, invite });
   });
 
-  it("normalises and fixes the username, and refuses a bad one", () => {
+  it("normalises and fixes the username, and refuses a bad one", async () => {
     const { invites } = makeCore();
-    const { invite, uri } = invites.create({ username: "Juliet" });
+    const { invite, uri } = await invites.create({ username: "Juliet" });
     expect(invite.username).toBe("juliet");
     expect(uri).toMatch(/^xmpp:juliet@example\.test\?register;preauth=/);
-    expect(() => invites.create({ username: "jul iet" })).toThrow("The requested username is invalid.");
+    await expect(invites.create({ username: "jul iet" })).rejects.toThrow("The requested username is invalid.");
   });
 
-  it("refuses impossible options with a clear error", () => {
+  it("refuses impossible options with a clear error", async () => {
     const { invites } = makeCore();
-    expect(() => invites.create({ maxUses: 0 })).toThrow(/number of uses/);
-    expect(() => invites.create({ maxUses: 2.5 })).toThrow(/number of uses/);
-    expect(() => invites.create({ expiresIn: 0 })).toThrow(/expiry/);
-    expect(() => invites.create({ username: "zoe", maxUses: 2 })).toThrow(/only once/);
-    expect(() => invites.create({ note: "x".repeat(1001) })).toThrow(/note/);
+    await expect(invites.create({ maxUses: 0 })).rejects.toThrow(/number of uses/);
+    await expect(invites.create({ maxUses: 2.5 })).rejects.toThrow(/number of uses/);
+    await expect(invites.create({ expiresIn: 0 })).rejects.toThrow(/expiry/);
+    await expect(invites.create({ username: "zoe", maxUses: 2 })).rejects.toThrow(/only once/);
+    await expect(invites.create({ note: "x".repeat(1001) })).rejects.toThrow(/note/);
   });
 
-  it("refuses an expired token, and re-checks expiry when claiming", () => {
+  it("refuses an expired token, and re-checks expiry when claiming", async () => {
     const { invites, clock } = makeCore();
-    const { token } = invites.create({ expiresIn: 60 });
-    expect(invites.validate(token).ok).toBe(true);
+    const { token } = await invites.create({ expiresIn: 60 });
+    expect((await invites.validate(token)).ok).toBe(true);
     clock.advance(60_000);
-    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-expired" });
-    expect(() => invites.claim(token, "alice")).toThrow("The invite token is invalid or expired");
+    expect(await invites.validate(token)).toEqual({ ok: false, reason: "token-expired" });
+    await expect(invites.claim(token, "alice")).rejects.toThrow("The invite token is invalid or expired");
   });
 
-  it("refuses a revoked token", () => {
+  it("refuses a revoked token", async () => {
     const { invites } = makeCore();
-    const { invite, token } = invites.create();
-    expect(invites.revoke(invite.id).revokedAt).not.toBeNull();
-    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-revoked" });
-    expect(() => invites.claim(token, "alice")).toThrow("The invite token is invalid or expired");
+    const { invite, token } = await invites.create();
+    expect((await invites.revoke(invite.id)).revokedAt).not.toBeNull();
+    expect(await invites.validate(token)).toEqual({ ok: false, reason: "token-revoked" });
+    await expect(invites.claim(token, "alice")).rejects.toThrow("The invite token is invalid or expired");
   });
 
-  it("refuses unknown and malformed tokens alike", () => {
+  it("refuses unknown and malformed tokens alike", async () => {
     const { invites } = makeCore();
-    expect(invites.validate("A".repeat(24))).toEqual({ ok: false, reason: "token-unknown" });
-    expect(invites.validate("not a token")).toEqual({ ok: false, reason: "token-unknown" });
+    expect(await invites.validate("A".repeat(24))).toEqual({ ok: false, reason: "token-unknown" });
+    expect(await invites.validate("not a token")).toEqual({ ok: false, reason: "token-unknown" });
   });
 
-  it("counts a use only when consumed; a released claim leaves the invite usable", () => {
+  it("counts a use only when consumed; a released claim leaves the invite usable", async () => {
     const { invites } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = invites.claim(token, "alice");
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    const { invite, token } = await invites.create();
+    const claim = await invites.claim(token, "alice");
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
     // While the claim is in flight nobody else can take the last use.
-    expect(() => invites.claim(token, "bob")).toThrow("The invite token is invalid or expired");
-    invites.release(claim);
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
-    const again = invites.claim(token, "alice");
-    invites.consume(again, { jid: "alice@example.test", door: "xmpp", requester: "anon@anon.example.test" });
-    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
-    expect(invites.validate(token)).toEqual({ ok: false, reason: "token-used" });
-    expect(invites.registeredBy("anon@anon.example.test")).toBe("alice@example.test");
+    await expect(invites.claim(token, "bob")).rejects.toThrow("The invite token is invalid or expired");
+    await invites.release(claim);
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    const again = await invites.claim(token, "alice");
+    await invites.consume(again, { jid: "alice@example.test", door: "xmpp", requester: "anon@anon.example.test" });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await invites.validate(token)).toEqual({ ok: false, reason: "token-used" });
+    expect(await invites.registeredBy("anon@anon.example.test")).toBe("alice@example.test");
   });
 
-  it("a fixed-username invite can only be claimed for that username", () => {
+  it("a fixed-username invite can only be claimed for that username", async () => {
     const { invites } = makeCore();
-    const { token } = invites.create({ username: "zoe" });
-    expect(() => invites.claim(token, "yann")).toThrow("The chosen username is not valid with this invitation");
-    expect(invites.claim(token, "zoe").invite.username).toBe("zoe");
+    const { token } = await invites.create({ username: "zoe" });
+    await expect(invites.claim(token, "yann")).rejects.toThrow("The chosen username is not valid with this invitation");
+    expect((await invites.claim(token, "zoe")).invite.username).toBe("zoe");
   });
 
-  it("a k-use invite gives out exactly k claims, then refuses with token-used", () => {
+  it("a k-use invite gives out exactly k claims, then refuses with token-used", async () => {
     const { invites } = makeCore();
-    const { invite, token } = invites.create({ maxUses: 3 });
-    const claims = Array.from({ length: 3 }, (_, i) => invites.claim(token, `user${i}`));
-    expect(invites.get(invite.id)).toMatchObject({ uses: 0, pending: 3 });
-    for (let i = 3; i < 6; i++) expect(() => invites.claim(token, `user${i}`)).toThrow(expect.objectContaining({ code: "token-invalid", cause: "token-used" }));
+    const { invite, token } = await invites.create({ maxUses: 3 });
+    const claims = [];
+    for (let i = 0; i < 3; i++) claims.push(await invites.claim(token, `user${i}`));
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 3 });
+    for (let i = 3; i < 6; i++) await expect(invites.claim(token, `user${i}`)).rejects.toThrow(expect.objectContaining({ code: "token-invalid", cause: "token-used" }));
     expect(new Set(claims.map((claim) => claim.id)).size).toBe(3);
-    for (const claim of claims) invites.consume(claim, { jid: `${claim.id}@example.test`, door: "xmpp", requester: null });
-    expect(invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
+    for (const claim of claims) await invites.consume(claim, { jid: `${claim.id}@example.test`, door: "xmpp", requester: null });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 3, pending: 0 });
   });
 
-  it("settlement leaves alone the claims this process still holds, until they outlive the hold limit", () => {
+  it("settlement leaves alone the claims this process still holds, until they outlive the hold limit", async () => {
     const { invites, clock } = makeCore();
-    const { token } = invites.create({ maxUses: 2 });
-    const held = invites.claim(token, "busy", { door: "web" });
-    const left = invites.claim(token, "timedout", { door: "xmpp", requester: "anon@anon.example.test" });
-    invites.leave(left);
-    expect(invites.unsettledClaims().map((claim) => claim.username)).toEqual(["timedout"]);
-    expect(invites.unsettledClaims()[0]).toMatchObject({ door: "xmpp", requester: "anon@anon.example.test", checks: 0 });
+    const { token } = await invites.create({ maxUses: 2 });
+    const held = await invites.claim(token, "busy", { door: "web" });
+    const left = await invites.claim(token, "timedout", { door: "xmpp", requester: "anon@anon.example.test" });
+    await invites.leave(left);
+    expect((await invites.unsettledClaims()).map((claim) => claim.username)).toEqual(["timedout"]);
+    expect((await invites.unsettledClaims())[0]).toMatchObject({ door: "xmpp", requester: "anon@anon.example.test", checks: 0 });
     clock.advance(6 * 60_000);
-    expect(invites.unsettledClaims().map((claim) => claim.id).sort()).toEqual([held.id, left.id].sort());
+    expect((await invites.unsettledClaims()).map((claim) => claim.id).sort()).toEqual([held.id, left.id].sort());
   });
 
-  it("a consume after settlement gave the use back still counts the use (the account exists)", () => {
+  it("a consume after settlement gave the use back still counts the use (the account exists)", async () => {
     const { invites } = makeCore();
-    const { invite, token } = invites.create();
-    const claim = invites.claim(token, "slow");
-    invites.leave(claim);
-    const [open] = invites.unsettledClaims();
-    expect(invites.settle(open!, false)).toEqual({ action: "released", why: "missing" });
-    invites.consume(claim, { jid: "slow@example.test", door: "xmpp", requester: null });
-    expect(invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    const { invite, token } = await invites.create();
+    const claim = await invites.claim(token, "slow");
+    await invites.leave(claim);
+    const [open] = await invites.unsettledClaims();
+    expect(await invites.settle(open!, false)).toEqual({ action: "released", why: "missing" });
+    await invites.consume(claim, { jid: "slow@example.test", door: "xmpp", requester: null });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
-  it("lists pending invites newest first, or all of them", () => {
+  it("lists pending invites newest first, or all of them", async () => {
     const { invites, clock } = makeCore();
-    const a = invites.create({ note: "a" });
+    const a = await invites.create({ note: "a" });
     clock.advance(1000);
-    const b = invites.create({ note: "b" });
+    const b = await invites.create({ note: "b" });
     clock.advance(1000);
-    const c = invites.create({ note: "c", expiresIn: 10 });
-    invites.revoke(a.invite.id);
+    const c = await invites.create({ note: "c", expiresIn: 10 });
+    await invites.revoke(a.invite.id);
     clock.advance(10_000);
-    expect(invites.list().map((i) => i.note)).toEqual(["b"]);
-    expect(invites.list({ all: true }).map((i) => i.note)).toEqual(["c", "b", "a"]);
-    expect(invites.list({ all: true, limit: 1, before: { createdAt: c.invite.createdAt, id: c.invite.id } }).map((i) => i.note)).toEqual(["b"]);
+    expect((await invites.list()).map((i) => i.note)).toEqual(["b"]);
+    expect((await invites.list({ all: true })).map((i) => i.note)).toEqual(["c", "b", "a"]);
+    expect((await invites.list({ all: true, limit: 1, before: { createdAt: c.invite.createdAt, id: c.invite.id } })).map((i) => i.note)).toEqual(["b"]);
     expect(b.invite.id).not.toBe(c.invite.id);
   });
 
-  it("purges invites past their expiry, used or not", () => {
+  it("purges invites past their expiry, used or not", async () => {
     const { invites, clock } = makeCore();
-    const expired = invites.create({ expiresIn: 60 });
-    const live = invites.create({ expiresIn: 3600 });
+    const expired = await invites.create({ expiresIn: 60 });
+    const live = await invites.create({ expiresIn: 3600 });
     clock.advance(61_000);
-    expect(invites.purgeExpired()).toBe(1);
-    expect(() => invites.get(expired.invite.id)).toThrow(`No invite with id ${expired.invite.id}`);
-    expect(invites.get(live.invite.id).id).toBe(live.invite.id);
+    expect(await invites.purgeExpired()).toBe(1);
+    await expect(invites.get(expired.invite.id)).rejects.toThrow(`No invite with id ${expired.invite.id}`);
+    expect((await invites.get(live.invite.id)).id).toBe(live.invite.id);
   });
 
-  it("revoking an unknown id says so", () => {
+  it("revoking an unknown id says so", async () => {
     const { invites } = makeCore();
-    expect(() => invites.revoke("nosuchid")).toThrow("No invite with id nosuchid");
+    await expect(invites.revoke("nosuchid")).rejects.toThrow("No invite with id nosuchid");
   });
 
   it("never stores a usable token in the database file", () => {
@@ -153,7 +154,7 @@ describe("InviteService", () => {
       const stores = openStores(join(dir, "sub", "invites.sqlite"));
       const { db } = stores;
       const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: new FakeClock(), domain: "example.test", defaultExpiry: 3600 });
-      const tokens = Array.from({ length: 20 }, () => invites.create({ note: "findme" }).token);
+      const tokens = Array.from({ length: 20 }, async () => (await invites.create({ note: "findme" })).token);
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.close();
       const bytes = readdirSync(join(dir, "sub")).map((f) => readFileSync(join(dir, "sub", f)).toString("latin1")).join("");

@@ -1,0 +1,124 @@
+// The invites table on PostgreSQL.
+import type { Invite, InviteType } from "../invite.js";
+import type { InviteStore, ListOptions, NewInvite } from "../store-ports.js";
+import { type Pool, type Queryable, guard, isUniqueViolation, query, transaction } from "./database.js";
+
+interface InviteRow {
+  id: string;
+  type: string;
+  username: string | null;
+  inviter: string | null;
+  source: string | null;
+  note: string | null;
+  created_at: number;
+  expires_at: number;
+  max_uses: number;
+  uses: number;
+  pending: number;
+  revoked_at: number | null;
+  allow_registration: boolean;
+  groups: string;
+}
+
+const COLUMNS = "id, type, username, inviter, source, note, created_at, expires_at, max_uses, uses, pending, revoked_at, allow_registration, groups";
+
+const toInvite = (row: InviteRow): Invite => ({
+  id: row.id,
+  type: row.type as InviteType,
+  username: row.username,
+  inviter: row.inviter,
+  allowRegistration: row.allow_registration,
+  groups: JSON.parse(row.groups) as string[],
+  source: row.source,
+  note: row.note,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  maxUses: row.max_uses,
+  uses: row.uses,
+  pending: row.pending,
+  revokedAt: row.revoked_at,
+});
+
+const INSERT = `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+
+const insertValues = (i: NewInvite) => [i.id, i.tokenHash, i.type, i.username, i.inviter, i.allowRegistration, JSON.stringify(i.groups), i.source, i.note, i.createdAt, i.expiresAt, i.maxUses];
+
+export class PgInviteStore implements InviteStore {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  insert(invite: NewInvite): Promise<boolean> {
+    return guard(() => this.#insert(this.#pool, invite));
+  }
+
+  insertMany(invites: readonly NewInvite[]): Promise<boolean> {
+    return guard(async () => {
+      try {
+        await transaction(this.#pool, async (client) => {
+          for (const invite of invites) await query(client, "invite-insert", INSERT, insertValues(invite));
+        });
+        return true;
+      } catch (err) {
+        if (isUniqueViolation(err, "invites_pkey")) return false;
+        throw err;
+      }
+    });
+  }
+
+  async #insert(db: Queryable, invite: NewInvite): Promise<boolean> {
+    try {
+      await query(db, "invite-insert", INSERT, insertValues(invite));
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err, "invites_pkey")) return false;
+      throw err;
+    }
+  }
+
+  findByTokenHash(tokenHash: Buffer): Promise<Invite | undefined> {
+    return guard(async () => {
+      const { rows } = await query<InviteRow>(this.#pool, "invite-by-hash", `SELECT ${COLUMNS} FROM invites WHERE token_hash = $1`, [tokenHash]);
+      return rows[0] && toInvite(rows[0]);
+    });
+  }
+
+  findById(id: string): Promise<Invite | undefined> {
+    return guard(async () => {
+      const { rows } = await query<InviteRow>(this.#pool, "invite-by-id", `SELECT ${COLUMNS} FROM invites WHERE id = $1`, [id]);
+      return rows[0] && toInvite(rows[0]);
+    });
+  }
+
+  revoke(id: string, now: number): Promise<boolean> {
+    return guard(async () => {
+      const result = await query(this.#pool, "invite-revoke", "UPDATE invites SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", [now, id]);
+      return result.rowCount === 1;
+    });
+  }
+
+  list(now: number, options: ListOptions = {}): Promise<Invite[]> {
+    const where: string[] = [];
+    const values: unknown[] = [options.limit ?? null];
+    if (!options.all) {
+      values.push(now);
+      where.push(`revoked_at IS NULL AND expires_at > $${values.length} AND uses < max_uses`);
+    }
+    if (options.before) {
+      values.push(options.before.createdAt, options.before.id);
+      where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
+    }
+    const text = `SELECT ${COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT $1`;
+    return guard(async () => {
+      const { rows } = await query<InviteRow>(this.#pool, `invite-list-${options.all ? "all" : "active"}-${options.before ? "before" : "top"}`, text, values);
+      return rows.map(toInvite);
+    });
+  }
+
+  purgeExpired(now: number): Promise<number> {
+    return guard(async () => (await query(this.#pool, "invite-purge", "DELETE FROM invites WHERE expires_at <= $1 AND pending = 0", [now])).rowCount ?? 0);
+  }
+}
