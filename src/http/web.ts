@@ -5,7 +5,7 @@ import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, type ErrorCode, isAppError } from "../errors.js";
 import { type Invite, registersAccount } from "../invites/invite.js";
-import { invitePath, inviteUri, registerPath } from "../invites/uri.js";
+import { invitePath, inviteUri, registerPath, requestPath } from "../invites/uri.js";
 import { phonePlatform, resolveApps } from "./apps.js";
 import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
 import { type SafeHtml, trusted } from "./html.js";
@@ -231,9 +231,6 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   }
 }
 
-export function requestPath(statusToken: string): string {
-  return `/request/${encodeURIComponent(statusToken)}`;
-}
 
 function fieldError(frame: PageFrame, err: AppError): RegisterErrors {
   const text = errorText(frame.t, err);

@@ -55,6 +55,8 @@ export function parseInviteUri(uri: string): ParsedInviteUri | undefined {
 /** The web door's paths for an invite. */
 export const invitePath = (token: string): string => `/invite/${token}`;
 export const registerPath = (token: string): string => `/invite/${token}/register`;
+/** A request for an account: its private status link. */
+export const requestPath = (statusToken: string): string => `/request/${encodeURIComponent(statusToken)}`;
 
 /** The invite's web page under `http.public_url`; undefined when the web door's address is unknown. */
 export function landingUrl(publicUrl: string | undefined, token: string): string | undefined {

@@ -148,7 +148,8 @@ async function walk(context: BrowserContext, lang: string, visit: (name: string,
   await home.goto(`${base}/?lang=${lang}`);
   await home.locator("#username").fill(`asker-${lang}`);
   await home.locator("#message").fill("Hello");
-  await home.locator("form[action='/request'] button[type=submit]").click();
+  // The form posts, then the browser follows the redirect to the private status link: wait for it.
+  await Promise.all([home.waitForURL(/\/request\/[^/?]+\?sent=1$/), home.locator("form[action='/request'] button[type=submit]").click()]);
   await visit("request sent, waiting", home);
   const statusUrl = home.url().replace(/\?.*$/, "");
   const request = (await live.app.requests.list()).find((r) => r.username === `asker-${lang}`);
@@ -160,7 +161,7 @@ async function walk(context: BrowserContext, lang: string, visit: (name: string,
   const denied = await context.newPage();
   await denied.goto(`${base}/?lang=${lang}`);
   await denied.locator("#username").fill(`denied-${lang}`);
-  await denied.locator("form[action='/request'] button[type=submit]").click();
+  await Promise.all([denied.waitForURL(/\/request\/[^/?]+\?sent=1$/), denied.locator("form[action='/request'] button[type=submit]").click()]);
   const deniedRequest = (await live.app.requests.list()).find((r) => r.username === `denied-${lang}`);
   await live.app.requests.deny(deniedRequest?.id ?? "", "admin@example.org");
   await denied.reload();
