@@ -2,41 +2,7 @@
 import type { AccountRequest, AccountRequestStore, NewAccountRequest, RequestDecisionRecord, StoredRequest } from "../store-ports.js";
 import { type Pool, type Queryable, guard, query, transaction } from "./database.js";
 import { LOCK_SPACE, REQUESTS_KEY } from "./locks.js";
-
-interface Row {
-  id: string;
-  username: string;
-  message: string | null;
-  status: string;
-  created_at: number;
-  expires_at: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  invite_id: string | null;
-  sealing_key: Buffer;
-  sealed_token: Buffer | null;
-}
-
-const COLUMNS = "id, username, message, status, created_at, expires_at, decided_at, decided_by, invite_id, sealing_key, sealed_token";
-
-const toStored = (row: Row): StoredRequest => ({
-  id: row.id,
-  username: row.username,
-  message: row.message,
-  status: row.status === "approved" || row.status === "denied" ? row.status : "pending",
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  decidedAt: row.decided_at,
-  decidedBy: row.decided_by,
-  inviteId: row.invite_id,
-  sealingKey: row.sealing_key,
-  sealedToken: row.sealed_token,
-});
-
-const toRequest = (row: Row): AccountRequest => {
-  const { sealingKey: _key, sealedToken: _sealed, ...request } = toStored(row);
-  return request;
-};
+import { ACCOUNT_REQUEST_COLUMNS, type AccountRequestRow, toAccountRequest, toStoredRequest } from "../store-rows.js";
 
 async function countPending(db: Queryable, now: number): Promise<number> {
   const { rows } = await query<{ n: number }>(db, "requests-count-pending", "SELECT count(*) AS n FROM account_requests WHERE status = 'pending' AND expires_at > $1", [now]);
@@ -73,25 +39,25 @@ export class PgAccountRequestStore implements AccountRequestStore {
 
   byId(id: string): Promise<StoredRequest | undefined> {
     return guard(async () => {
-      const { rows } = await query<Row>(this.#pool, "request-by-id", `SELECT ${COLUMNS} FROM account_requests WHERE id = $1`, [id]);
-      return rows[0] && toStored(rows[0]);
+      const { rows } = await query<AccountRequestRow>(this.#pool, "request-by-id", `SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE id = $1`, [id]);
+      return rows[0] && toStoredRequest(rows[0]);
     });
   }
 
   byStatusHash(hash: Buffer): Promise<StoredRequest | undefined> {
     return guard(async () => {
-      const { rows } = await query<Row>(this.#pool, "request-by-hash", `SELECT ${COLUMNS} FROM account_requests WHERE status_hash = $1`, [hash]);
-      return rows[0] && toStored(rows[0]);
+      const { rows } = await query<AccountRequestRow>(this.#pool, "request-by-hash", `SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE status_hash = $1`, [hash]);
+      return rows[0] && toStoredRequest(rows[0]);
     });
   }
 
   list(options: { pendingAt?: number | undefined; limit: number }): Promise<AccountRequest[]> {
     return guard(async () => {
       const { rows } = options.pendingAt === undefined
-        ? await query<Row>(this.#pool, "requests-all", `SELECT ${COLUMNS} FROM account_requests ORDER BY created_at DESC, id LIMIT $1`, [options.limit])
-        : await query<Row>(this.#pool, "requests-pending",
-          `SELECT ${COLUMNS} FROM account_requests WHERE status = 'pending' AND expires_at > $1 ORDER BY created_at, id LIMIT $2`, [options.pendingAt, options.limit]);
-      return rows.map(toRequest);
+        ? await query<AccountRequestRow>(this.#pool, "requests-all", `SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests ORDER BY created_at DESC, id LIMIT $1`, [options.limit])
+        : await query<AccountRequestRow>(this.#pool, "requests-pending",
+          `SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE status = 'pending' AND expires_at > $1 ORDER BY created_at, id LIMIT $2`, [options.pendingAt, options.limit]);
+      return rows.map(toAccountRequest);
     });
   }
 

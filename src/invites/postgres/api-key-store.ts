@@ -1,27 +1,7 @@
 // The api_keys table on PostgreSQL.
 import type { ApiKey, ApiKeyStore } from "../store-ports.js";
 import { type Pool, guard, isUniqueViolation, query } from "./database.js";
-
-interface Row {
-  id: string;
-  name: string;
-  secret_hash: Buffer;
-  read_only: boolean;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-const COLUMNS = "id, name, secret_hash, read_only, created_at, last_used_at, revoked_at";
-
-const toKey = (row: Row): ApiKey => ({
-  id: row.id,
-  name: row.name,
-  readOnly: row.read_only,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  revokedAt: row.revoked_at,
-});
+import { API_KEY_COLUMNS, type ApiKeyRow, toApiKey } from "../store-rows.js";
 
 export class PgApiKeyStore implements ApiKeyStore {
   readonly #pool: Pool;
@@ -45,14 +25,14 @@ export class PgApiKeyStore implements ApiKeyStore {
 
   find(id: string): Promise<{ key: ApiKey; secretHash: Buffer } | undefined> {
     return guard(async () => {
-      const { rows } = await query<Row>(this.#pool, "key-by-id", `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+      const { rows } = await query<ApiKeyRow>(this.#pool, "key-by-id", `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
       const row = rows[0];
-      return row && { key: toKey(row), secretHash: row.secret_hash };
+      return row && { key: toApiKey(row), secretHash: row.secret_hash };
     });
   }
 
   list(): Promise<ApiKey[]> {
-    return guard(async () => (await query<Row>(this.#pool, "keys-all", `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`)).rows.map(toKey));
+    return guard(async () => (await query<ApiKeyRow>(this.#pool, "keys-all", `SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)).rows.map(toApiKey));
   }
 
   markUsed(id: string, now: number): Promise<void> {

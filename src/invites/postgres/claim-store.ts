@@ -6,20 +6,10 @@ import type { Door, Redemption } from "../invite.js";
 import type { ClaimContext, ClaimStore, FollowUp, PendingClaim, RedemptionRecord, StoredClaim } from "../store-ports.js";
 import { type Pool, guard, query, transaction } from "./database.js";
 import { enqueueRosterSteps } from "./roster-queue.js";
+import { PENDING_CLAIM_COLUMNS, type PendingClaimRow, toPendingClaim } from "../store-rows.js";
 
 /** How long an instance may go without a heartbeat before its claims count as orphaned. */
 export const HOLDER_STALE_SECONDS = 10;
-
-interface PendingRow {
-  id: string;
-  invite_id: string;
-  username: string | null;
-  door: string | null;
-  requester: string | null;
-  claimed_at: number;
-  checks: number;
-  holder: string | null;
-}
 
 export class PgClaimStore implements ClaimStore {
   readonly #pool: Pool;
@@ -88,18 +78,9 @@ export class PgClaimStore implements ClaimStore {
 
   pending(): Promise<PendingClaim[]> {
     return guard(async () => {
-      const { rows } = await query<PendingRow>(this.#pool, "claims-pending",
-        "SELECT id, invite_id, username, door, requester, claimed_at, checks, holder FROM claims ORDER BY claimed_at, id");
-      return rows.map((row) => ({
-        id: row.id,
-        inviteId: row.invite_id,
-        username: row.username,
-        door: row.door as Door | null,
-        requester: row.requester,
-        claimedAt: row.claimed_at,
-        checks: row.checks,
-        holder: row.holder,
-      }));
+      const { rows } = await query<PendingClaimRow>(this.#pool, "claims-pending",
+        `SELECT ${PENDING_CLAIM_COLUMNS} FROM claims ORDER BY claimed_at, id`);
+      return rows.map(toPendingClaim);
     });
   }
 

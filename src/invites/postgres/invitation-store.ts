@@ -1,28 +1,9 @@
 // Who invited whom on PostgreSQL. Invitations of accounts created with an invite are written by a
 // trigger (migration 2) in the transaction that records the use; contact acceptances here.
-import { type FollowUp, type Invitation, type InvitationKind, type InvitationStore, MAX_INVITATION_WALK } from "../store-ports.js";
+import { type FollowUp, type Invitation, type InvitationStore, MAX_INVITATION_WALK } from "../store-ports.js";
 import { type Pool, guard, query, transaction } from "./database.js";
 import { enqueueRosterSteps } from "./roster-queue.js";
-
-interface Row {
-  inviter: string;
-  invitee: string;
-  kind: string;
-  invite_id: string | null;
-  note: string | null;
-  at: number;
-}
-
-const COLUMNS = "inviter, invitee, kind, invite_id, note, at";
-
-const toInvitation = (row: Row): Invitation => ({
-  inviter: row.inviter,
-  invitee: row.invitee,
-  kind: row.kind as InvitationKind,
-  inviteId: row.invite_id,
-  note: row.note,
-  at: row.at,
-});
+import { INVITATION_COLUMNS, type InvitationRow, toInvitation } from "../store-rows.js";
 
 export class PgInvitationStore implements InvitationStore {
   readonly #pool: Pool;
@@ -44,18 +25,18 @@ export class PgInvitationStore implements InvitationStore {
   }
 
   all(): Promise<Invitation[]> {
-    return guard(async () => (await query<Row>(this.#pool, "invitations-all", `SELECT ${COLUMNS} FROM invitations ORDER BY at, id`)).rows.map(toInvitation));
+    return guard(async () => (await query<InvitationRow>(this.#pool, "invitations-all", `SELECT ${INVITATION_COLUMNS} FROM invitations ORDER BY at, id`)).rows.map(toInvitation));
   }
 
   byInviter(inviter: string): Promise<Invitation[]> {
     return guard(async () =>
-      (await query<Row>(this.#pool, "invitations-by-inviter", `SELECT ${COLUMNS} FROM invitations WHERE inviter = $1 ORDER BY at, id`, [inviter])).rows.map(toInvitation));
+      (await query<InvitationRow>(this.#pool, "invitations-by-inviter", `SELECT ${INVITATION_COLUMNS} FROM invitations WHERE inviter = $1 ORDER BY at, id`, [inviter])).rows.map(toInvitation));
   }
 
   invitedAs(jid: string): Promise<Invitation | undefined> {
     return guard(async () => {
-      const { rows } = await query<Row>(this.#pool, "invitations-invited-as",
-        `SELECT ${COLUMNS} FROM invitations WHERE invitee = $1 AND kind = 'account' ORDER BY at DESC, id DESC LIMIT 1`, [jid]);
+      const { rows } = await query<InvitationRow>(this.#pool, "invitations-invited-as",
+        `SELECT ${INVITATION_COLUMNS} FROM invitations WHERE invitee = $1 AND kind = 'account' ORDER BY at DESC, id DESC LIMIT 1`, [jid]);
       return rows[0] && toInvitation(rows[0]);
     });
   }

@@ -1,43 +1,8 @@
 // The invites table on PostgreSQL.
-import type { Invite, InviteType } from "../invite.js";
+import type { Invite } from "../invite.js";
 import type { InviteStore, ListOptions, NewInvite } from "../store-ports.js";
 import { type Pool, type Queryable, guard, isUniqueViolation, query, transaction } from "./database.js";
-
-interface InviteRow {
-  id: string;
-  type: string;
-  username: string | null;
-  inviter: string | null;
-  source: string | null;
-  note: string | null;
-  created_at: number;
-  expires_at: number;
-  max_uses: number;
-  uses: number;
-  pending: number;
-  revoked_at: number | null;
-  allow_registration: boolean;
-  groups: string;
-}
-
-const COLUMNS = "id, type, username, inviter, source, note, created_at, expires_at, max_uses, uses, pending, revoked_at, allow_registration, groups";
-
-const toInvite = (row: InviteRow): Invite => ({
-  id: row.id,
-  type: row.type as InviteType,
-  username: row.username,
-  inviter: row.inviter,
-  allowRegistration: row.allow_registration,
-  groups: JSON.parse(row.groups) as string[],
-  source: row.source,
-  note: row.note,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  maxUses: row.max_uses,
-  uses: row.uses,
-  pending: row.pending,
-  revokedAt: row.revoked_at,
-});
+import { INVITE_COLUMNS, type InviteRow, toInvite } from "../store-rows.js";
 
 const INSERT = `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
@@ -81,14 +46,14 @@ export class PgInviteStore implements InviteStore {
 
   findByTokenHash(tokenHash: Buffer): Promise<Invite | undefined> {
     return guard(async () => {
-      const { rows } = await query<InviteRow>(this.#pool, "invite-by-hash", `SELECT ${COLUMNS} FROM invites WHERE token_hash = $1`, [tokenHash]);
+      const { rows } = await query<InviteRow>(this.#pool, "invite-by-hash", `SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = $1`, [tokenHash]);
       return rows[0] && toInvite(rows[0]);
     });
   }
 
   findById(id: string): Promise<Invite | undefined> {
     return guard(async () => {
-      const { rows } = await query<InviteRow>(this.#pool, "invite-by-id", `SELECT ${COLUMNS} FROM invites WHERE id = $1`, [id]);
+      const { rows } = await query<InviteRow>(this.#pool, "invite-by-id", `SELECT ${INVITE_COLUMNS} FROM invites WHERE id = $1`, [id]);
       return rows[0] && toInvite(rows[0]);
     });
   }
@@ -111,7 +76,7 @@ export class PgInviteStore implements InviteStore {
       values.push(options.before.createdAt, options.before.id);
       where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
     }
-    const text = `SELECT ${COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT $1`;
+    const text = `SELECT ${INVITE_COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT $1`;
     return guard(async () => {
       const { rows } = await query<InviteRow>(this.#pool, `invite-list-${options.all ? "all" : "active"}-${options.before ? "before" : "top"}`, text, values);
       return rows.map(toInvite);

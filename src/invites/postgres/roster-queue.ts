@@ -2,30 +2,7 @@
 import { type FollowUp, type RosterQueue, type RosterTask, rosterPairs } from "../store-ports.js";
 import { type Client, type Pool, guard, query } from "./database.js";
 import { LOCK_SPACE } from "./locks.js";
-
-interface TaskRow {
-  id: number;
-  owner: string;
-  contact: string;
-  groups: string;
-  attempts: number;
-  next_at: number;
-  last_error: string | null;
-  done_at: number | null;
-}
-
-const TASK_COLUMNS = "id, owner, contact, groups, attempts, next_at, last_error, done_at";
-
-const toTask = (row: TaskRow): RosterTask => ({
-  id: row.id,
-  owner: row.owner,
-  contact: row.contact,
-  groups: JSON.parse(row.groups) as string[],
-  attempts: row.attempts,
-  nextAt: row.next_at,
-  lastError: row.last_error,
-  doneAt: row.done_at,
-});
+import { TASK_COLUMNS, type TaskRow, toTask } from "../store-rows.js";
 
 /** Queues the steps for a new account `jid`, inside the caller's transaction. */
 export async function enqueueRosterSteps(client: Client, jid: string, follow: FollowUp, now: number): Promise<void> {

@@ -2,50 +2,16 @@
 import type { Statement } from "better-sqlite3";
 import type { AccountRequest, NewAccountRequest, RequestDecisionRecord, StoredRequest } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
-
-interface Row {
-  id: string;
-  username: string;
-  message: string | null;
-  status: string;
-  created_at: number;
-  expires_at: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  invite_id: string | null;
-  sealing_key: Buffer;
-  sealed_token: Buffer | null;
-}
-
-const COLUMNS = "id, username, message, status, created_at, expires_at, decided_at, decided_by, invite_id, sealing_key, sealed_token";
-
-const toStored = (row: Row): StoredRequest => ({
-  id: row.id,
-  username: row.username,
-  message: row.message,
-  status: row.status === "approved" || row.status === "denied" ? row.status : "pending",
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  decidedAt: row.decided_at,
-  decidedBy: row.decided_by,
-  inviteId: row.invite_id,
-  sealingKey: row.sealing_key,
-  sealedToken: row.sealed_token,
-});
-
-const toRequest = (row: Row): AccountRequest => {
-  const { sealingKey: _key, sealedToken: _sealed, ...request } = toStored(row);
-  return request;
-};
+import { ACCOUNT_REQUEST_COLUMNS, type AccountRequestRow, toAccountRequest, toStoredRequest } from "../store-rows.js";
 
 /** Synchronous; the core sees it through the async AccountRequestStore port (see index.ts). */
 export class AccountRequestStore {
   readonly #db: Db;
   readonly #insert: Statement;
-  readonly #byId: Statement<[string], Row>;
-  readonly #byHash: Statement<[Buffer], Row>;
-  readonly #pending: Statement<[number, number], Row>;
-  readonly #all: Statement<[number], Row>;
+  readonly #byId: Statement<[string], AccountRequestRow>;
+  readonly #byHash: Statement<[Buffer], AccountRequestRow>;
+  readonly #pending: Statement<[number, number], AccountRequestRow>;
+  readonly #all: Statement<[number], AccountRequestRow>;
   readonly #countPending: Statement<[number], { n: number }>;
   readonly #pendingFor: Statement<[string, number], { n: number }>;
   readonly #decide: Statement;
@@ -54,10 +20,10 @@ export class AccountRequestStore {
   constructor(db: Db) {
     this.#db = db;
     this.#insert = db.prepare(`INSERT INTO account_requests (id, status_hash, sealing_key, username, message, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE id = ?`);
-    this.#byHash = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE status_hash = ?`);
-    this.#pending = db.prepare(`SELECT ${COLUMNS} FROM account_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, id LIMIT ?`);
-    this.#all = db.prepare(`SELECT ${COLUMNS} FROM account_requests ORDER BY created_at DESC, id LIMIT ?`);
+    this.#byId = db.prepare(`SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE id = ?`);
+    this.#byHash = db.prepare(`SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE status_hash = ?`);
+    this.#pending = db.prepare(`SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, id LIMIT ?`);
+    this.#all = db.prepare(`SELECT ${ACCOUNT_REQUEST_COLUMNS} FROM account_requests ORDER BY created_at DESC, id LIMIT ?`);
     this.#countPending = db.prepare(`SELECT count(*) AS n FROM account_requests WHERE status = 'pending' AND expires_at > ?`);
     this.#pendingFor = db.prepare(`SELECT count(*) AS n FROM account_requests WHERE username = ? AND status = 'pending' AND expires_at > ?`);
     this.#decide = db.prepare(
@@ -88,18 +54,18 @@ export class AccountRequestStore {
 
   byId(id: string): StoredRequest | undefined {
     const row = this.#byId.get(id);
-    return row && toStored(row);
+    return row && toStoredRequest(row);
   }
 
   byStatusHash(hash: Buffer): StoredRequest | undefined {
     const row = this.#byHash.get(hash);
-    return row && toStored(row);
+    return row && toStoredRequest(row);
   }
 
   /** Pending ones (oldest first) when `pendingAt` is given, else all (newest first). */
   list(options: { pendingAt?: number | undefined; limit: number }): AccountRequest[] {
     const rows = options.pendingAt === undefined ? this.#all.all(options.limit) : this.#pending.all(options.pendingAt, options.limit);
-    return rows.map(toRequest);
+    return rows.map(toAccountRequest);
   }
 
   countPending(now: number): number {

@@ -7,17 +7,7 @@ import type { Door, Redemption } from "../invite.js";
 import type { Db } from "./database.js";
 import type { ClaimContext, FollowUp, PendingClaim, RedemptionRecord, StoredClaim } from "../store-ports.js";
 import type { RosterQueue } from "./roster-queue.js";
-
-interface PendingRow {
-  id: string;
-  invite_id: string;
-  username: string | null;
-  door: string | null;
-  requester: string | null;
-  claimed_at: number;
-  checks: number;
-  holder: string | null;
-}
+import { type PendingClaimRow, toPendingClaim } from "../store-rows.js";
 
 export class ClaimStore {
   /** One process works on a SQLite file: a claim of another holder was left by an earlier run. */
@@ -32,7 +22,7 @@ export class ClaimStore {
   readonly #releaseSlot: Statement;
   readonly #consumeSlot: Statement;
   readonly #insertRedemption: Statement;
-  readonly #pending: Statement<[], PendingRow>;
+  readonly #pending: Statement<[], PendingClaimRow>;
   readonly #noteCheck: Statement;
   readonly #disown: Statement;
   readonly #redeemedSince: Statement<[string, number], { one: number }>;
@@ -110,16 +100,7 @@ export class ClaimStore {
 
   /** Every claim not yet consumed or released, oldest first. */
   pending(): PendingClaim[] {
-    return this.#pending.all().map((row) => ({
-      id: row.id,
-      inviteId: row.invite_id,
-      username: row.username,
-      door: row.door as Door | null,
-      requester: row.requester,
-      claimedAt: row.claimed_at,
-      checks: row.checks,
-      holder: row.holder,
-    }));
+    return this.#pending.all().map(toPendingClaim);
   }
 
   liveHolders(holders: readonly string[]): ReadonlySet<string> {

@@ -2,33 +2,16 @@
 // counts the invite limits read.
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./database.js";
-import { type FollowUp, type Invitation, type InvitationKind, MAX_INVITATION_WALK as MAX_WALK } from "../store-ports.js";
+import { type FollowUp, type Invitation, MAX_INVITATION_WALK as MAX_WALK } from "../store-ports.js";
 import type { RosterQueue } from "./roster-queue.js";
-
-interface Row {
-  inviter: string;
-  invitee: string;
-  kind: string;
-  invite_id: string | null;
-  note: string | null;
-  at: number;
-}
-
-const toInvitation = (row: Row): Invitation => ({
-  inviter: row.inviter,
-  invitee: row.invitee,
-  kind: row.kind as InvitationKind,
-  inviteId: row.invite_id,
-  note: row.note,
-  at: row.at,
-});
+import { INVITATION_COLUMNS, type InvitationRow, toInvitation } from "../store-rows.js";
 
 export class InvitationStore {
   readonly #db: Db;
   readonly #queue: RosterQueue;
-  readonly #all: Statement<[], Row>;
-  readonly #byInviter: Statement<[string], Row>;
-  readonly #invitedAs: Statement<[string], Row>;
+  readonly #all: Statement<[], InvitationRow>;
+  readonly #byInviter: Statement<[string], InvitationRow>;
+  readonly #invitedAs: Statement<[string], InvitationRow>;
   readonly #treeSize: Statement<[string, number], { size: number }>;
   readonly #active: Statement<[string, number], { count: number }>;
   readonly #createdSince: Statement<[string, number], { count: number }>;
@@ -39,7 +22,7 @@ export class InvitationStore {
   constructor(db: Db, queue: RosterQueue) {
     this.#db = db;
     this.#queue = queue;
-    const columns = "inviter, invitee, kind, invite_id, note, at";
+    const columns = INVITATION_COLUMNS;
     this.#all = db.prepare(`SELECT ${columns} FROM invitations ORDER BY at, id`);
     this.#byInviter = db.prepare(`SELECT ${columns} FROM invitations WHERE inviter = ? ORDER BY at, id`);
     this.#invitedAs = db.prepare(`SELECT ${columns} FROM invitations WHERE invitee = ? AND kind = 'account' ORDER BY at DESC, id DESC LIMIT 1`);

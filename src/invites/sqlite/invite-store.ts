@@ -1,46 +1,9 @@
 // InviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
 import type { Statement } from "better-sqlite3";
-import type { Invite, InviteType } from "../invite.js";
+import type { Invite } from "../invite.js";
 import type { ListOptions, NewInvite } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
-
-interface InviteRow {
-  id: string;
-  type: string;
-  username: string | null;
-  inviter: string | null;
-  source: string | null;
-  note: string | null;
-  created_at: number;
-  expires_at: number;
-  max_uses: number;
-  uses: number;
-  pending: number;
-  revoked_at: number | null;
-  allow_registration: number;
-  groups: string;
-}
-
-const COLUMNS = "id, type, username, inviter, source, note, created_at, expires_at, max_uses, uses, pending, revoked_at, allow_registration, groups";
-
-function toInvite(row: InviteRow): Invite {
-  return {
-    id: row.id,
-    type: row.type as InviteType,
-    username: row.username,
-    inviter: row.inviter,
-    allowRegistration: row.allow_registration === 1,
-    groups: JSON.parse(row.groups) as string[],
-    source: row.source,
-    note: row.note,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    maxUses: row.max_uses,
-    uses: row.uses,
-    pending: row.pending,
-    revokedAt: row.revoked_at,
-  };
-}
+import { INVITE_COLUMNS, type InviteRow, toInvite } from "../store-rows.js";
 
 export class InviteStore {
   readonly #db: Db;
@@ -56,8 +19,8 @@ export class InviteStore {
       `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
        VALUES (@id, @tokenHash, @type, @username, @inviter, @allowRegistration, @groups, @source, @note, @createdAt, @expiresAt, @maxUses)`,
     );
-    this.#byHash = db.prepare(`SELECT ${COLUMNS} FROM invites WHERE token_hash = ?`);
-    this.#byId = db.prepare(`SELECT ${COLUMNS} FROM invites WHERE id = ?`);
+    this.#byHash = db.prepare(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = ?`);
+    this.#byId = db.prepare(`SELECT ${INVITE_COLUMNS} FROM invites WHERE id = ?`);
     this.#revoke = db.prepare(`UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
     this.#purge = db.prepare(`DELETE FROM invites WHERE expires_at <= ? AND pending = 0`);
   }
@@ -113,7 +76,7 @@ export class InviteStore {
       params["beforeCreated"] = options.before.createdAt;
       params["beforeId"] = options.before.id;
     }
-    const sql = `SELECT ${COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    const sql = `SELECT ${INVITE_COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
                  ORDER BY created_at DESC, id DESC LIMIT @limit`;
     return (this.#db.prepare(sql).all(params) as InviteRow[]).map(toInvite);
   }

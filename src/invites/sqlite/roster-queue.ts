@@ -5,32 +5,7 @@ import type { Statement } from "better-sqlite3";
 import type { FollowUp, RosterTask } from "../store-ports.js";
 import { rosterPairs } from "../store-ports.js";
 import type { Db } from "./database.js";
-
-interface TaskRow {
-  id: number;
-  owner: string;
-  contact: string;
-  groups: string;
-  attempts: number;
-  next_at: number;
-  last_error: string | null;
-  done_at: number | null;
-}
-
-const TASK_COLUMNS = "id, owner, contact, groups, attempts, next_at, last_error, done_at";
-
-function toTask(row: TaskRow): RosterTask {
-  return {
-    id: row.id,
-    owner: row.owner,
-    contact: row.contact,
-    groups: JSON.parse(row.groups) as string[],
-    attempts: row.attempts,
-    nextAt: row.next_at,
-    lastError: row.last_error,
-    doneAt: row.done_at,
-  };
-}
+import { TASK_COLUMNS, type TaskRow, toTask } from "../store-rows.js";
 
 export class RosterQueue {
   readonly #groupMembers: Statement<[string], { jid: string }>;
