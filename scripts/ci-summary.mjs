@@ -10,7 +10,8 @@
 //  - a run without a report counts the floor as failed, and a run with fewer tests than the
 //    floor in test/floor.txt counts the missing ones as failed.
 //
-//   node scripts/ci-summary.mjs LABEL=REPORT:STATUS ...   (REPORT "-" when the run never started)
+//   node scripts/ci-summary.mjs LABEL[@FLOOR]=REPORT:STATUS ...   (REPORT "-" when the run never started)
+// A run of only some files (the server-facing ones on the older servers) names its own floor.
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -98,9 +99,9 @@ function main(args) {
     total.failed = floor;
   }
   for (const arg of args) {
-    const match = /^([^=]+)=(.*):(-?\d+)$/.exec(arg);
-    if (!match) throw new Error(`ci-summary: "${arg}" is not LABEL=REPORT:STATUS`);
-    const [, label, path, status] = match;
+    const match = /^([^=@]+)(?:@(\d+))?=(.*):(-?\d+)$/.exec(arg);
+    if (!match) throw new Error(`ci-summary: "${arg}" is not LABEL[@FLOOR]=REPORT:STATUS`);
+    const [, label, ownFloor, path, status] = match;
     let report;
     if (path !== "-") {
       try {
@@ -109,7 +110,7 @@ function main(args) {
         report = undefined;
       }
     }
-    const run = summarizeRun(report, Number(status), { allowed, floor, root });
+    const run = summarizeRun(report, Number(status), { allowed, floor: ownFloor === undefined ? floor : parseFloor(ownFloor), root });
     for (const problem of run.problems) console.log(`ci: ${label}: ${problem}`);
     console.log(`ci: ${label}: passed ${run.passed}, failed ${run.failed}, allowed skips ${run.skipped}`);
     total.passed += run.passed;

@@ -107,6 +107,18 @@ describe("ci-summary", () => {
       expect(bad.stdout.trimEnd().split("\n").at(-1)).toBe(`${floor} passed, ${floor} failed`);
     });
 
+    it("a run of some files names its own floor: fewer tests than it count as failed", () => {
+      const some = join(dir, "some.json");
+      writeFileSync(some, JSON.stringify(report([file(resolve("test/a.test.ts"), passing(3))])));
+      const ok = run(`node24-old@3=${some}:0`);
+      expect(ok.status).toBe(0);
+      expect(ok.stdout.trimEnd().split("\n").at(-1)).toBe("3 passed, 0 failed");
+      const short = run(`node24-old@5=${some}:0`);
+      expect(short.status).toBe(1);
+      expect(short.stdout).toContain("fewer than the floor of 5");
+      expect(short.stdout.trimEnd().split("\n").at(-1)).toBe("3 passed, 2 failed");
+    });
+
     it("with no run at all (e.g. a failed install) still prints the line", () => {
       const none = run();
       expect(none.status).toBe(1);
