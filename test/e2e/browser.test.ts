@@ -4,7 +4,7 @@
 // no console errors, JavaScript off, and the keyboard alone.
 import { mkdirSync } from "node:fs";
 import axe from "axe-core";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canLogin, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
@@ -108,113 +108,153 @@ interface Audited {
   readonly dir: string | null;
 }
 
-/** Every page a visitor can reach, as [name, how to get there] in the context's language. */
-async function walk(context: BrowserContext, lang: string, visit: (name: string, page: Page) => Promise<void>): Promise<void> {
-  const domain = live.server.domain;
-  const open = async (name: string, url: string, expectStatus = 200) => {
-    const page = await context.newPage();
-    const response = await page.goto(`${base}${url}${url.includes("?") ? "&" : "?"}lang=${lang}`);
-    expect(response?.status(), name).toBe(expectStatus);
-    await visit(name, page);
-    return page;
-  };
-  const close = async (page: Page) => page.close();
+/** Opens `url` in the walk's language on the walk's one tab (a tab reused is audited much faster). */
+async function open(page: Page, lang: string, url: string, expectStatus = 200): Promise<void> {
+  const response = await page.goto(`${base}${url}${url.includes("?") ? "&" : "?"}lang=${lang}`);
+  expect(response?.status(), url).toBe(expectStatus);
+}
 
-  await close(await open("front page with the request form", "/"));
-  const account = await live.app.invites.create();
-  await close(await open("landing page (account invite)", `/invite/${account.token}`));
-  const contact = await live.app.invites.create({ type: "contact", inviter: `romeo@${domain}`, allowRegistration: true });
-  await close(await open("landing page (contact invite)", `/invite/${contact.token}`));
-  const reset = await live.app.invites.create({ type: "reset", username: "romeo" });
-  await close(await open("landing page (password reset)", `/invite/${reset.token}`));
-  await close(await open("password reset form", `/invite/${reset.token}/register`));
-  await close(await open("invalid invite", "/invite/AAAAAAAAAAAAAAAAAAAAAAAA", 404));
-
-  const form = await open("registration form", `/invite/${account.token}/register`);
-  await form.locator("#username").fill(`a11y-${lang}`);
-  await form.locator("#password").fill("short");
-  await form.locator("#confirm").fill("short");
-  await form.locator("button[type=submit]").click();
-  await visit("registration form with errors", form);
-  await form.locator("#password").fill("lantern-over-the-harbour");
-  await form.locator("#confirm").fill("lantern-over-the-harbour");
-  await form.locator("#consent").check();
-  await form.locator("button[type=submit]").click();
-  await expect(form.locator("h1").count()).resolves.toBe(1);
-  await visit("success page", form);
-  await close(form);
-
-  const home = await context.newPage();
-  await home.goto(`${base}/?lang=${lang}`);
-  await home.locator("#username").fill(`asker-${lang}`);
-  await home.locator("#message").fill("Hello");
+/** Sends the front page's account request for `username` and follows it to its private status link. */
+async function sendRequest(page: Page, lang: string, username: string, message?: string): Promise<string> {
+  await open(page, lang, "/");
+  await page.locator("#username").fill(username);
+  if (message !== undefined) await page.locator("#message").fill(message);
   // The form posts, then the browser follows the redirect to the private status link: wait for it.
-  await Promise.all([home.waitForURL(/\/request\/[^/?]+\?sent=1$/), home.locator("form[action='/request'] button[type=submit]").click()]);
-  await visit("request sent, waiting", home);
-  const statusUrl = home.url().replace(/\?.*$/, "");
-  const request = (await live.app.requests.list()).find((r) => r.username === `asker-${lang}`);
-  await live.app.requests.approve(request?.id ?? "", "admin@example.org");
-  await home.goto(statusUrl);
-  await visit("request approved: the registration form", home);
-  await close(home);
+  await Promise.all([page.waitForURL(/\/request\/[^/?]+\?sent=1$/), page.locator("form[action='/request'] button[type=submit]").click()]);
+  const request = (await live.app.requests.list()).find((r) => r.username === username);
+  expect(request, username).toBeDefined();
+  return request?.id ?? "";
+}
 
-  const denied = await context.newPage();
-  await denied.goto(`${base}/?lang=${lang}`);
-  await denied.locator("#username").fill(`denied-${lang}`);
-  await Promise.all([denied.waitForURL(/\/request\/[^/?]+\?sent=1$/), denied.locator("form[action='/request'] button[type=submit]").click()]);
-  const deniedRequest = (await live.app.requests.list()).find((r) => r.username === `denied-${lang}`);
-  await live.app.requests.deny(deniedRequest?.id ?? "", "admin@example.org");
-  await denied.reload();
-  await visit("request denied", denied);
-  await close(denied);
+type Walk = (page: Page, lang: string, audit: (name: string) => Promise<void>) => Promise<void>;
+
+/**
+ * Every page a visitor can reach, in four walks of three pages: one test per walk and language
+ * keeps each test short on a busy machine, and together they audit all twelve pages in every
+ * language. `pages` names what a walk must audit, in order.
+ */
+const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly string[]; readonly walk: Walk }> = [
+  {
+    title: "front page, landing page, invalid invite",
+    pages: ["front page with the request form", "landing page (account invite)", "invalid invite"],
+    async walk(page, lang, audit) {
+      await open(page, lang, "/");
+      await audit("front page with the request form");
+      const account = await live.app.invites.create();
+      await open(page, lang, `/invite/${account.token}`);
+      await audit("landing page (account invite)");
+      await open(page, lang, "/invite/AAAAAAAAAAAAAAAAAAAAAAAA", 404);
+      await audit("invalid invite");
+    },
+  },
+  {
+    title: "contact invite and password reset",
+    pages: ["landing page (contact invite)", "landing page (password reset)", "password reset form"],
+    async walk(page, lang, audit) {
+      const contact = await live.app.invites.create({ type: "contact", inviter: `romeo@${live.server.domain}`, allowRegistration: true });
+      await open(page, lang, `/invite/${contact.token}`);
+      await audit("landing page (contact invite)");
+      const reset = await live.app.invites.create({ type: "reset", username: "romeo" });
+      await open(page, lang, `/invite/${reset.token}`);
+      await audit("landing page (password reset)");
+      await open(page, lang, `/invite/${reset.token}/register`);
+      await audit("password reset form");
+    },
+  },
+  {
+    title: "registration form, its errors, success",
+    pages: ["registration form", "registration form with errors", "success page"],
+    async walk(page, lang, audit) {
+      const account = await live.app.invites.create();
+      await open(page, lang, `/invite/${account.token}/register`);
+      await audit("registration form");
+      await page.locator("#username").fill(`a11y-${lang}`);
+      await page.locator("#password").fill("short");
+      await page.locator("#confirm").fill("short");
+      await page.locator("button[type=submit]").click();
+      await audit("registration form with errors");
+      await page.locator("#password").fill("lantern-over-the-harbour");
+      await page.locator("#confirm").fill("lantern-over-the-harbour");
+      await page.locator("#consent").check();
+      await page.locator("button[type=submit]").click();
+      await expect(page.locator("h1").count()).resolves.toBe(1);
+      await audit("success page");
+    },
+  },
+  {
+    title: "account request sent, approved, denied",
+    pages: ["request sent, waiting", "request approved: the registration form", "request denied"],
+    async walk(page, lang, audit) {
+      const approved = await sendRequest(page, lang, `asker-${lang}`, "Hello");
+      await audit("request sent, waiting");
+      const statusUrl = page.url().replace(/\?.*$/, "");
+      await live.app.requests.approve(approved, "admin@example.org");
+      await page.goto(statusUrl);
+      await audit("request approved: the registration form");
+      const denied = await sendRequest(page, lang, `denied-${lang}`);
+      await live.app.requests.deny(denied, "admin@example.org");
+      await page.reload();
+      await audit("request denied");
+    },
+  },
+];
+
+/** Runs axe-core in the page and reads its layout; `errors` are the console errors since the last audit. */
+async function auditPage(page: Page, name: string, errors: string[]): Promise<Audited> {
+  await page.evaluate(AXE_SOURCE);
+  // Run in the page (strings: these tests are type-checked without the DOM library).
+  const audit = await page.evaluate<{ violations: string[]; passed: number }>(`axe.run(document, { resultTypes: ["violations"] }).then((result) => ({
+    violations: result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id + ": " + JSON.stringify(v.nodes.map((n) => n.target))),
+    passed: result.passes.length,
+  }))`);
+  // The audit really ran its rules on the page (a script blocked by CSP would pass nothing).
+  expect(audit.passed, name).toBeGreaterThan(10);
+  const layout = await page.evaluate<{ overflow: boolean; lang: string | null; dir: string | null }>(`({
+    overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1,
+    lang: document.documentElement.getAttribute("lang"),
+    dir: document.documentElement.getAttribute("dir"),
+  })`);
+  return { name, violations: audit.violations, consoleErrors: errors.splice(0), ...layout };
+}
+
+/** Collects the tab's console errors, page errors and failed subresources into `errors`. */
+function watchErrors(page: Page, errors: string[]): void {
+  let documentStatus = 0;
+  page.on("console", (message) => {
+    // Chromium logs a page's own 4xx status (the invalid-invite 404, a form's 422) as a
+    // console error; those statuses are by design. Anything else counts.
+    if (message.type() === "error" && !message.text().includes(`status of ${documentStatus} `)) errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("response", (response) => {
+    if (response.request().resourceType() === "document") documentStatus = response.status();
+    else if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+  });
 }
 
 describe("every page, in three languages: accessible, on a phone, without errors", () => {
   for (const { lang, dir } of LANGUAGES) {
-    it(`${lang} (${dir}): axe-core finds no serious or critical violation, nothing overflows a phone screen, no console errors`, async () => {
-      // The audit script is injected, so this context alone lets it past the pages' CSP.
-      const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true, userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36" });
-      const results: Audited[] = [];
-      const consoleErrors = new Map<Page, string[]>();
-      context.on("page", (page) => {
+    for (const { title, pages, walk } of WALKS) {
+      it(`${lang} (${dir}), ${title}: axe-core finds no serious or critical violation, nothing overflows a phone screen, no console errors`, async () => {
+        // The audit script is injected, so this context alone lets it past the pages' CSP.
+        const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true, userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36" });
+        const page = await context.newPage();
         const errors: string[] = [];
-        let documentStatus = 0;
-        consoleErrors.set(page, errors);
-        page.on("console", (message) => {
-          // Chromium logs a page's own 4xx status (the invalid-invite 404, a form's 422) as a
-          // console error; those statuses are by design. Anything else counts.
-          if (message.type() === "error" && !message.text().includes(`status of ${documentStatus} `)) errors.push(message.text());
+        watchErrors(page, errors);
+        const results: Audited[] = [];
+        await walk(page, lang, async (name) => {
+          results.push(await auditPage(page, name, errors));
         });
-        page.on("pageerror", (error) => errors.push(error.message));
-        page.on("response", (response) => {
-          if (response.request().resourceType() === "document") documentStatus = response.status();
-          else if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
-        });
+        await context.close();
+        expect(results.map((result) => result.name)).toEqual(pages);
+        for (const result of results) {
+          expect({ page: result.name, violations: result.violations, consoleErrors: result.consoleErrors, overflow: result.overflow, lang: result.lang, dir: result.dir })
+            .toEqual({ page: result.name, violations: [], consoleErrors: [], overflow: false, lang, dir });
+        }
+        // Nor after the last page.
+        expect(errors).toEqual([]);
       });
-      await walk(context, lang, async (name, page) => {
-        await page.evaluate(AXE_SOURCE);
-        // Run in the page (strings: these tests are type-checked without the DOM library).
-        const audit = await page.evaluate<{ violations: string[]; passed: number }>(`axe.run(document, { resultTypes: ["violations"] }).then((result) => ({
-          violations: result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id + ": " + JSON.stringify(v.nodes.map((n) => n.target))),
-          passed: result.passes.length,
-        }))`);
-        // The audit really ran its rules on the page (a script blocked by CSP would pass nothing).
-        expect(audit.passed, name).toBeGreaterThan(10);
-        const violations = audit.violations;
-        const layout = await page.evaluate<{ overflow: boolean; lang: string | null; dir: string | null }>(`({
-          overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1,
-          lang: document.documentElement.getAttribute("lang"),
-          dir: document.documentElement.getAttribute("dir"),
-        })`);
-        results.push({ name, violations, consoleErrors: [...(consoleErrors.get(page) ?? [])], ...layout });
-      });
-      await context.close();
-      expect(results.length).toBe(12);
-      for (const result of results) {
-        expect({ page: result.name, violations: result.violations, consoleErrors: result.consoleErrors, overflow: result.overflow, lang: result.lang, dir: result.dir })
-          .toEqual({ page: result.name, violations: [], consoleErrors: [], overflow: false, lang, dir });
-      }
-    });
+    }
   }
 
   it("with JavaScript off, the picker, the landing page, the form and the request form all work", async () => {
