@@ -325,16 +325,17 @@ export function storeContract(name: string, target: ContractTarget): void {
     }));
 
     for (const [limit, quota] of [["active", { ...OPEN, maxActive: 5 }], ["created", { ...OPEN, maxCreated: 5, createdSince: NOW - 24 * HOUR }]] as const) {
-      it(`insertLimited (${limit}): 200 at once from two connections of one user end with exactly 5 invites`, () => using(target, async (stores) => {
-        const peer = await target.openPeer(stores);
+      it(`insertLimited (${limit}): 200 at once from eight connections (processes) of one user end with exactly 5 invites`, () => using(target, async (stores) => {
+        const peers = await Promise.all(Array.from({ length: 7 }, () => target.openPeer(stores)));
+        const all = [stores, ...peers];
         try {
           const user = "mallory@example.test";
-          const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? peer : stores).invites.insertLimited(byUser(user), quota)));
+          const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => all[i % all.length]!.invites.insertLimited(byUser(user), quota)));
           expect(outcomes.filter((o) => o === "inserted")).toHaveLength(5);
           expect(outcomes.filter((o) => typeof o === "object" && o.limit === limit && o.count === 5)).toHaveLength(195);
           expect((await stores.invites.list(NOW, { all: true })).filter((invite) => invite.inviter === user)).toHaveLength(5);
         } finally {
-          await peer.close();
+          await Promise.all(peers.map((peer) => peer.close()));
         }
       }));
     }

@@ -97,6 +97,8 @@ describe("invite limits on two instances sharing one database", () => {
         expect(refusals).toHaveLength(195);
         for (const err of refusals) expect(isAppError(err) && { code: err.code, message: err.message }).toEqual({ code: "invite-limit", message: text });
         expect(await services[1]!.list({ all: true })).toHaveLength(5);
+        // One user's burst waited in each instance, not on its pooled connections (each pool: 10).
+        for (const stores of instances) expect(stores.pool.totalCount).toBeLessThanOrEqual(2);
       } finally {
         await Promise.all(instances.map((stores) => stores.close()));
       }

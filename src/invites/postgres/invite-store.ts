@@ -13,6 +13,8 @@ const insertValues = (i: NewInvite) => [i.id, i.tokenHash, i.type, i.username, i
 
 export class PgInviteStore implements InviteStore {
   readonly #pool: Pool;
+  /** The last limited insert queued per inviter (see #inTurn). */
+  readonly #turns = new Map<string, Promise<void>>();
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -37,7 +39,7 @@ export class PgInviteStore implements InviteStore {
   }
 
   insertLimited(invite: NewInvite & { readonly inviter: string }, quota: InviteQuota): Promise<"inserted" | "id-taken" | QuotaBreach> {
-    return guard(() => transaction(this.#pool, async (client) => {
+    return this.#inTurn(invite.inviter, () => guard(() => transaction(this.#pool, async (client) => {
       // Limited inserts of one inviter take turns, on every instance: the counts cannot change
       // before this transaction commits (READ COMMITTED: each count below sees every earlier turn).
       await query(client, "invite-inviter-lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))", [INVITER_SPACE, invite.inviter]);
@@ -45,7 +47,23 @@ export class PgInviteStore implements InviteStore {
       if (breach) return breach;
       const inserted = await query(client, "invite-insert-limited", `${INSERT} ON CONFLICT (id) DO NOTHING`, insertValues(invite));
       return inserted.rowCount === 1 ? "inserted" : "id-taken";
-    }));
+    })));
+  }
+
+  /**
+   * Runs `work` after every earlier call for `inviter` in this process settled: one user's burst
+   * waits here, holding at most one pooled connection (else it could hold all of them, each
+   * waiting for the advisory lock, while other requests wait for a connection).
+   */
+  async #inTurn<T>(inviter: string, work: () => Promise<T>): Promise<T> {
+    const mine = (this.#turns.get(inviter) ?? Promise.resolve()).then(work);
+    const settled = mine.then(() => undefined, () => undefined);
+    this.#turns.set(inviter, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.#turns.get(inviter) === settled) this.#turns.delete(inviter);
+    }
   }
 
   async #insert(db: Queryable, invite: NewInvite): Promise<boolean> {
