@@ -190,8 +190,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const tree = new InvitationTree({ store: stores.invitations, invites });
   const { invite_limits: l } = config;
   const limits = new InviteLimits({
-    store: stores.invitations,
-    clock,
     limits: { activePerUser: l.active_per_user, perUserPerDay: l.per_user_per_day, chainDepth: l.chain_depth, chainWindowMs: l.chain_window * 1000, treeSize: l.tree_size },
   });
   const settlement = new ClaimSettlement({

@@ -1,10 +1,10 @@
 // Limits on what a user (not an admin) may invite: invites that can still be used, invites made
 // per day, and invitation chains and trees (an account created through an invite that was created
-// by an account created moments ago…), as ejabberd's mod_invites guards against.
+// by an account created moments ago…), as ejabberd's mod_invites guards against. The store counts
+// and inserts in one transaction, one at a time per user (InviteStore.insertLimited), so the
+// limits hold however many requests arrive at once, on however many instances.
 import { AppError } from "../errors.js";
-import type { Clock } from "./clock.js";
-import type { InvitationStore } from "./store-ports.js";
-import { isAccountJid } from "../protocol/jid.js";
+import type { InviteQuota, QuotaBreach } from "./store-ports.js";
 
 export interface InviteLimitSettings {
   /** Invites of one user that can still be used (0: no limit). */
@@ -21,13 +21,9 @@ export interface InviteLimitSettings {
 const DAY_MS = 86_400_000;
 
 export class InviteLimits {
-  readonly #store: InvitationStore;
-  readonly #clock: Clock;
   readonly #limits: InviteLimitSettings;
 
-  constructor(options: { store: InvitationStore; clock: Clock; limits: InviteLimitSettings }) {
-    this.#store = options.store;
-    this.#clock = options.clock;
+  constructor(options: { limits: InviteLimitSettings }) {
     this.#limits = options.limits;
   }
 
@@ -35,39 +31,32 @@ export class InviteLimits {
     return this.#limits;
   }
 
-  /** Throws the registry's error when `creator` (a user's bare JID, not an admin) may not create another invite now. */
-  async check(creator: string): Promise<void> {
-    const now = this.#clock.now();
+  /** What a user's invite created at `now` must stay within; undefined when every limit is off. */
+  quota(now: number): InviteQuota | undefined {
     const { activePerUser, perUserPerDay, chainDepth, chainWindowMs, treeSize } = this.#limits;
-    if (activePerUser > 0 && (await this.#store.activeInvites(creator, now)) >= activePerUser) {
-      throw new AppError("invite-limit", `You have ${activePerUser} invites that can still be used, the most allowed; wait until one is used or expires, or ask an admin to revoke one`);
-    }
-    if (perUserPerDay > 0 && (await this.#store.invitesCreatedSince(creator, now - DAY_MS)) >= perUserPerDay) {
-      throw new AppError("invite-limit", `You have created ${perUserPerDay} invites in the last 24 hours, the most allowed; please try again later`);
-    }
-    if (chainDepth > 0) {
-      const links = await this.recentChain(creator, now);
-      if (links + 1 > chainDepth) {
-        throw new AppError("invite-chain-limit", `Your account comes at the end of a chain of ${links} invites made within ${Math.round(chainWindowMs / 1000)} seconds; please try again later`);
-      }
-    }
-    if (treeSize > 0 && (await this.#store.treeSize(await this.#store.rootOf(creator))) >= treeSize) {
-      throw new AppError("invite-chain-limit", `The invitation tree your account belongs to has reached ${treeSize} accounts, the most allowed; an admin can still invite`);
-    }
+    if (activePerUser <= 0 && perUserPerDay <= 0 && chainDepth <= 0 && treeSize <= 0) return undefined;
+    return {
+      maxActive: activePerUser,
+      maxCreated: perUserPerDay,
+      createdSince: now - DAY_MS,
+      maxChain: chainDepth,
+      chainSince: now - chainWindowMs,
+      maxTree: treeSize,
+    };
   }
 
-  /** How many accounts up from `jid` were each created through an invite within the window. */
-  async recentChain(jid: string, now: number): Promise<number> {
-    let links = 0;
-    let current = jid;
-    const seen = new Set([jid]);
-    for (;;) {
-      const up = await this.#store.invitedAs(current);
-      if (!up || up.at <= now - this.#limits.chainWindowMs) return links;
-      links += 1;
-      if (!isAccountJid(up.inviter) || seen.has(up.inviter)) return links;
-      seen.add(up.inviter);
-      current = up.inviter;
+  /** The registry's error for a limit the new invite would break. */
+  refusal(breach: QuotaBreach): AppError {
+    const { activePerUser, perUserPerDay, chainWindowMs, treeSize } = this.#limits;
+    switch (breach.limit) {
+      case "active":
+        return new AppError("invite-limit", `You have ${activePerUser} invites that can still be used, the most allowed; wait until one is used or expires, or ask an admin to revoke one`);
+      case "created":
+        return new AppError("invite-limit", `You have created ${perUserPerDay} invites in the last 24 hours, the most allowed; please try again later`);
+      case "chain":
+        return new AppError("invite-chain-limit", `Your account comes at the end of a chain of ${breach.count} invites made within ${Math.round(chainWindowMs / 1000)} seconds; please try again later`);
+      case "tree":
+        return new AppError("invite-chain-limit", `The invitation tree your account belongs to has reached ${treeSize} accounts, the most allowed; an admin can still invite`);
     }
   }
 }

@@ -3,6 +3,7 @@
 import { AppError } from "../errors.js";
 import type { Clock } from "./clock.js";
 import type { InviteEvents } from "./events.js";
+import type { InviteLimits } from "./limits.js";
 import { type Door, type Invite, type InviteType, type TokenRefusal, inviteStatus } from "./invite.js";
 import type { ClaimContext, ClaimStore, InviteStore, ListOptions, NewInvite, PendingClaim } from "./store-ports.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
@@ -101,11 +102,27 @@ export class InviteService {
     return this.#domain;
   }
 
-  async create(request: CreateInvite = {}): Promise<CreatedInvite> {
+  /**
+   * With `limits` (a user who is not an admin), the invite is made only within them, counted and
+   * inserted in one store transaction; the inviter is the user they apply to.
+   */
+  async create(request: CreateInvite = {}, limits?: InviteLimits): Promise<CreatedInvite> {
     for (;;) {
       const draft = this.#draft(request);
-      if (await this.#store.insert(draft.row)) return this.#created(draft);
+      if (await this.#insert(draft.row, limits)) return this.#created(draft);
     }
+  }
+
+  /** False when the id is taken (draw another); throws the limit's error when one would be broken. */
+  async #insert(row: NewInvite, limits: InviteLimits | undefined): Promise<boolean> {
+    const quota = limits?.quota(row.createdAt);
+    // Admins pass no limits, and pay no more than one INSERT.
+    if (!limits || !quota) return this.#store.insert(row);
+    const { inviter } = row;
+    if (inviter === null) throw new AppError("invalid-argument", "Limits apply to the inviter: an invite with limits needs one");
+    const outcome = await this.#store.insertLimited({ ...row, inviter }, quota);
+    if (typeof outcome === "object") throw limits.refusal(outcome);
+    return outcome === "inserted";
   }
 
   /** Creates `count` invites alike in one transaction: for bulk issuing (e.g. a conference). */

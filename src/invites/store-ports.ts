@@ -10,6 +10,7 @@
 //   StorageUnavailable, which every door answers with `storage-unavailable` (wait, 503).
 // - Times are Unix milliseconds; ids are strings made by the core (tasks: by the store).
 import type { Door, Invite, Redemption } from "./invite.js";
+import { isAccountJid } from "../protocol/jid.js";
 
 /** The database refused or could not be reached: the request may be retried later. */
 export class StorageUnavailable extends Error {
@@ -43,9 +44,35 @@ export interface ListOptions {
   readonly before?: { readonly createdAt: number; readonly id: string };
 }
 
+/** The limits a user's new invite must stay within, each 0 when off (see InviteLimits). */
+export interface InviteQuota {
+  /** Invites of the inviter that can still be used at the invite's creation time. */
+  readonly maxActive: number;
+  /** Invites the inviter created after `createdSince`. */
+  readonly maxCreated: number;
+  readonly createdSince: number;
+  /** The longest chain (see chainWalk) of invites made after `chainSince` the new invite may extend. */
+  readonly maxChain: number;
+  readonly chainSince: number;
+  /** Accounts of the inviter's invitation tree. */
+  readonly maxTree: number;
+}
+
+/** The first limit of the quota (in the order above) a new invite would break, and the count that breaks it. */
+export interface QuotaBreach {
+  readonly limit: "active" | "created" | "chain" | "tree";
+  readonly count: number;
+}
+
 export interface InviteStore {
   /** False when the id is already taken (the caller picks another). */
   insert(invite: NewInvite): Promise<boolean>;
+  /**
+   * Inserts an invite of `invite.inviter` only if it stays within `quota`, counted in the same
+   * transaction, one at a time per inviter across every process sharing the database; a breach
+   * inserts nothing.
+   */
+  insertLimited(invite: NewInvite & { readonly inviter: string }, quota: InviteQuota): Promise<"inserted" | "id-taken" | QuotaBreach>;
   /** All or nothing, in one transaction; false (nothing inserted) when an id is already taken. */
   insertMany(invites: readonly NewInvite[]): Promise<boolean>;
   findByTokenHash(tokenHash: Buffer): Promise<Invite | undefined>;
@@ -233,6 +260,26 @@ export interface InvitationStore {
 
 /** Far more than any real chain: a guard against loops in old data, not a limit. */
 export const MAX_INVITATION_WALK = 64;
+
+/**
+ * The chain above `jid`: how many accounts up, each created through an invite after `since`.
+ * Yields the account whose invitation it needs next (`invitedAs`) and returns the number of
+ * links; a generator, so a synchronous and an asynchronous store walk it alike.
+ */
+export function* chainWalk(jid: string, since: number): Generator<string, number, Invitation | undefined> {
+  let links = 0;
+  let current = jid;
+  const seen = new Set([jid]);
+  for (let i = 0; i < MAX_INVITATION_WALK; i++) {
+    const up = yield current;
+    if (!up || up.at <= since) return links;
+    links += 1;
+    if (!isAccountJid(up.inviter) || seen.has(up.inviter)) return links;
+    seen.add(up.inviter);
+    current = up.inviter;
+  }
+  return links;
+}
 
 // ---- account requests
 

@@ -2,7 +2,7 @@
 // run on SQLite (sqlite.test.ts) and on a real PostgreSQL (postgres.test.ts).
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { StorageUnavailable, type NewInvite, type Stores } from "../../src/invites/store-ports.js";
+import { StorageUnavailable, type InviteQuota, type NewInvite, type Stores } from "../../src/invites/store-ports.js";
 
 export interface ContractTarget {
   /** Fresh, empty, migrated stores (a new database each time). */
@@ -48,6 +48,9 @@ async function using<T>(target: ContractTarget, work: (stores: Stores) => Promis
 }
 
 const created = { jid: "", door: "web" as const, requester: null, action: "created" as const };
+/** No limit on: each test turns on the ones it needs. */
+const OPEN: InviteQuota = { maxActive: 0, maxCreated: 0, createdSince: 0, maxChain: 0, chainSince: 0, maxTree: 0 };
+const byUser = (inviter: string) => ({ ...draft({ type: "contact", allowRegistration: false }), inviter });
 const none = { subscriptions: [], groups: [] };
 
 export function storeContract(name: string, target: ContractTarget): void {
@@ -289,6 +292,53 @@ export function storeContract(name: string, target: ContractTarget): void {
         await peer.close();
       }
     }));
+
+    it("insertLimited: each limit counted where the invite is inserted, in order; a breach inserts nothing; a taken id is refused", () => using(target, async (stores) => {
+      // romeo → juliet (account, NOW + 1) → nurse (account, NOW + 2).
+      for (const [inviter, name, at] of [["romeo@example.test", "juliet", NOW + 1], ["juliet@example.test", "nurse", NOW + 2]] as const) {
+        const row = draft({ inviter });
+        await stores.invites.insert(row);
+        const claim = (await stores.claims.claim(row.id, name, NOW))!;
+        await stores.claims.consume(claim, row.id, { ...created, jid: `${name}@example.test` }, none, at);
+      }
+      const nurse = "nurse@example.test";
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxChain: 2, chainSince: NOW })).toEqual({ limit: "chain", count: 2 });
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxChain: 3, chainSince: NOW })).toBe("inserted");
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxChain: 2, chainSince: NOW + 1 })).toBe("inserted");
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxTree: 2 })).toEqual({ limit: "tree", count: 2 });
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxTree: 3 })).toBe("inserted");
+      // nurse has 3 invites now, all active, all made after NOW: the first limit in order is the one told.
+      const all = { maxActive: 3, maxCreated: 3, createdSince: NOW, maxChain: 2, chainSince: NOW, maxTree: 2 };
+      expect(await stores.invites.insertLimited(byUser(nurse), all)).toEqual({ limit: "active", count: 3 });
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...all, maxActive: 4 })).toEqual({ limit: "created", count: 3 });
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...all, maxActive: 4, maxCreated: 4 })).toEqual({ limit: "chain", count: 2 });
+      const taken = byUser(nurse);
+      expect(await stores.invites.insertLimited(taken, { ...OPEN, maxActive: 4 })).toBe("inserted");
+      expect(await stores.invites.insertLimited({ ...byUser(nurse), id: taken.id }, { ...OPEN, maxActive: 5 })).toBe("id-taken");
+      expect(await stores.invitations.activeInvites(nurse, NOW)).toBe(4);
+      // A revoked invite no longer counts as active, but still as created.
+      await stores.invites.revoke(taken.id, NOW);
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxActive: 4, maxCreated: 4, createdSince: NOW })).toEqual({ limit: "created", count: 4 });
+      expect(await stores.invites.insertLimited(byUser(nurse), { ...OPEN, maxActive: 4, maxCreated: 4, createdSince: NOW + 10 * HOUR })).toBe("inserted");
+      // Other users' invites are not counted.
+      expect(await stores.invites.insertLimited(byUser("romeo@example.test"), { ...OPEN, maxActive: 1 })).toBe("inserted");
+    }));
+
+    for (const [limit, quota] of [["active", { ...OPEN, maxActive: 5 }], ["created", { ...OPEN, maxCreated: 5, createdSince: NOW - 24 * HOUR }]] as const) {
+      it(`insertLimited (${limit}): 200 at once from eight connections (processes) of one user end with exactly 5 invites`, () => using(target, async (stores) => {
+        const peers = await Promise.all(Array.from({ length: 7 }, () => target.openPeer(stores)));
+        const all = [stores, ...peers];
+        try {
+          const user = "mallory@example.test";
+          const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => all[i % all.length]!.invites.insertLimited(byUser(user), quota)));
+          expect(outcomes.filter((o) => o === "inserted")).toHaveLength(5);
+          expect(outcomes.filter((o) => typeof o === "object" && o.limit === limit && o.count === 5)).toHaveLength(195);
+          expect((await stores.invites.list(NOW, { all: true })).filter((invite) => invite.inviter === user)).toHaveLength(5);
+        } finally {
+          await Promise.all(peers.map((peer) => peer.close()));
+        }
+      }));
+    }
 
     it("API keys: insert, find with the hash, list, markUsed, revoke; a taken id is refused", () => using(target, async (stores) => {
       const hash = randomBytes(32);

@@ -1,6 +1,10 @@
 // The store contract on a real PostgreSQL (a throwaway cluster, tools/demo/postgres.ts): a database
 // per test, a second pool as the other instance, and the server stopped to make it refuse work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAppError } from "../../src/errors.js";
+import { systemClock } from "../../src/invites/clock.js";
+import { InviteLimits, type InviteLimitSettings } from "../../src/invites/limits.js";
+import { InviteService } from "../../src/invites/service.js";
 import { openPostgres } from "../../src/invites/postgres/index.js";
 import { SCHEMA_VERSION } from "../../src/invites/postgres/migrations.js";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
@@ -70,4 +74,34 @@ describe("PostgreSQL migrations", () => {
       await stores.close();
     }
   });
+});
+
+describe("invite limits on two instances sharing one database", () => {
+  const OFF: InviteLimitSettings = { activePerUser: 0, perUserPerDay: 0, chainDepth: 0, chainWindowMs: 300_000, treeSize: 0 };
+  const cases = [
+    ["active_per_user 5", { ...OFF, activePerUser: 5 }, "You have 5 invites that can still be used, the most allowed; wait until one is used or expires, or ask an admin to revoke one"],
+    ["per_user_per_day 5", { ...OFF, perUserPerDay: 5 }, "You have created 5 invites in the last 24 hours, the most allowed; please try again later"],
+  ] as const;
+  for (const [name, settings, text] of cases) {
+    it(`${name}: 200 contact invites of one user at once, half through each instance (its own pool), end with exactly 5`, async () => {
+      const url = await freshDatabase();
+      const instances = [openPostgres(url), openPostgres(url)];
+      try {
+        await Promise.all(instances.map((stores) => stores.ready()));
+        const services = instances.map((stores) => new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 }));
+        const limits = new InviteLimits({ limits: settings });
+        const outcomes = await Promise.allSettled(Array.from({ length: 200 }, (_, i) =>
+          services[i % 2]!.create({ type: "contact", inviter: "mallory@example.test", source: "mallory@example.test/phone" }, limits)));
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(5);
+        const refusals = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+        expect(refusals).toHaveLength(195);
+        for (const err of refusals) expect(isAppError(err) && { code: err.code, message: err.message }).toEqual({ code: "invite-limit", message: text });
+        expect(await services[1]!.list({ all: true })).toHaveLength(5);
+        // One user's burst waited in each instance, not on its pooled connections (each pool: 10).
+        for (const stores of instances) expect(stores.pool.totalCount).toBeLessThanOrEqual(2);
+      } finally {
+        await Promise.all(instances.map((stores) => stores.close()));
+      }
+    });
+  }
 });

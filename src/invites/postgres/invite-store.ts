@@ -1,7 +1,9 @@
 // The invites table on PostgreSQL.
 import type { Invite } from "../invite.js";
-import type { InviteStore, ListOptions, NewInvite } from "../store-ports.js";
+import { type InviteQuota, type InviteStore, type ListOptions, type NewInvite, type QuotaBreach, chainWalk } from "../store-ports.js";
 import { type Pool, type Queryable, guard, isUniqueViolation, query, transaction } from "./database.js";
+import { activeInvites, invitedAs, invitesCreatedSince, rootOf, treeSize } from "./invitation-store.js";
+import { INVITER_SPACE } from "./locks.js";
 import { INVITE_COLUMNS, type InviteRow, toInvite } from "../store-rows.js";
 
 const INSERT = `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
@@ -11,6 +13,8 @@ const insertValues = (i: NewInvite) => [i.id, i.tokenHash, i.type, i.username, i
 
 export class PgInviteStore implements InviteStore {
   readonly #pool: Pool;
+  /** The last limited insert queued per inviter (see #inTurn). */
+  readonly #turns = new Map<string, Promise<void>>();
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -32,6 +36,34 @@ export class PgInviteStore implements InviteStore {
         throw err;
       }
     });
+  }
+
+  insertLimited(invite: NewInvite & { readonly inviter: string }, quota: InviteQuota): Promise<"inserted" | "id-taken" | QuotaBreach> {
+    return this.#inTurn(invite.inviter, () => guard(() => transaction(this.#pool, async (client) => {
+      // Limited inserts of one inviter take turns, on every instance: the counts cannot change
+      // before this transaction commits (READ COMMITTED: each count below sees every earlier turn).
+      await query(client, "invite-inviter-lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))", [INVITER_SPACE, invite.inviter]);
+      const breach = await breachOf(client, invite.inviter, invite.createdAt, quota);
+      if (breach) return breach;
+      const inserted = await query(client, "invite-insert-limited", `${INSERT} ON CONFLICT (id) DO NOTHING`, insertValues(invite));
+      return inserted.rowCount === 1 ? "inserted" : "id-taken";
+    })));
+  }
+
+  /**
+   * Runs `work` after every earlier call for `inviter` in this process settled: one user's burst
+   * waits here, holding at most one pooled connection (else it could hold all of them, each
+   * waiting for the advisory lock, while other requests wait for a connection).
+   */
+  async #inTurn<T>(inviter: string, work: () => Promise<T>): Promise<T> {
+    const mine = (this.#turns.get(inviter) ?? Promise.resolve()).then(work);
+    const settled = mine.then(() => undefined, () => undefined);
+    this.#turns.set(inviter, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.#turns.get(inviter) === settled) this.#turns.delete(inviter);
+    }
   }
 
   async #insert(db: Queryable, invite: NewInvite): Promise<boolean> {
@@ -86,4 +118,24 @@ export class PgInviteStore implements InviteStore {
   purgeExpired(now: number): Promise<number> {
     return guard(async () => (await query(this.#pool, "invite-purge", "DELETE FROM invites WHERE expires_at <= $1 AND pending = 0", [now])).rowCount ?? 0);
   }
+}
+
+/** The first limit of `quota` a new invite of `inviter` would break at `now`. */
+async function breachOf(db: Queryable, inviter: string, now: number, quota: InviteQuota): Promise<QuotaBreach | undefined> {
+  return await over("active", quota.maxActive, () => activeInvites(db, inviter, now))
+    ?? await over("created", quota.maxCreated, () => invitesCreatedSince(db, inviter, quota.createdSince))
+    ?? await over("chain", quota.maxChain, async () => {
+      const walk = chainWalk(inviter, quota.chainSince);
+      let step = walk.next();
+      while (!step.done) step = walk.next(await invitedAs(db, step.value));
+      return step.value;
+    })
+    ?? await over("tree", quota.maxTree, async () => treeSize(db, await rootOf(db, inviter)));
+}
+
+/** A breach when the limit is on and the count (read only then) has reached it. */
+async function over(limit: QuotaBreach["limit"], max: number, count: () => Promise<number>): Promise<QuotaBreach | undefined> {
+  if (max <= 0) return undefined;
+  const n = await count();
+  return n >= max ? { limit, count: n } : undefined;
 }

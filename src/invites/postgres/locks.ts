@@ -8,3 +8,6 @@ export const JOB_KEYS = { housekeeping: 1, settlement: 2, roster: 3 } as const;
 
 /** Taken for the length of a transaction that submits an account request (the limits count, then insert). */
 export const REQUESTS_KEY = 4;
+
+/** Per-inviter locks, (INVITER_SPACE, hashtext(inviter)): limited inserts of one user take turns. "xinw". */
+export const INVITER_SPACE = 0x78696e77;

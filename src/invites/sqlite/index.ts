@@ -43,16 +43,17 @@ export interface SqliteStores extends Stores {
 export function openStores(path: string): SqliteStores {
   const db = openDatabase(path);
   const rosterQueue = new RosterQueue(db);
+  const invitations = new InvitationStore(db, rosterQueue);
   return {
     kind: "sqlite",
     db,
-    invites: asAsync(new InviteStore(db)),
+    invites: asAsync(new InviteStore(db, invitations)),
     claims: asAsync(new ClaimStore(db, rosterQueue)),
     rosterQueue: asAsync(rosterQueue),
     apiKeys: asAsync(new ApiKeyStore(db)),
     stats: asAsync(new StatsStore(db)),
     // The invitations of accounts created with an invite are written by a trigger (migration 6).
-    invitations: asAsync(new InvitationStore(db, rosterQueue)),
+    invitations: asAsync(invitations),
     accountRequests: asAsync(new AccountRequestStore(db)),
     ready: () => Promise.resolve(),
     isWritable: (now) => Promise.resolve(isWritable(db, now)),

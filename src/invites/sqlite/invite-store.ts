@@ -1,20 +1,23 @@
 // InviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
 import type { Statement } from "better-sqlite3";
 import type { Invite } from "../invite.js";
-import type { ListOptions, NewInvite } from "../store-ports.js";
+import { type InviteQuota, type ListOptions, type NewInvite, type QuotaBreach, chainWalk } from "../store-ports.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
+import type { InvitationStore } from "./invitation-store.js";
 import { INVITE_COLUMNS, type InviteRow, toInvite } from "../store-rows.js";
 
 export class InviteStore {
   readonly #db: Db;
+  readonly #invitations: InvitationStore;
   readonly #insert: Statement;
   readonly #byHash: Statement<[Buffer], InviteRow>;
   readonly #byId: Statement<[string], InviteRow>;
   readonly #revoke: Statement;
   readonly #purge: Statement;
 
-  constructor(db: Db) {
+  constructor(db: Db, invitations: InvitationStore) {
     this.#db = db;
+    this.#invitations = invitations;
     this.#insert = db.prepare(
       `INSERT INTO invites (id, token_hash, type, username, inviter, allow_registration, groups, source, note, created_at, expires_at, max_uses)
        VALUES (@id, @tokenHash, @type, @username, @inviter, @allowRegistration, @groups, @source, @note, @createdAt, @expiresAt, @maxUses)`,
@@ -53,6 +56,29 @@ export class InviteStore {
     }
   }
 
+  /**
+   * See the port: one IMMEDIATE transaction counts and inserts. better-sqlite3 runs it without
+   * yielding, and IMMEDIATE takes the file's write lock first, so no other connection or process
+   * inserts between the count and the insert.
+   */
+  insertLimited(invite: NewInvite & { readonly inviter: string }, quota: InviteQuota): "inserted" | "id-taken" | QuotaBreach {
+    return this.#db.transaction(() => this.#breach(invite.inviter, invite.createdAt, quota) ?? (this.insert(invite) ? "inserted" : "id-taken")).immediate();
+  }
+
+  /** The first limit of `quota` a new invite of `inviter` would break at `now`. */
+  #breach(inviter: string, now: number, quota: InviteQuota): QuotaBreach | undefined {
+    const store = this.#invitations;
+    return over("active", quota.maxActive, () => store.activeInvites(inviter, now))
+      ?? over("created", quota.maxCreated, () => store.invitesCreatedSince(inviter, quota.createdSince))
+      ?? over("chain", quota.maxChain, () => {
+        const walk = chainWalk(inviter, quota.chainSince);
+        let step = walk.next();
+        while (!step.done) step = walk.next(store.invitedAs(step.value));
+        return step.value;
+      })
+      ?? over("tree", quota.maxTree, () => store.treeSize(store.rootOf(inviter)));
+  }
+
   findByTokenHash(tokenHash: Buffer): Invite | undefined {
     const row = this.#byHash.get(tokenHash);
     return row && toInvite(row);
@@ -85,4 +111,11 @@ export class InviteStore {
   purgeExpired(now: number): number {
     return this.#purge.run(now).changes;
   }
+}
+
+/** A breach when the limit is on and the count (read only then) has reached it. */
+function over(limit: QuotaBreach["limit"], max: number, count: () => number): QuotaBreach | undefined {
+  if (max <= 0) return undefined;
+  const n = count();
+  return n >= max ? { limit, count: n } : undefined;
 }

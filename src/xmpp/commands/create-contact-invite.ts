@@ -13,15 +13,15 @@ export function createContactInvite(deps: CommandDeps): AdhocCommand {
     // The invite puts the invitee on the requester's roster, so only users of the domain have one.
     allowed: (r) => r.isLocalUser && (deps.allowContactInvites || r.isAdmin),
     async run({ requester }) {
-      // Admins are exempt: the limits are against abuse by accounts, not by the operators.
-      if (!requester.isAdmin) await deps.limits.check(requester.bare);
+      // Admins are exempt: the limits are against abuse by accounts, not by the operators. A
+      // user's invite is counted and made in one store transaction (InviteService.create).
       const { invite, token, uri } = await deps.invites.create({
         type: "contact",
         inviter: requester.bare,
         // XEP-0401: the server omits ibr=y when the invitee may not register (Prosody's may_invite_new_users).
         allowRegistration: requester.isAdmin || deps.allowUserInvites,
         source: requester.jid,
-      });
+      }, requester.isAdmin ? undefined : deps.limits);
       return { status: "completed", form: invitationForm(invite, uri, landingUrl(deps.publicUrl, token)) };
     },
   };

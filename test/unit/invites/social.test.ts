@@ -15,7 +15,7 @@ const LIMITS: InviteLimitSettings = { activePerUser: 0, perUserPerDay: 0, chainD
 function setup(limits: Partial<InviteLimitSettings> = {}) {
   const core = makeCore();
   const stores = { invitations: core.stores.invitations };
-  const limit = new InviteLimits({ store: stores.invitations, clock: core.clock, limits: { ...LIMITS, ...limits } });
+  const limit = new InviteLimits({ limits: { ...LIMITS, ...limits } });
   const tree = new InvitationTree({ store: stores.invitations, invites: core.invites });
   const contacts = new ContactInvites({ invites: core.invites, claims: core.claims, store: stores.invitations, clock: core.clock, log: core.logs.log });
   /** `inviter` invites a new account `username` through a contact invite that may register. */
@@ -23,7 +23,9 @@ function setup(limits: Partial<InviteLimitSettings> = {}) {
     const { token } = await core.invites.create({ type: "contact", inviter, allowRegistration: true, note: `for ${username}` });
     await core.registration.register({ token, username, password: PASSWORD, door: "web" });
   };
-  return { ...core, invitations: stores.invitations, limits: limit, tree, contacts, join };
+  /** `user` (not an admin) creates a contact invite within the limits. */
+  const invite = (user: string) => core.invites.create({ type: "contact", inviter: user }, limit);
+  return { ...core, invitations: stores.invitations, limits: limit, tree, contacts, join, invite };
 }
 
 describe("who invited whom", () => {
@@ -71,10 +73,7 @@ describe("who invited whom", () => {
 describe("invite limits", () => {
   it("active invites per user and invites per day", async () => {
     const s = setup({ activePerUser: 2, perUserPerDay: 3 });
-    const make = async () => {
-      await s.limits.check("romeo@example.test");
-      return s.invites.create({ type: "contact", inviter: "romeo@example.test" });
-    };
+    const make = () => s.invite("romeo@example.test");
     await make();
     const second = await make();
     await expect(make()).rejects.toThrow("You have 2 invites that can still be used, the most allowed");
@@ -82,30 +81,42 @@ describe("invite limits", () => {
     await make();
     await s.invites.revoke((await s.invites.list())[0]?.id ?? "");
     await expect(make()).rejects.toThrow("You have created 3 invites in the last 24 hours, the most allowed; please try again later");
+    expect(await s.invites.list({ all: true })).toHaveLength(3);
     s.clock.advance(86_400_001);
-    await expect(s.limits.check("romeo@example.test")).resolves.toBeUndefined();
-    await expect(s.limits.check("juliet@example.test")).resolves.toBeUndefined();
+    await expect(make()).resolves.toMatchObject({ invite: { inviter: "romeo@example.test" } });
+    await expect(s.invite("juliet@example.test")).resolves.toBeDefined();
+    // Admins pass no limits.
+    for (let i = 0; i < 3; i++) await s.invites.create({ type: "contact", inviter: "romeo@example.test" });
   });
 
   it("a chain deeper than chain_depth within the window is refused; once the window passed it is not", async () => {
     const s = setup({ chainDepth: 2, chainWindowMs: 300_000 });
     await s.join("admin@example.test", "a1");
     await s.join("a1@example.test", "a2");
-    await expect(s.limits.check("a1@example.test")).resolves.toBeUndefined();
-    await expect(s.limits.check("a2@example.test")).rejects.toThrow("Your account comes at the end of a chain of 2 invites made within 300 seconds");
+    await expect(s.invite("a1@example.test")).resolves.toBeDefined();
+    await expect(s.invite("a2@example.test")).rejects.toThrow("Your account comes at the end of a chain of 2 invites made within 300 seconds");
     s.clock.advance(300_001);
-    await expect(s.limits.check("a2@example.test")).resolves.toBeUndefined();
+    await expect(s.invite("a2@example.test")).resolves.toBeDefined();
   });
 
   it("a tree that reached tree_size accepts no invite from any of its accounts", async () => {
     const s = setup({ treeSize: 3 });
     await s.join("root@example.test", "b1");
     await s.join("root@example.test", "b2");
-    await expect(s.limits.check("b1@example.test")).resolves.toBeUndefined();
+    await expect(s.invite("b1@example.test")).resolves.toBeDefined();
     await s.join("b1@example.test", "c1");
     expect(await s.invitations.treeSize("root@example.test")).toBe(3);
-    await expect(s.limits.check("b2@example.test")).rejects.toThrow("The invitation tree your account belongs to has reached 3 accounts");
-    await expect(s.limits.check("elsewhere@example.test")).resolves.toBeUndefined();
+    await expect(s.invite("b2@example.test")).rejects.toThrow("The invitation tree your account belongs to has reached 3 accounts");
+    await expect(s.invite("elsewhere@example.test")).resolves.toBeDefined();
+  });
+
+  it("the errors are the registry's: invite-limit and invite-chain-limit; an invite with limits needs its inviter", async () => {
+    const s = setup({ activePerUser: 1, chainDepth: 1 });
+    await s.join("admin@example.test", "d1");
+    await expect(s.invite("d1@example.test")).rejects.toMatchObject({ code: "invite-chain-limit" });
+    await s.invite("free@example.test");
+    await expect(s.invite("free@example.test")).rejects.toMatchObject({ code: "invite-limit" });
+    await expect(s.invites.create({ type: "account" }, s.limits)).rejects.toMatchObject({ code: "invalid-argument" });
   });
 });
 
