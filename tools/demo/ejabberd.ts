@@ -8,6 +8,7 @@ import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerNames, accepts, freePort } from "./ports.js";
+import { packageVersion } from "./versions.js";
 
 export interface EjabberdOptions extends ServerNames {
   /**
@@ -218,9 +219,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  let version = "unknown";
-  const dpkg = await run("dpkg-query", ["-W", "-f=${Version}", "ejabberd"], 5000);
-  if (dpkg.code === 0) version = dpkg.output.trim();
+  const version = packageVersion("ejabberd") ?? "unknown";
   const apiUrl = `http://127.0.0.1:${httpPort}/api`;
   let stopped = false;
 
