@@ -29,7 +29,8 @@ local jid_split, jid_bare = require "util.jid".split, require "util.jid".bare;
 
 local xmlns_bridge = "urn:xmpp-invites:bridge:0";
 local component = module:get_option_string("xmpp_invites_component");
-local timeout = module:get_option_number("xmpp_invites_timeout", 10);
+-- Prosody 13 reads periods ("10s", "1 minute"); 0.12 only numbers of seconds.
+local timeout = (module.get_option_period or module.get_option_number)(module, "xmpp_invites_timeout", 10);
 local require_encryption = module:get_option_boolean("c2s_require_encryption",
 	module:get_option_boolean("require_encryption", true));
 

@@ -1,6 +1,7 @@
 // The composition root: the only place that builds things and wires them together.
 import type { Logger } from "pino";
-import { createAdapter, createRoster, describeCapabilities } from "./adapters/index.js";
+import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion } from "./adapters/index.js";
+import { logServerProbe, probeServer } from "./adapters/probe.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
 import { AccountRequestService, type RequestNotifier } from "./invites/account-requests.js";
@@ -262,6 +263,15 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const bridgeLog = log.child({ feature: "bridge" });
   registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
   watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
+
+  // Which server this is and what works there, at every connection (it may have been upgraded meanwhile).
+  const serverLog = log.child({ feature: "server" });
+  const apiVersion = ejabberdApiVersion(config.adapter, { domain: config.domain, log: serverLog });
+  connection.xmpp.on("online", () => {
+    probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion })
+      .then((probe) => logServerProbe(serverLog, probe))
+      .catch((err: unknown) => serverLog.warn({ err: err instanceof Error ? err.message : String(err) }, "could not ask the server who it is"));
+  });
 
   const http = createHttp({
     config,

@@ -4,6 +4,7 @@
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serversLine } from "../tools/demo/versions.js";
 
 /**
  * Processes whose environment carries TMPDIR=dir: started by this run. The runner's own children
@@ -37,6 +38,8 @@ export function processesStartedWith(dir: string): Array<{ pid: number; command:
 }
 
 export function setup(): () => Promise<void> {
+  // Once per run: which server versions the integration suites start.
+  process.stdout.write(`${serversLine()}\n`);
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-test-run-"));
   // Like /tmp, passable by the servers that drop to their own user (ejabberd), though not listable.
   chmodSync(dir, 0o711);

@@ -1,6 +1,8 @@
 // ejabberd's mod_http_api: accounts (register, check_account, change_password, unregister) and
 // rosters (add_rosteritem with subs=both). Beware: commands that return a "rescode" answer HTTP 200
-// with the body 1 on failure, so every body is read.
+// with the body 1 on failure, so every body is read. add_rosteritem changed its arguments in API
+// version 1 (ejabberd 24.02): `group` ("a;b") became `groups` (a list); the version `status` reports
+// picks the shape, and a 400 naming the other argument (an API pinned by `default_version`) switches.
 import type { Logger } from "pino";
 import type { Account, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
 import { parseJid } from "../protocol/jid.js";
@@ -18,7 +20,28 @@ export interface EjabberdApiOptions {
 
 type Call = { ok: true; status: number; body: unknown } | { ok: false; reason: "unavailable"; detail: string };
 
-export function createEjabberdApi(options: EjabberdApiOptions): { adapter: ServerAdapter; roster: RosterWriter } {
+/** The ejabberd version in `status`'s answer ("… ejabberd 24.12 is running in that node"). */
+export function ejabberdVersionOf(status: unknown): string | undefined {
+  return typeof status === "string" ? /\bejabberd (\d+\.\d+(?:\.\d+)*)\S* is running/.exec(status)?.[1] : undefined;
+}
+
+/** How add_rosteritem takes its groups: API version 1 (ejabberd 24.02 and later) or 0. */
+export type RosterItemShape = "groups" | "group";
+
+export function rosterItemShape(version: string | undefined): RosterItemShape {
+  if (version === undefined) return "groups";
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 24 || (major === 24 && minor >= 2) ? "groups" : "group";
+}
+
+export interface EjabberdApi {
+  readonly adapter: ServerAdapter;
+  readonly roster: RosterWriter;
+  /** The server's version from the `status` command, once it answers (undefined: not allowed or not reachable). */
+  version(): Promise<string | undefined>;
+}
+
+export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
   const base = options.url.replace(/\/$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.username !== undefined) {
@@ -26,7 +49,7 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
   }
   let reachable = true;
 
-  const call = async (command: string, args: Record<string, string>): Promise<Call> => {
+  const call = async (command: string, args: Record<string, string | string[]>): Promise<Call> => {
     const body = JSON.stringify(args);
     options.log?.trace({ url: `${base}/${command}`, body }, "ejabberd API request");
     try {
@@ -89,6 +112,23 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
     },
   };
 
+  // Asked once it answers; a refusal (not in api_permissions) is remembered as unknown.
+  let known: Promise<string | undefined> | undefined;
+  const version = (): Promise<string | undefined> => {
+    known ??= call("status", {}).then((result) => {
+      if (!result.ok) known = undefined;
+      return result.ok && result.status === 200 ? ejabberdVersionOf(result.body) : undefined;
+    });
+    return known;
+  };
+
+  let shape: RosterItemShape | undefined;
+  const addRosterItem = (args: Record<string, string>, groups: readonly string[], as: RosterItemShape) =>
+    call("add_rosteritem", { ...args, ...(as === "groups" ? { groups: [...groups] } : { group: groups.join(";") }), subs: "both" });
+  /** A 400 that names the argument of the other shape: this API takes the other one. */
+  const wrongShape = (result: Call, as: RosterItemShape) =>
+    result.ok && result.status === 400 && typeof result.body === "object" && /unknown arguments/i.test(JSON.stringify(result.body)) && JSON.stringify(result.body).includes(`[${as}]`);
+
   const roster: RosterWriter = {
     kind: "ejabberd-api",
     isAvailable: () => reachable,
@@ -96,9 +136,18 @@ export function createEjabberdApi(options: EjabberdApiOptions): { adapter: Serve
       const user = parseJid(owner);
       const contact = parseJid(item.jid);
       if (!user || !contact) return { ok: false, reason: "rejected", detail: "not a user JID" };
-      const result = await call("add_rosteritem", { localuser: user.local, localhost: user.domain, user: contact.local, host: contact.domain, nick: "", group: item.groups.join(";"), subs: "both" });
+      const args = { localuser: user.local, localhost: user.domain, user: contact.local, host: contact.domain, nick: "" };
+      const as = shape ?? rosterItemShape(await version());
+      let result = await addRosterItem(args, item.groups, as);
+      if (wrongShape(result, as)) {
+        const other = as === "groups" ? "group" : "groups";
+        result = await addRosterItem(args, item.groups, other);
+        if (!wrongShape(result, other)) shape = other;
+      } else if (result.ok) {
+        shape = as;
+      }
       return rescodeOk(result) ? { ok: true } : failure("add_rosteritem", result);
     },
   };
-  return { adapter, roster };
+  return { adapter, roster, version };
 }

@@ -53,6 +53,13 @@ export function createRoster(config: AdapterConfig, deps: { domain: string; log:
   }
 }
 
+/** ejabberd's version through its HTTP API, where the adapter or the roster writer is `ejabberd-api`. */
+export function ejabberdApiVersion(config: AdapterConfig, deps: { domain: string; log: Logger }): (() => Promise<string | undefined>) | undefined {
+  const api = config.type === "ejabberd-api" ? config : effectiveRoster(config);
+  if (api.type !== "ejabberd-api") return undefined;
+  return createEjabberdApi({ url: api.url, domain: deps.domain, username: api.username, password: api.password, timeoutMs: config.timeout * 1000, log: deps.log }).version;
+}
+
 const noRoster: RosterWriter = {
   kind: "none",
   isAvailable: () => false,

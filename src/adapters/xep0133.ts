@@ -215,3 +215,26 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
     },
   };
 }
+
+/** Whether the server lets this sender run XEP-0133 commands, asked without changing anything. */
+export type AdminRight = { readonly allowed: true } | { readonly allowed: false; readonly silent: boolean; readonly detail: string };
+
+/**
+ * Opens add-user with a plain execute and cancels the session it opens (XEP-0050 §3.4.3): a server
+ * that allows the sender answers with its form, one that does not with forbidden, and one that
+ * drops the sender's IQs with nothing.
+ */
+export async function probeAdminRight(xmpp: IqRequester, to: string, timeoutMs: number): Promise<AdminRight> {
+  try {
+    const reply = await xmpp.request(blankExecute(to, ADD_USER), timeoutMs);
+    const sessionid = openSession(reply);
+    if (sessionid !== undefined) {
+      await xmpp.request(xml("iq", { type: "set", to }, xml("command", { xmlns: NS.COMMANDS, node: ADD_USER, action: "cancel", sessionid })), timeoutMs).catch(() => undefined);
+    }
+    return { allowed: true };
+  } catch (err) {
+    const outcome = readCommandError(err);
+    const silent = isNoAnswer(outcome);
+    return { allowed: false, silent, detail: silent && outcome.condition === undefined ? `no answer within ${timeoutMs / 1000} s` : outcome.detail };
+  }
+}

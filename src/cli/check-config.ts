@@ -6,7 +6,9 @@ import { parseArgs } from "node:util";
 import { configPath, loadConfig } from "../config/load.js";
 import { formatPeriod } from "../invites/period.js";
 import { type Config, effectiveRoster } from "../config/schema.js";
-import { describeAccountCheck, describeCapabilities } from "../adapters/index.js";
+import { describeAccountCheck, describeCapabilities, ejabberdApiVersion } from "../adapters/index.js";
+import { type ServerProbe, probeServer } from "../adapters/probe.js";
+import { supportedVersions } from "../adapters/servers.js";
 import { registrationMode } from "../invites/registration.js";
 import { redactText } from "../redact.js";
 import { usage } from "./usage.js";
@@ -96,17 +98,51 @@ export function describeBridge(mode: Config["bridge"], domain: string): string {
   }
 }
 
-export function runCheckConfig(args: string[]): number {
-  const { values } = usage(() => parseArgs({ args, options: { config: { type: "string" } }, strict: true }));
+/**
+ * --probe: connect as the component for a moment and ask the server who it is and whether the
+ * adapter's commands get through. Prosody refuses a second connection of a running component.
+ */
+async function probe(config: Config): Promise<ServerProbe | string> {
+  const { createComponentConnection } = await import("../xmpp/component.js");
+  const { createLogger } = await import("../log.js");
+  const log = createLogger("silent");
+  const timeoutMs = config.adapter.timeout * 1000;
+  const connection = createComponentConnection({ service: config.component.service, domain: config.component.domain, secret: config.component.secret, log });
+  try {
+    const online = await Promise.race([
+      connection.start().then((): true => true, (err: unknown) => (err instanceof Error ? err.message : String(err))),
+      new Promise<string>((resolve) => setTimeout(() => resolve(`no connection to ${config.component.service} within ${config.adapter.timeout} s`), timeoutMs).unref()),
+    ]);
+    if (online !== true) return online;
+    return await probeServer({
+      xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs, adapter: config.adapter,
+      apiVersion: ejabberdApiVersion(config.adapter, { domain: config.domain, log }),
+    });
+  } finally {
+    await connection.stop();
+  }
+}
+
+function serverLines(probed: ServerProbe | string | undefined): { lines: string[]; warnings: string[] } {
+  if (probed === undefined) return { lines: [`  server           not asked (--probe asks it); tested: ${supportedVersions()}`], warnings: [] };
+  if (typeof probed === "string") return { lines: ["  server           could not be asked"], warnings: [`--probe: ${probed}`] };
+  const line = probed.report?.summary ?? probed.unnamed ?? "did not answer";
+  return { lines: [`  server           ${line}`], warnings: [...probed.warnings] };
+}
+
+export async function runCheckConfig(args: string[]): Promise<number> {
+  const { values } = usage(() => parseArgs({ args, options: { config: { type: "string" }, probe: { type: "boolean" } }, strict: true }));
   const path = configPath(values.config);
   const config = loadConfig(path);
-  const warnings = configWarnings(config, path);
+  const server = serverLines(values.probe === true ? await probe(config) : undefined);
+  const warnings = [...configWarnings(config, path), ...server.warnings];
   const mode = registrationMode({ inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration });
   process.stdout.write(
     [
       `${path}: valid${warnings.length ? `, with ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}`,
       `  accounts on      ${config.domain}`,
       `  component        ${config.component.domain} via ${config.component.service}`,
+      ...server.lines,
       `  registration     ${mode}`,
       `  invite expiry    ${formatPeriod(config.invite_expiry)}`,
       // A URL's password is masked.

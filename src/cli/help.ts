@@ -15,13 +15,19 @@ ${CONFIG}
   --log-format F   json (one object a line) or pretty (one readable line); default: pretty
                    when stdout is a terminal, json otherwise. Also $XMPP_INVITES_LOG_FORMAT.
 `,
-  "check-config": `Usage: xmpp-invites check-config [--config PATH]
+  "check-config": `Usage: xmpp-invites check-config [--config PATH] [--probe]
 
 Validate the configuration, say what it will do, and warn about unsafe values: the example's
 placeholder secret, a config file with secrets that other users can read, an http:// public URL,
 an adapter this user cannot use. Exit 0 when valid (warnings included), 78 when not.
 
 ${CONFIG}
+  --probe          Also connect as the component for a moment and ask the server its name and
+                   version (XEP-0092; ejabberd's API status) and whether it lets the component
+                   run XEP-0133 commands; say what works on that version and what to change.
+                   Run it before starting the service: Prosody refuses a second connection
+                   of a running component, and ejabberd would share the component's traffic
+                   with it meanwhile.
 `,
   invite: `Usage: xmpp-invites invite create [options]
        xmpp-invites invite list [--all]

@@ -19,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
       case "start":
         return await (await import("./start.js")).runStart(rest);
       case "check-config":
-        return (await import("./check-config.js")).runCheckConfig(rest);
+        return await (await import("./check-config.js")).runCheckConfig(rest);
       case "invite":
         return await (await import("./invite.js")).runInvite(rest);
       case "request":

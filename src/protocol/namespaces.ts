@@ -11,6 +11,8 @@ export const NS = {
   COMMANDS: "http://jabber.org/protocol/commands",
   // XEP-0077: In-Band Registration
   REGISTER: "jabber:iq:register",
+  // XEP-0092: Software Version
+  VERSION: "jabber:iq:version",
   // XEP-0133: Service Administration
   ADMIN: "http://jabber.org/protocol/admin",
   // XEP-0199: XMPP Ping

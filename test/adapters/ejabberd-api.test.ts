@@ -7,12 +7,12 @@ import { createEjabberdApi } from "../../src/adapters/ejabberd-api.js";
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-async function fakeApi(answer: (command: string, body: Record<string, string>) => { status: number; body: unknown } | undefined): Promise<string> {
+async function fakeApi(answer: (command: string, body: Record<string, unknown>) => { status: number; body: unknown } | undefined): Promise<string> {
   server = createServer((request, response) => {
     let text = "";
     request.on("data", (chunk: Buffer) => (text += chunk.toString()));
     request.on("end", () => {
-      const reply = answer(request.url?.replace("/api/", "") ?? "", JSON.parse(text || "{}") as Record<string, string>);
+      const reply = answer(request.url?.replace("/api/", "") ?? "", JSON.parse(text || "{}") as Record<string, unknown>);
       if (!reply) return; // never answers
       response.writeHead(reply.status, { "content-type": "application/json" });
       response.end(JSON.stringify(reply.body));
@@ -31,15 +31,41 @@ describe("ejabberd-api adapter", () => {
     expect(await roster.setSubscribed("a@example.test", { jid: "b@example.test", groups: [] })).toMatchObject({ ok: false, reason: "rejected" });
   });
 
-  it("sends add_rosteritem with subs=both and the groups", async () => {
-    const calls: Array<Record<string, string>> = [];
-    const url = await fakeApi((_command, body) => {
-      calls.push(body);
+  const STATUS = (version: string) => `The node ejabberd@localhost is started. Status: started  ejabberd ${version} is running in that node`;
+
+  /** A fake API of the given ejabberd version, whose add_rosteritem takes `shape` (API version 1: groups). */
+  async function versionedApi(version: string | undefined, shape: "groups" | "group") {
+    const calls: Array<{ command: string; body: Record<string, unknown> }> = [];
+    const url = await fakeApi((command, body) => {
+      calls.push({ command, body });
+      if (command === "status") return version === undefined ? { status: 403, body: { status: "error", code: 32, message: "AccessRules: Account does not have the right to perform the operation." } } : { status: 200, body: STATUS(version) };
+      const other = shape === "groups" ? "group" : "groups";
+      if (other in body) return { status: 400, body: { status: "error", code: 10, message: `Request have unknown arguments: [${other}]` } };
       return { status: 200, body: 0 };
     });
-    const { roster } = createEjabberdApi({ url, domain: "example.test", timeoutMs: 1000 });
-    expect(await roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family", "Verona"] })).toEqual({ ok: true });
-    expect(calls).toEqual([{ localuser: "romeo", localhost: "example.test", user: "juliet", host: "example.test", nick: "", group: "Family;Verona", subs: "both" }]);
+    return { calls, api: createEjabberdApi({ url, domain: "example.test", timeoutMs: 1000 }) };
+  }
+  const item = { localuser: "romeo", localhost: "example.test", user: "juliet", host: "example.test", nick: "", subs: "both" };
+
+  it("ejabberd 24.02 and later (API version 1): add_rosteritem with subs=both and the groups as a list", async () => {
+    const { calls, api } = await versionedApi("24.12", "groups");
+    expect(await api.version()).toBe("24.12");
+    expect(await api.roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family", "Verona"] })).toEqual({ ok: true });
+    expect(calls.filter((c) => c.command === "add_rosteritem").map((c) => c.body)).toEqual([{ ...item, groups: ["Family", "Verona"] }]);
+  });
+
+  it("ejabberd 23.01 (API version 0): add_rosteritem with the groups joined by ';'", async () => {
+    const { calls, api } = await versionedApi("23.01", "group");
+    expect(await api.roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family", "Verona"] })).toEqual({ ok: true });
+    expect(calls.filter((c) => c.command === "add_rosteritem").map((c) => c.body)).toEqual([{ ...item, group: "Family;Verona" }]);
+  });
+
+  it("a version it may not ask, or an API pinned to the old shape: the 400 naming the argument switches it, once", async () => {
+    const { calls, api } = await versionedApi(undefined, "group");
+    expect(await api.version()).toBeUndefined();
+    expect(await api.roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family"] })).toEqual({ ok: true });
+    expect(await api.roster.setSubscribed("juliet@example.test", { jid: "romeo@example.test", groups: [] })).toEqual({ ok: true });
+    expect(calls.filter((c) => c.command === "add_rosteritem").map((c) => Object.keys(c.body).filter((k) => k.startsWith("group")))).toEqual([["groups"], ["group"], ["group"]]);
   });
 
   it("409 on register means the account exists; 5xx is unavailable", async () => {

@@ -1,4 +1,4 @@
-// The adapter contract on a real ejabberd 23.01: ejabberd-api (mod_http_api), xep0133 (from the
+// The adapter contract on a real ejabberd (23.01 or 24.12): ejabberd-api (mod_http_api), xep0133 (from the
 // component) and xep0133-account (from an admin account). Rosters go through the HTTP API, since
 // 23.01's XEP-0356 roster set is broken (processone/ejabberd#3942).
 import { afterAll, beforeAll } from "vitest";

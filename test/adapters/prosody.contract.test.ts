@@ -1,4 +1,4 @@
-// The adapter contract on a real Prosody 0.12: xep0133 (from the component), xep0133-account
+// The adapter contract on a real Prosody (0.12 or 13): xep0133 (from the component), xep0133-account
 // (from an admin account) and prosodyctl (admin shell), with their roster capabilities.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// End to end on a real ejabberd 23.01: a contact invite redeemed at the component ends with both
+// End to end on a real ejabberd (23.01 or 24.12, whichever is installed): a contact invite redeemed at the component ends with both
 // rosters "both", with the ejabberd-api adapter and with XEP-0133 plus the API's roster writes;
 // an existing account accepts a contact invite with the accept command, and the inviter is told.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Side by side with Prosody 0.12's own invites (mod_invites + mod_invites_register on c2s), on the
+// Side by side with Prosody's own invites (0.12 or 13) (mod_invites + mod_invites_register on c2s), on the
 // same server: where Prosody is right the component answers the same, where it is wrong it does not.
 // Reference: prosody-invites.md §2.3, §3.3 and §6 (#1, #2, #4).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ let live: Live;
 let server: ProsodyServer;
 let app: App;
 
+/** A token of Prosody's own mod_invites: the shell works on 0.12 and 13 (13 has no `prosodyctl mod_invites generate`). */
 async function nativeToken(username?: string): Promise<string> {
   const target = username ? `${username}@${server.domain}` : server.domain;
   const { stdout } = await server.prosodyctl(["shell"], `invite:create_account("${target}")\n`);

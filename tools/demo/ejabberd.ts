@@ -1,6 +1,6 @@
-// A throwaway ejabberd (Debian package, 23.01 on Debian 12) on loopback, attached with
-// `ejabberdctl … foreground`, with its own config, spool and logs in a temp dir: for the adapter
-// contract suite. As root, Debian's ejabberdctl runs everything as the `ejabberd` user, so the
+// A throwaway ejabberd (Debian package: 23.01 on Debian 12, 24.12 on Debian 13 and in
+// bookworm-backports) on loopback, attached with `ejabberdctl … foreground`, with its own config,
+// spool and logs in a temp dir: for the adapter contract suite. As root, Debian's ejabberdctl runs everything as the `ejabberd` user, so the
 // dir belongs to that user; Erlang distribution uses a fixed loopback port and no epmd.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -8,8 +8,15 @@ import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerNames, accepts, freePort } from "./ports.js";
+import { packageVersion } from "./versions.js";
 
 export interface EjabberdOptions extends ServerNames {
+  /**
+   * Load mod_privilege and grant the component XEP-0356 roster and message access (default false:
+   * rosters go through the HTTP API). Beware: ejabberd 24.10 to 25.02 then drop every other IQ the
+   * component sends (XEP-0133 included); 25.03 fixed it (processone/ejabberd a4062f6).
+   */
+  privilege?: boolean;
   logLevel?: "info" | "warning" | "error" | "debug";
   /** ejabberd's own in-band registration on unauthenticated streams, open to all (default false). */
   openRegistration?: boolean;
@@ -24,6 +31,7 @@ export interface EjabberdServer {
   readonly c2sPort: number;
   readonly componentPort: number;
   readonly httpPort: number;
+  /** The Debian package's version, e.g. 24.12-3~bpo12+1. */
   readonly version: string;
   /** mod_http_api base URL, open to loopback without credentials. */
   apiUrl(): string;
@@ -41,9 +49,11 @@ const API_COMMANDS = ["register", "unregister", "check_account", "change_passwor
 
 function renderConfig(o: Required<EjabberdOptions> & { c2sPort: number; componentPort: number; httpPort: number }): string {
   const configure = ["    - allow: admin", ...(o.componentAdmin ? ["    - allow: invites_component"] : [])].join("\n");
+  // mod_privilege's options name access rules, not ACLs.
   const privilege = o.privilege
     ? `  mod_privilege:\n    roster:\n      both: invites_component\n    message:\n      outgoing: invites_component\n`
     : "";
+  const privilegeRule = o.privilege ? "  invites_component:\n    - allow: invites_component\n" : "";
   return `# Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 loglevel: ${o.logLevel}
 log_rotate_count: 0
@@ -86,7 +96,7 @@ access_rules:
     allow: all
   configure:
 ${configure}
-api_permissions:
+${privilegeRule}api_permissions:
   "console commands":
     from:
       - ejabberd_ctl
@@ -109,6 +119,8 @@ modules:
   mod_ping: {}
   mod_roster:
     versioning: true
+  mod_version:
+    show_os: false
 ${privilege}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
 }
 
@@ -147,7 +159,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     componentDomain: opts.componentDomain ?? "invites.example.test",
     componentSecret: opts.componentSecret ?? randomBytes(16).toString("hex"),
     componentAdmin: opts.componentAdmin ?? true,
-    privilege: opts.privilege ?? true,
+    privilege: opts.privilege ?? false,
     logLevel: opts.logLevel ?? "warning",
     openRegistration: opts.openRegistration ?? false,
   };
@@ -207,9 +219,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  let version = "unknown";
-  const dpkg = await run("dpkg-query", ["-W", "-f=${Version}", "ejabberd"], 5000);
-  if (dpkg.code === 0) version = dpkg.output.trim();
+  const version = packageVersion("ejabberd") ?? "unknown";
   const apiUrl = `http://127.0.0.1:${httpPort}/api`;
   let stopped = false;
 

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { type ServerNames, accepts, freePort } from "./ports.js";
+import { packageVersion } from "./versions.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -127,7 +128,7 @@ ${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iteration
 admins = { ${o.admins.map(lua).join(", ")} }
 registration_watchers = { } -- else every registration messages every admin, the component included
 
-modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "admin_adhoc"; "admin_shell"; }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "version"; "admin_adhoc"; "admin_shell"; }
 modules_disabled = { "s2s"; "s2s_auth_certs" }
 
 VirtualHost ${lua(o.domain)}
@@ -183,12 +184,8 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     nativeInvitesHost: opts.nativeInvitesHost,
   }));
 
-  let version = "unknown";
-  try {
-    version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "prosody"], { encoding: "utf8" }).trim() || "unknown";
-  } catch {
-    // not a Debian system: the version is only informative
-  }
+  // Only informative: dpkg's version, "unknown" off Debian.
+  const version = packageVersion("prosody") ?? "unknown";
 
   let child: ChildProcess | undefined;
   let removed = false;
