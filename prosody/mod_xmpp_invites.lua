@@ -267,6 +267,10 @@ module:hook("presence/bare", function (event)
 		return;
 	end
 	rostermanager.roster_push(username, host, contact);
+	-- Answered here, not left to mod_presence: when the inviter is offline and the invitee is on this
+	-- host, mod_presence reads the invitee's own (still unanswered) roster item and sends no
+	-- 'subscribed', leaving the invitee waiting. A second 'subscribed' from mod_presence is ignored.
+	module:send(st.presence({ type = "subscribed", from = username .. "@" .. host, to = contact }));
 	settle(claim, "consume");
 	module:log("info", "Contact invite of %s@%s accepted by %s", username, host, contact);
 	-- The other half of the mutual subscription: the inviter asks back (the invitee's client pre-approved it, or approves it).
