@@ -10,7 +10,8 @@ import type { Element } from "ltx";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../../src/app.js";
 import { xml } from "../../src/protocol/xml.js";
-import type { ProsodyServer } from "../../tools/demo/prosody.js";
+import { freePort } from "../../tools/demo/ports.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { type Session, login, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
@@ -24,6 +25,8 @@ const PW = "pw-sharedsecret-98765";
 const clock = { offset: 0, now: () => Date.now() + clock.offset };
 let live: Live;
 let server: ProsodyServer;
+/** A second Prosody process, remote.test, federated with the first over s2s on loopback. */
+let remote: ProsodyServer;
 let app: App;
 let dir: string;
 let configPath: string;
@@ -37,8 +40,8 @@ interface Peer {
 const peers: Peer[] = [];
 
 /** Logs in, collects messages, and is available (initial presence), as a chat app would be. */
-async function online(username: string, host = "example.test"): Promise<Peer> {
-  const session = await login(server, username, PW, host);
+async function online(username: string, host = "example.test", on: ProsodyServer = server): Promise<Peer> {
+  const session = await login(on, username, PW, host);
   const messages: Element[] = [];
   const presences: Element[] = [];
   session.on("stanza", (stanza: Element) => {
@@ -132,7 +135,9 @@ beforeAll(async () => {
     database: join(dir, "invites.sqlite"),
   };
   // mod_offline keeps the welcome for an account that is not logged in yet, as a stock Prosody config does.
-  live = await startLive({ bridge: true, extraHosts: ["other.test"], vhostModules: ["offline"] }, config, { clock });
+  const [s2sHere, s2sThere] = [await freePort(), await freePort()];
+  live = await startLive({ bridge: true, extraHosts: ["other.test"], vhostModules: ["offline"], s2s: { port: s2sHere, routes: { "remote.test": s2sThere } } }, config, { clock });
+  remote = await startProsody({ domain: "remote.test", anonDomain: "anon.remote.test", componentDomain: "invites.remote.test", privilege: false, s2s: { port: s2sThere, routes: { "example.test": s2sHere } } });
   ({ server, app } = live);
   await until(() => app.bridge.discovery !== "unknown", 10_000, "bridge discovery");
   for (const user of ["romeo", "juliet", "mallory", "admin", "watcher", "lena"]) await server.registerUser(user, PW);
@@ -151,6 +156,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(peers.map((peer) => peer.session.stop().catch(() => undefined)));
   await live?.stop();
+  await remote?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -184,30 +190,50 @@ describe("XEP-0379: a contact invite redeemed by an existing account", () => {
     expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
+  /**
+   * The invitee accepts `inviter`'s contact invite in its app (pre-approving, as Conversations
+   * does, or approving the inviter's request when it arrives); both rosters must then read both
+   * with no pending request: the invitee's from its own session, as its app shows it.
+   */
+  async function acceptedBothWays(invitee: Peer, inviter: string, preapprove: boolean): Promise<void> {
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: `${inviter}@example.test` });
+    if (preapprove) {
+      await acceptInApp(invitee, `${inviter}@example.test`, token);
+    } else {
+      invitee.session.on("stanza", (stanza: Element) => {
+        if (stanza.is("presence") && stanza.attrs.type === "subscribe" && stanza.attrs.from === `${inviter}@example.test`) void invitee.session.send(xml("presence", { to: `${inviter}@example.test`, type: "subscribed" }));
+      });
+      await invitee.session.send(xml("presence", { to: `${inviter}@example.test`, type: "subscribe" }, xml("preauth", { xmlns: PARS, token })));
+    }
+    await until(async () => (await app.invites.get(invite.id)).uses === 1, 10_000, "the use to be recorded");
+    await until(async () => (await itemIn(invitee.session, `${inviter}@example.test`))?.subscription === "both", 10_000, `${invitee.jid} to see ${inviter} as both`);
+    expect(await itemIn(invitee.session, `${inviter}@example.test`)).toEqual({ subscription: "both" });
+    const session = await login(server, inviter, PW);
+    try {
+      await until(async () => (await itemIn(session, invitee.jid))?.subscription === "both", 10_000, `${inviter} to see ${invitee.jid} as both`);
+      expect(await itemIn(session, invitee.jid)).toEqual({ subscription: "both" });
+    } finally {
+      await session.stop().catch(() => undefined);
+    }
+  }
+
   it("§3.4 the inviter offline: the invitee's own request is answered too, so both rosters read both with no pending request (this domain and another)", async () => {
     await server.registerUser("friar", PW); // never logged in while the invites are accepted
     await server.registerUser("nurse", PW);
     await server.registerUser("carol", PW, "other.test");
     const [nurse, carol] = await Promise.all([online("nurse"), online("carol", "other.test")]);
-    // Carol's app does not pre-approve: it approves the inviter's request when it arrives.
-    carol.session.on("stanza", (stanza: Element) => {
-      if (stanza.is("presence") && stanza.attrs.type === "subscribe" && stanza.attrs.from === "friar@example.test") void carol.session.send(xml("presence", { to: "friar@example.test", type: "subscribed" }));
-    });
-    for (const [invitee, preapprove] of [[nurse, true], [carol, false]] as const) {
-      const { invite, token } = await app.invites.create({ type: "contact", inviter: "friar@example.test" });
-      if (preapprove) await acceptInApp(invitee, "friar@example.test", token);
-      else await invitee.session.send(xml("presence", { to: "friar@example.test", type: "subscribe" }, xml("preauth", { xmlns: PARS, token })));
-      await until(async () => (await app.invites.get(invite.id)).uses === 1, 10_000, "the use to be recorded");
-      // Read from the invitee's own session, as its app shows it.
-      await until(async () => (await itemIn(invitee.session, "friar@example.test"))?.subscription === "both", 10_000, `${invitee.jid} to see friar as both`);
-      expect(await itemIn(invitee.session, "friar@example.test")).toEqual({ subscription: "both" });
-      const friar = await login(server, "friar", PW);
-      try {
-        expect(await itemIn(friar, invitee.jid)).toEqual({ subscription: "both" });
-      } finally {
-        await friar.stop().catch(() => undefined);
-      }
-    }
+    await acceptedBothWays(nurse, "friar", true);
+    await acceptedBothWays(carol, "friar", false);
+  });
+
+  it("§3.4 across servers over s2s (a second Prosody process): the remote invitee's roster and the inviter's read both, no pending request", async () => {
+    await server.registerUser("laurence", PW); // offline
+    await server.registerUser("balthasar", PW);
+    await remote.registerUser("dave", PW, "remote.test");
+    await remote.registerUser("erin", PW, "remote.test");
+    const [dave, erin] = await Promise.all([online("dave", "remote.test", remote), online("erin", "remote.test", remote), online("balthasar")]);
+    await acceptedBothWays(dave, "laurence", false);
+    await acceptedBothWays(erin, "balthasar", true);
   });
 
   it("a consume the bridge module sent is lost for longer than its claim is left alone: settlement asks the inviter's roster, records the use, and a second person is refused", async () => {
