@@ -252,8 +252,7 @@ module:hook("iq-get/host/" .. xmlns_bridge .. ":subscription", function (event)
 end);
 
 -- XEP-0379 §3.4: <presence type='subscribe'><preauth xmlns='urn:xmpp:pars:0' token='T'/></presence>
--- to a user of this host. Runs before mod_presence, which then answers 'subscribed' by itself
--- because the contact is already approved.
+-- to a user of this host. Runs before mod_presence, which then finds the contact approved.
 module:hook("presence/bare", function (event)
 	local stanza = event.stanza;
 	if stanza.attr.type ~= "subscribe" then
