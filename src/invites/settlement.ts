@@ -5,6 +5,7 @@
 // claim of the server's bridge is resolved by whether the inviter's roster approves the invitee;
 // a password-reset claim waits for the server's own report (or the end of its invite).
 import type { Logger } from "pino";
+import { isAppError } from "../errors.js";
 import type { ContactInvites } from "./contacts.js";
 import type { InviteEvents } from "./events.js";
 import type { ServerAdapter, SubscriptionCheck } from "./ports.js";
@@ -153,7 +154,12 @@ export class ClaimSettlement {
           continue;
         }
         if (!contacts) continue; // never: without them the answer is "unknown"
-        await contacts.invites.settleLost(claim.id, question.invitee, answer.approved);
+        // The module's own report may have arrived while the server was asked: then it is settled already.
+        const settled = await contacts.invites.settleLost(claim.id, question.invitee, answer.approved).then(() => true, (err: unknown) => {
+          if (isAppError(err) && err.code === "claim-not-found") return false;
+          throw err;
+        });
+        if (!settled) continue;
         if (answer.approved) recorded += 1;
         else released += 1;
         log.info({ claim: claim.id, invite: claim.inviteId, invitee: question.invitee }, answer.approved ? "open contact claim settled: the inviter approved the invitee, its use is recorded" : "open contact claim settled: no approval, use given back");

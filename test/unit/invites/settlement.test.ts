@@ -139,6 +139,27 @@ describe("claim settlement: contact invites accepted through the server's bridge
     await expect(contacts.claimForServer(token, "mallory@example.net", "romeo@example.test")).rejects.toMatchObject({ code: "token-invalid" });
   });
 
+  it("the module's own report arriving while the server is asked wins; the pass goes on", async () => {
+    const { contacts, settlement, invites, adapter, logs, invite, token, clock } = await contactSetup(new Map());
+    const claimId = await contacts.claimForServer(token, "juliet@example.net", "romeo@example.test");
+    clock.advance(DEFAULT_HOLD_LIMIT_MS + 1);
+    const late = new ClaimSettlement({
+      invites, adapter, log: logs.log, intervalMs: 60_000,
+      contacts: {
+        invites: contacts,
+        check: {
+          approved: async () => {
+            await contacts.settleServerClaim(claimId, "juliet@example.net", "consume"); // the retried consume gets through
+            return { approved: false };
+          },
+        },
+      },
+    });
+    expect(await late.run("test")).toMatchObject({ open: 1, recorded: 0, released: 0 });
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    expect(await settlement.run("test")).toMatchObject({ open: 0 });
+  });
+
   it("no approval on the inviter's roster: the use is given back", async () => {
     const { contacts, settlement, invites, invite, token, clock } = await contactSetup(new Map([["romeo@example.test>juliet@example.net", false]]));
     await contacts.claimForServer(token, "juliet@example.net", "romeo@example.test");
