@@ -225,9 +225,35 @@ module:wrap_event("stanza/iq/jabber:iq:register:query", function (handlers, even
 	return ret;
 end);
 
+-- The component asks how a contact claim ended when this module's consume or release never reached
+-- it: whether the inviter's roster approves the invitee (subscription 'from' or 'both'). Read from the
+-- inviter's own roster, not through rostermanager.is_contact_subscribed, which may answer from the invitee's.
+module:hook("iq-get/host/" .. xmlns_bridge .. ":subscription", function (event)
+	local origin, stanza = event.origin, event.stanza;
+	if stanza.attr.from ~= component then
+		origin.send(st.error_reply(stanza, "auth", "forbidden"));
+		return true;
+	end
+	local query = stanza.tags[1];
+	local username, host = jid_split(query.attr.inviter);
+	local contact = jid_bare(query.attr.jid);
+	if not username or host ~= module.host or not contact then
+		origin.send(st.error_reply(stanza, "modify", "bad-request", "inviter (a user of this host) and jid are required"));
+		return true;
+	end
+	local roster, err = rostermanager.load_roster(username, host);
+	if not roster or err then
+		origin.send(st.error_reply(stanza, "wait", "internal-server-error", "The roster could not be read"));
+		return true;
+	end
+	local item = roster[contact];
+	local approved = item ~= nil and (item.subscription == "from" or item.subscription == "both");
+	origin.send(st.reply(stanza):tag("subscription", { xmlns = xmlns_bridge, approved = approved and "true" or "false" }));
+	return true;
+end);
+
 -- XEP-0379 §3.4: <presence type='subscribe'><preauth xmlns='urn:xmpp:pars:0' token='T'/></presence>
--- to a user of this host. Runs before mod_presence, which then answers 'subscribed' by itself
--- because the contact is already approved.
+-- to a user of this host. Runs before mod_presence, which then finds the contact approved.
 module:hook("presence/bare", function (event)
 	local stanza = event.stanza;
 	if stanza.attr.type ~= "subscribe" then
@@ -268,6 +294,10 @@ module:hook("presence/bare", function (event)
 		return;
 	end
 	rostermanager.roster_push(username, host, contact);
+	-- Answered here, not left to mod_presence: when the inviter is offline and the invitee is on this
+	-- host, mod_presence reads the invitee's own (still unanswered) roster item and sends no
+	-- 'subscribed', leaving the invitee waiting. A second 'subscribed' from mod_presence is ignored.
+	module:send(st.presence({ type = "subscribed", from = username .. "@" .. host, to = contact }));
 	settle(claim, "consume");
 	module:log("info", "Contact invite of %s@%s accepted by %s", username, host, contact);
 	-- The other half of the mutual subscription: the inviter asks back (the invitee's client pre-approved it, or approves it).

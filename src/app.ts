@@ -28,7 +28,7 @@ import { NS } from "./protocol/namespaces.js";
 import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
-import { BridgeState, registerBridge, watchBridge } from "./xmpp/bridge.js";
+import { BridgeState, bridgeSubscriptionCheck, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { createNotifier } from "./xmpp/notifier.js";
 import { requestNotifier } from "./xmpp/request-notices.js";
@@ -201,6 +201,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     events: usedEvents,
     onRecorded: () => rosterTasks.kick(),
     exclusively: (work) => stores.exclusively("settlement", work),
+    // Contact claims of the server's bridge are settled by the module's reading of the inviter's roster.
+    ...(config.bridge === "none" ? {} : {
+      contacts: {
+        invites: contacts,
+        check: bridgeSubscriptionCheck({ request: connection.request, isOnline: () => connection.isOnline(), domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000 }),
+      },
+    }),
   });
   const registration = new RegistrationService({
     invites,

@@ -70,7 +70,19 @@ export class ContactInvites {
   }
 
   /** The server approved the subscription (consume) or did not (release). */
-  async settleServerClaim(claimId: string, invitee: string, outcome: "consume" | "release"): Promise<void> {
+  settleServerClaim(claimId: string, invitee: string, outcome: "consume" | "release"): Promise<void> {
+    return this.#settle(claimId, invitee, outcome);
+  }
+
+  /**
+   * Claim settlement, when the server's consume or release never arrived: the server's roster
+   * says whether the inviter approved the invitee, which is what the lost report would have said.
+   */
+  settleLost(claimId: string, invitee: string, approved: boolean): Promise<void> {
+    return this.#settle(claimId, invitee, approved ? "consume" : "release");
+  }
+
+  async #settle(claimId: string, invitee: string, outcome: "consume" | "release"): Promise<void> {
     const stored = await this.#claims.findClaim(claimId);
     const invite = stored && (await this.#invites.get(stored.inviteId));
     if (!stored || !invite || stored.door !== "bridge" || invite.type !== "contact") throw new AppError("claim-not-found");

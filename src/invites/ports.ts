@@ -50,6 +50,14 @@ export interface ServerAdapter {
   stop?(): Promise<void>;
 }
 
+/**
+ * Whether `inviter` (a user of the domain) has approved `invitee`'s subscription, as the server's
+ * roster says: how a contact claim of the server's bridge is settled when its report was lost.
+ */
+export interface SubscriptionCheck {
+  approved(inviter: string, invitee: string): Promise<{ readonly approved: boolean | "unknown"; readonly detail?: string }>;
+}
+
 /** A roster item the component writes: `jid` with subscription both, in these groups, no name (XEP-0379 §6). */
 export interface SubscribedItem {
   readonly jid: string;

@@ -170,17 +170,19 @@ export class RegistrationService {
     // The server creates the account under the name it sent: it must be the name checked here.
     if (!name.ok || name.username !== request.username) throw new AppError("username-invalid");
     const { username } = name;
+    // What a person cannot fix by changing the password is told first, as at every door: here the
+    // server has already said whether the name is taken.
     if (request.token === undefined) {
       if (this.#mode === "invite-only") throw new AppError("invite-only");
-      checkPassword(request.password, username, this.#minPasswordLength);
       if (request.accountExists) throw new AppError("username-taken");
+      checkPassword(request.password, username, this.#minPasswordLength);
       return { claimId: undefined, action: "created" };
     }
     let claim: Claim;
     const t0 = this.#timer?.now() ?? 0;
     try {
-      // What a person cannot fix by changing the password is told first, as at every door.
-      await this.#invites.checkRedeemable(request.token, username);
+      const invite = await this.#invites.checkRedeemable(request.token, username);
+      refuseAccountMismatch(invite.type === "reset", request.accountExists);
       checkPassword(request.password, username, this.#minPasswordLength);
       if (request.claimId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(request.claimId)) throw new AppError("bad-request", "The claim id must be 8 to 64 letters, digits, - or _");
       if (request.claimId !== undefined && (await this.#invites.findClaim(`bridge-${request.claimId}`))) throw new AppError("bad-request", "That claim id is taken");
@@ -190,10 +192,6 @@ export class RegistrationService {
       throw err;
     }
     const reset = claim.invite.type === "reset";
-    if (reset !== request.accountExists) {
-      await this.#invites.release(claim);
-      throw new AppError(reset ? "account-not-found" : "username-taken");
-    }
     if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
     this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
     return { claimId: claim.id, action: reset ? "password-reset" : "created" };
@@ -348,6 +346,11 @@ export class RegistrationService {
     }
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
+}
+
+/** A reset invite needs the account, any other must not find one. */
+function refuseAccountMismatch(reset: boolean, accountExists: boolean): void {
+  if (reset !== accountExists) throw new AppError(reset ? "account-not-found" : "username-taken");
 }
 
 /** A database that refuses to work is the operator's problem: the person is asked to wait. */

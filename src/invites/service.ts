@@ -64,7 +64,16 @@ export type { ClaimContext } from "./store-ports.js";
 /** What settling one claim did. */
 export type Settled =
   | { readonly action: "recorded"; readonly invite: Invite; readonly jid: string; readonly door: Door }
-  | { readonly action: "released"; readonly why: "missing" | "reset" | "contact" | "no-username" | "recorded-elsewhere" | "invite-gone" };
+  | { readonly action: "released"; readonly why: "missing" | "ended" | "contact" | "no-username" | "recorded-elsewhere" | "invite-gone" }
+  /** Nothing the server can be asked settles it (a password reset): it stays reserved until its reporter speaks or the invite ends. */
+  | { readonly action: "waiting" };
+
+/** What settling a claim needs the server to say. */
+export type SettlementQuestion =
+  | { readonly ask: "account"; readonly username: string }
+  /** A contact invite accepted through the server's bridge: whether the inviter's roster approves the invitee. */
+  | { readonly ask: "subscription"; readonly inviter: string; readonly invitee: string }
+  | { readonly ask: "nothing" };
 
 export const DEFAULT_HOLD_LIMIT_MS = 5 * 60_000;
 
@@ -301,7 +310,8 @@ export class InviteService {
     const now = this.#clock.now();
     for (const [id, since] of this.#held) if (now - since > this.#holdLimitMs) this.#held.delete(id);
     // A bridge claim is held by the server, which creates the account after the claim: left alone
-    // for as long as a registration can take there, even by a process that did not make it.
+    // for as long as a registration can take there, even by a process that did not make it. So is
+    // a contact claim, recorded right after it is made.
     const pending = await this.#claims.pending();
     // Another live instance is still working on its young claims, as this one is on those it holds.
     const others = [...new Set(pending.flatMap((claim) => (claim.holder !== null && claim.holder !== this.#claims.holder ? [claim.holder] : [])))];
@@ -309,7 +319,8 @@ export class InviteService {
     const young = (claim: PendingClaim) => now - claim.claimedAt <= this.#holdLimitMs;
     const elsewhere = (claim: PendingClaim) => claim.holder !== null && claim.holder !== this.#claims.holder && live.has(claim.holder) && young(claim);
     this.#heldElsewhere = pending.filter(elsewhere).length;
-    return pending.filter((claim) => !this.#held.has(claim.id) && !(claim.door === "bridge" && young(claim)) && !elsewhere(claim));
+    const leftAlone = (claim: PendingClaim) => (claim.door === "bridge" || isJid(claim.username)) && young(claim);
+    return pending.filter((claim) => !this.#held.has(claim.id) && !leftAlone(claim) && !elsewhere(claim));
   }
 
   /** Claims another live instance was working on at the last unsettledClaims(): settlement looks again soon. */
@@ -319,8 +330,9 @@ export class InviteService {
 
   /**
    * Resolves a claim once the server has said whether its account exists: the use is recorded
-   * exactly as the registration would have recorded it, or given back at once. A reset claim is
-   * always given back: repeating a reset is harmless.
+   * exactly as the registration would have recorded it, or given back at once. Never on a guess:
+   * a reset claim (whether the password changed cannot be asked) and a contact claim of the
+   * server's bridge (settled by the subscription, see settlementQuestion) wait here.
    */
   async settle(pending: PendingClaim, accountExists: boolean): Promise<Settled> {
     const invite = await this.#store.findById(pending.inviteId);
@@ -329,10 +341,14 @@ export class InviteService {
       return { action: "released", why };
     };
     if (!invite) return release("invite-gone");
-    if (invite.type === "reset") return release("reset");
-    // A contact claim by an existing account (its bare JID): no account to ask about; giving the
-    // use back is safe, as accepting a contact twice only repeats a subscription.
-    if (invite.type === "contact" && pending.username?.includes("@")) return release("contact");
+    // An invite that can no longer be redeemed hands nothing out when its claim goes.
+    if (invite.type === "reset") return inviteStatus(invite, this.#clock.now()) === "active" ? { action: "waiting" } : release("ended");
+    if (invite.type === "contact" && isJid(pending.username)) {
+      if (pending.door === "bridge") return { action: "waiting" };
+      // The accept command records its claim in the same breath, with the roster steps: a claim
+      // left without that record (a crash between the two) subscribed nobody.
+      return release("contact");
+    }
     if (pending.username === null) return release("no-username");
     if (!accountExists) return release("missing");
     const jid = `${pending.username}@${this.#domain}`;
@@ -348,10 +364,14 @@ export class InviteService {
     await this.#claims.noteCheck(pending.id, why);
   }
 
-  /** Whether a claim needs the server's answer to be settled (reset claims and unnamed ones do not). */
-  async needsAccountCheck(pending: PendingClaim): Promise<boolean> {
-    const type = (await this.#store.findById(pending.inviteId))?.type;
-    return pending.username !== null && type !== "reset" && !(type === "contact" && pending.username.includes("@"));
+  /** What the server must say to settle a claim (reset claims, unnamed ones and the accept command's: nothing). */
+  async settlementQuestion(pending: PendingClaim): Promise<SettlementQuestion> {
+    const invite = await this.#store.findById(pending.inviteId);
+    if (!invite || pending.username === null || invite.type === "reset") return { ask: "nothing" };
+    if (invite.type === "contact" && isJid(pending.username)) {
+      return pending.door === "bridge" && invite.inviter !== null ? { ask: "subscription", inviter: invite.inviter, invitee: pending.username } : { ask: "nothing" };
+    }
+    return { ask: "account", username: pending.username };
   }
 
   /** Records a registration that used no invite (open registration). */
@@ -385,6 +405,11 @@ export class InviteService {
   purgeExpired(): Promise<number> {
     return this.#store.purgeExpired(this.#clock.now());
   }
+}
+
+/** A contact claim names the invitee by its bare JID, a registration claim by a localpart. */
+function isJid(username: string | null): username is string {
+  return username?.includes("@") ?? false;
 }
 
 function checkGroups(groups: readonly string[]): string[] {

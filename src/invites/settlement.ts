@@ -1,11 +1,16 @@
 // Claim settlement: a claim left open by a crash, a timeout or a lost link is resolved by asking the
 // server whether its account exists. Exists: the use is recorded exactly as the registration would
 // have (redemption, roster steps, metrics). Missing: the use is given back at once. No answer: the
-// claim stays reserved and is asked about again; a timer alone never gives a use back.
+// claim stays reserved and is asked about again; a timer alone never gives a use back. A contact
+// claim of the server's bridge is resolved by whether the inviter's roster approves the invitee;
+// a password-reset claim waits for the server's own report (or the end of its invite).
 import type { Logger } from "pino";
+import { isAppError } from "../errors.js";
+import type { ContactInvites } from "./contacts.js";
 import type { InviteEvents } from "./events.js";
-import type { ServerAdapter } from "./ports.js";
+import type { ServerAdapter, SubscriptionCheck } from "./ports.js";
 import type { InviteService } from "./service.js";
+import type { PendingClaim } from "./store-ports.js";
 
 export interface SettlementReport {
   /** Claims looked at (those this process is not working on). */
@@ -14,6 +19,8 @@ export interface SettlementReport {
   readonly released: number;
   /** The server could not tell: still reserved. */
   readonly kept: number;
+  /** Nothing can be asked (password resets): still reserved, waiting for the server's report. */
+  readonly waiting: number;
   /** Nothing was looked at here (another instance held the settlement job, or the database failed): look again soon. */
   readonly busy?: boolean;
 }
@@ -24,6 +31,8 @@ export interface SettlementOptions {
   readonly log: Logger;
   readonly intervalMs: number;
   readonly events?: InviteEvents;
+  /** Contact claims of the server's bridge: the server's answer, and where it is recorded. Absent: they stay reserved. */
+  readonly contacts?: { readonly check: SubscriptionCheck; readonly invites: Pick<ContactInvites, "settleLost"> };
   /** Called when a use was recorded, so its roster steps run promptly. */
   readonly onRecorded?: () => void;
   /** First wait before asking again about a claim the server could not settle (doubling up to `intervalMs`). */
@@ -32,7 +41,7 @@ export interface SettlementOptions {
   readonly exclusively?: (work: () => Promise<SettlementReport>) => Promise<SettlementReport | undefined>;
 }
 
-const EMPTY: SettlementReport = { open: 0, recorded: 0, released: 0, kept: 0 };
+const EMPTY: SettlementReport = { open: 0, recorded: 0, released: 0, kept: 0, waiting: 0 };
 /** Another instance was settling: this one looks again shortly, in case it came too late for that pass. */
 const BUSY: SettlementReport = { ...EMPTY, busy: true };
 
@@ -120,29 +129,56 @@ export class ClaimSettlement {
   }
 
   async #pass(reason: string): Promise<SettlementReport> {
-    const { invites, adapter, log, events } = this.#o;
+    const { invites, adapter, log, events, contacts } = this.#o;
     const open = await invites.unsettledClaims();
     if (open.length === 0) return EMPTY;
     let recorded = 0;
     let released = 0;
     let kept = 0;
+    let waiting = 0;
+    // Once the server could not tell, the rest wait for the next pass instead of each waiting out a timeout.
     let silent: string | undefined;
+    let silentBridge: string | undefined;
+    const unknown = async (claim: PendingClaim, detail: string, what: string) => {
+      kept += 1;
+      await invites.noteUnsettled(claim, detail);
+      log.warn({ claim: claim.id, invite: claim.inviteId, checks: claim.checks + 1, detail }, `cannot tell whether ${what} of an open claim exists; the invite stays reserved`);
+    };
     for (const claim of open) {
+      const question = await invites.settlementQuestion(claim);
+      if (question.ask === "subscription") {
+        const answer = await this.#askSubscription(question.inviter, question.invitee, silentBridge);
+        if (answer.approved === "unknown") {
+          silentBridge = answer.detail;
+          await unknown(claim, answer.detail, "the subscription");
+          continue;
+        }
+        if (!contacts) continue; // never: without them the answer is "unknown"
+        // The module's own report may have arrived while the server was asked: then it is settled already.
+        const settled = await contacts.invites.settleLost(claim.id, question.invitee, answer.approved).then(() => true, (err: unknown) => {
+          if (isAppError(err) && err.code === "claim-not-found") return false;
+          throw err;
+        });
+        if (!settled) continue;
+        if (answer.approved) recorded += 1;
+        else released += 1;
+        log.info({ claim: claim.id, invite: claim.inviteId, invitee: question.invitee }, answer.approved ? "open contact claim settled: the inviter approved the invitee, its use is recorded" : "open contact claim settled: no approval, use given back");
+        continue;
+      }
       let exists = false;
-      if (await invites.needsAccountCheck(claim)) {
-        // Once the server could not tell, the rest wait for the next pass instead of each waiting out a timeout.
-        const check = silent === undefined ? await adapter.accountExists(claim.username ?? "") : { exists: "unknown" as const, detail: silent };
+      if (question.ask === "account") {
+        const check = silent === undefined ? await adapter.accountExists(question.username) : { exists: "unknown" as const, detail: silent };
         if (check.exists === "unknown") {
-          kept += 1;
           silent = check.detail ?? "no answer";
-          await invites.noteUnsettled(claim, silent);
-          log.warn({ claim: claim.id, invite: claim.inviteId, checks: claim.checks + 1, detail: check.detail }, "cannot tell whether the account of an open claim exists; the invite stays reserved");
+          await unknown(claim, silent, "the account");
           continue;
         }
         exists = check.exists;
       }
       const settled = await invites.settle(claim, exists);
-      if (settled.action === "recorded") {
+      if (settled.action === "waiting") {
+        waiting += 1;
+      } else if (settled.action === "recorded") {
         recorded += 1;
         log.info({ claim: claim.id, invite: claim.inviteId, jid: settled.jid }, "open claim settled: the account exists, its use is recorded");
         events?.registered?.(settled.door, "created", settled.invite, settled.jid);
@@ -153,8 +189,17 @@ export class ClaimSettlement {
     }
     this.#total.recorded += recorded;
     this.#total.released += released;
-    log.info({ reason, open: open.length, recorded, released, kept }, "claim settlement");
+    log.info({ reason, open: open.length, recorded, released, kept, waiting }, "claim settlement");
     if (recorded > 0) this.#o.onRecorded?.();
-    return { open: open.length, recorded, released, kept };
+    return { open: open.length, recorded, released, kept, waiting };
+  }
+
+  /** The server's word on a bridge contact claim; "unknown" without a way to ask. */
+  async #askSubscription(inviter: string, invitee: string, silent: string | undefined): Promise<{ approved: boolean | "unknown"; detail: string }> {
+    const { contacts } = this.#o;
+    if (!contacts) return { approved: "unknown", detail: "no way to ask the server's bridge" };
+    if (silent !== undefined) return { approved: "unknown", detail: silent };
+    const answer = await contacts.check.approved(inviter, invitee);
+    return { approved: answer.approved, detail: answer.detail ?? "no answer" };
   }
 }

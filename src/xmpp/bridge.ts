@@ -13,6 +13,9 @@
 //        -> <subscribe claim='C'/>                      XEP-0379: Juliet's subscription request to Romeo carried
 //                                                       the token of Romeo's contact invite; the use is reserved
 //   <consume|release claim='C' username='juliet@example.net'/>   the server approved it (or not)
+// and the component asks the server, when a contact claim's consume or release never arrived:
+//   IQ get <subscription inviter='romeo@example.org' jid='juliet@example.net'/>
+//        -> <subscription approved='true|false'/>            whether Romeo's roster approves Juliet
 // Refusals are stanza errors with the registry's triple plus <refused xmlns='urn:xmpp-invites:bridge:0'/>,
 // so the module passes them on to the client as they are and treats any other error as "unreachable".
 // ====================================================================
@@ -20,10 +23,12 @@ import type { Component, IqContext } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
 import type { ContactInvites } from "../invites/contacts.js";
+import type { SubscriptionCheck } from "../invites/ports.js";
 import type { RegistrationService } from "../invites/registration.js";
 import { parseForm, fieldValue } from "../protocol/forms.js";
 import type { IqReply } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";
+import { stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
 
@@ -122,6 +127,35 @@ function refusal(error: AppError): Element {
   const element = stanzaError(error.spec, error.message);
   element.append(xml("refused", { xmlns: NS.BRIDGE }));
   return element;
+}
+
+/**
+ * Settles lost contact claims by the server's own word: the bridge module reads the inviter's
+ * roster. No answer, an error or a module without the request: "unknown", the claim stays reserved.
+ */
+export function bridgeSubscriptionCheck(options: {
+  request: (stanza: Element, timeoutMs: number) => Promise<Element>;
+  isOnline: () => boolean;
+  domain: string;
+  componentDomain: string;
+  timeoutMs: number;
+}): SubscriptionCheck {
+  const { request, isOnline, domain, componentDomain, timeoutMs } = options;
+  return {
+    async approved(inviter, invitee) {
+      if (!isOnline()) return { approved: "unknown", detail: "component not connected" };
+      const question = xml("iq", { type: "get", to: domain, from: componentDomain }, xml("subscription", { xmlns: NS.BRIDGE, inviter, jid: invitee }));
+      try {
+        const reply = await request(question, timeoutMs);
+        const answer = reply.getName() === "subscription" ? reply : reply.getChild("subscription", NS.BRIDGE);
+        const approved = answer?.attrs["approved"];
+        if (approved === "true" || approved === "false") return { approved: approved === "true" };
+        return { approved: "unknown", detail: "the bridge gave no answer about the subscription" };
+      } catch (err) {
+        return { approved: "unknown", detail: stanzaErrorOf(err).condition ?? (err instanceof Error ? err.message : String(err)) };
+      }
+    },
+  };
 }
 
 /**

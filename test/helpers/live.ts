@@ -1,5 +1,5 @@
 // The component, built by the composition root, attached to a throwaway Prosody.
-import { type App, createApp } from "../../src/app.js";
+import { type App, type AppOverrides, createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
@@ -12,7 +12,7 @@ export interface Live {
   stop(): Promise<void>;
 }
 
-export async function startLive(prosody: ProsodyOptions = {}, config: Partial<ConfigInput> = {}): Promise<Live> {
+export async function startLive(prosody: ProsodyOptions = {}, config: Partial<ConfigInput> = {}, overrides: AppOverrides = {}): Promise<Live> {
   const server = await startProsody(prosody);
   const logs = captureLog("info");
   const app = createApp(parseConfig({
@@ -21,7 +21,7 @@ export async function startLive(prosody: ProsodyOptions = {}, config: Partial<Co
     database: ":memory:",
     http: { listen: "127.0.0.1:0" },
     ...config,
-  }), logs.log, { backoff: { initialMs: 200, maxMs: 1000 } });
+  }), logs.log, { backoff: { initialMs: 200, maxMs: 1000 }, ...overrides });
   try {
     await app.start();
   } catch (err) {

@@ -2,7 +2,7 @@
 // plugin_paths, and a raw client that behaves like an app opening xmpp:DOMAIN?register;preauth=T
 // (XEP-0401 0.3.0 §5.5 / XEP-0445: preauth IQ, then XEP-0077 registration, on the unauthenticated
 // stream to the server itself).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../../src/app.js";
 import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { connectClient } from "../../src/client/redeem.js";
@@ -15,9 +15,12 @@ import { rosterStepsDone, until } from "../helpers/wait.js";
 let live: Live;
 let server: ProsodyServer;
 let app: App;
+/** Real time, moved on at will: to go past the time the bridge is given to report a claim. */
+const clock = { offset: 0, now: () => Date.now() + clock.offset };
 
 beforeAll(async () => {
-  live = await startLive({ bridge: true });
+  // A short wait for the component's answer, so the module's retries of a lost report come soon.
+  live = await startLive({ bridge: true, vhostLines: ["xmpp_invites_timeout = 3"] }, {}, { clock });
   ({ server, app } = live);
   await until(() => app.bridge.discovery !== "unknown", 10_000, "bridge discovery");
 });
@@ -141,6 +144,30 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
     await used(invite.id);
   });
 
+  it("a reset whose consume is lost stays reserved past the time given to the server: nothing is handed out on a guess, the module's report settles it", async () => {
+    await server.registerUser("absent", "old-password-456");
+    const { invite, token } = await app.invites.create({ type: "reset", username: "absent" });
+    let lose = true;
+    const report = app.registration.settleServerClaim.bind(app.registration);
+    const lost = vi.spyOn(app.registration, "settleServerClaim").mockImplementation((...args) => (lose ? new Promise<never>(() => undefined) : report(...args)));
+    try {
+      expect(await appRegisters(token, "absent", "pw-new-tnesba-1234567")).toEqual({ step: "register", ok: true });
+      expect(await canLogin(server, "absent", "pw-new-tnesba-1234567")).toBe(true);
+      await until(() => lost.mock.calls.some(([, , outcome]) => outcome === "consume"), 10_000, "the module's consume");
+      clock.offset += 10 * 60_000;
+      expect(await app.settlement.run("test")).toMatchObject({ released: 0 });
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+      // Whoever else holds the link cannot reset the password again meanwhile.
+      expect(await appRegisters(token, "absent", "pw-again-tnesba-1234567")).toMatchObject({ step: "preauth", type: "cancel", condition: "forbidden" });
+      expect(await canLogin(server, "absent", "pw-new-tnesba-1234567")).toBe(true);
+      lose = false; // the module's next retry gets through
+      await until(async () => (await app.invites.get(invite.id)).uses === 1, 30_000, "the module's retried consume");
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    } finally {
+      lost.mockRestore();
+    }
+  });
+
   it("a reset invite for an account that no longer exists creates nothing", async () => {
     await server.registerUser("leaving", "leaving-pw-1234");
     const { invite, token } = await app.invites.create({ type: "reset", username: "leaving" });
@@ -181,6 +208,10 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
       const claim = xml("claim", { xmlns: "urn:xmpp-invites:bridge:0", token, username: "mallory2", exists: "false" }, xml("password", {}, "pw-2yrollam-1234567"));
       const error = await entity.iqCaller.request(xml("iq", { type: "set", to: server.componentDomain }, claim), 5000).then(() => undefined, (err: { condition?: string; type?: string }) => err);
       expect(error).toMatchObject({ condition: "forbidden" });
+      // Nor may a user ask the server's bridge module what a roster says.
+      const question = xml("subscription", { xmlns: "urn:xmpp-invites:bridge:0", inviter: `inviter@${server.domain}`, jid: "someone@example.net" });
+      const asked = await entity.iqCaller.request(xml("iq", { type: "get", to: server.domain }, question), 5000).then(() => undefined, (err: { condition?: string }) => err);
+      expect(asked).toMatchObject({ condition: "forbidden" });
     } finally {
       await entity.stop().catch(() => undefined);
     }

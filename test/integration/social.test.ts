@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Element } from "ltx";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../../src/app.js";
 import { xml } from "../../src/protocol/xml.js";
-import type { ProsodyServer } from "../../tools/demo/prosody.js";
+import { freePort } from "../../tools/demo/ports.js";
+import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { type Session, login, redeemAnonymously } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
@@ -20,8 +21,12 @@ const PARS = "urn:xmpp:pars:0";
 const BIN = resolve("dist/cli/main.js");
 const PW = "pw-sharedsecret-98765";
 
+/** Real time, moved on at will: to go past the time the server's bridge is given to report a claim. */
+const clock = { offset: 0, now: () => Date.now() + clock.offset };
 let live: Live;
 let server: ProsodyServer;
+/** A second Prosody process, remote.test, federated with the first over s2s on loopback. */
+let remote: ProsodyServer;
 let app: App;
 let dir: string;
 let configPath: string;
@@ -35,8 +40,8 @@ interface Peer {
 const peers: Peer[] = [];
 
 /** Logs in, collects messages, and is available (initial presence), as a chat app would be. */
-async function online(username: string, host = "example.test"): Promise<Peer> {
-  const session = await login(server, username, PW, host);
+async function online(username: string, host = "example.test", on: ProsodyServer = server): Promise<Peer> {
+  const session = await login(on, username, PW, host);
   const messages: Element[] = [];
   const presences: Element[] = [];
   session.on("stanza", (stanza: Element) => {
@@ -96,6 +101,13 @@ async function subscription(owner: string, host: string, contact: string): Promi
   }
 }
 
+/** The roster item for `contact` as the user's own app reads it (RFC 6121 §2.1.3): subscription and pending request. */
+async function itemIn(session: Session, contact: string): Promise<{ subscription?: string; ask?: string } | undefined> {
+  const reply = await session.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5000);
+  const item = reply.getChild("query", "jabber:iq:roster")?.getChildren("item").find((i) => i.attrs["jid"] === contact);
+  return item && { ...(item.attrs["subscription"] ? { subscription: String(item.attrs["subscription"]) } : {}), ...(item.attrs["ask"] ? { ask: String(item.attrs["ask"]) } : {}) };
+}
+
 const mutual = (a: [string, string], b: [string, string]) =>
   until(async () => (await subscription(a[0], a[1], `${b[0]}@${b[1]}`)) === "both" && (await subscription(b[0], b[1], `${a[0]}@${a[1]}`)) === "both", 10_000, `${a[0]} and ${b[0]} subscribed both ways`);
 
@@ -123,7 +135,9 @@ beforeAll(async () => {
     database: join(dir, "invites.sqlite"),
   };
   // mod_offline keeps the welcome for an account that is not logged in yet, as a stock Prosody config does.
-  live = await startLive({ bridge: true, extraHosts: ["other.test"], vhostModules: ["offline"] }, config);
+  const [s2sHere, s2sThere] = [await freePort(), await freePort()];
+  live = await startLive({ bridge: true, extraHosts: ["other.test"], vhostModules: ["offline"], s2s: { port: s2sHere, routes: { "remote.test": s2sThere } } }, config, { clock });
+  remote = await startProsody({ domain: "remote.test", anonDomain: "anon.remote.test", componentDomain: "invites.remote.test", privilege: false, s2s: { port: s2sThere, routes: { "example.test": s2sHere } } });
   ({ server, app } = live);
   await until(() => app.bridge.discovery !== "unknown", 10_000, "bridge discovery");
   for (const user of ["romeo", "juliet", "mallory", "admin", "watcher", "lena"]) await server.registerUser(user, PW);
@@ -142,6 +156,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(peers.map((peer) => peer.session.stop().catch(() => undefined)));
   await live?.stop();
+  await remote?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -173,6 +188,83 @@ describe("XEP-0379: a contact invite redeemed by an existing account", () => {
     expect(await subscription("romeo", "example.test", "mallory@example.test")).toBeUndefined();
     expect(await subscription("mallory", "example.test", "romeo@example.test")).toBe("none");
     expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  /**
+   * The invitee accepts `inviter`'s contact invite in its app (pre-approving, as Conversations
+   * does, or approving the inviter's request when it arrives); both rosters must then read both
+   * with no pending request: the invitee's from its own session, as its app shows it.
+   */
+  async function acceptedBothWays(invitee: Peer, inviter: string, preapprove: boolean): Promise<void> {
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: `${inviter}@example.test` });
+    if (preapprove) {
+      await acceptInApp(invitee, `${inviter}@example.test`, token);
+    } else {
+      invitee.session.on("stanza", (stanza: Element) => {
+        if (stanza.is("presence") && stanza.attrs.type === "subscribe" && stanza.attrs.from === `${inviter}@example.test`) void invitee.session.send(xml("presence", { to: `${inviter}@example.test`, type: "subscribed" }));
+      });
+      await invitee.session.send(xml("presence", { to: `${inviter}@example.test`, type: "subscribe" }, xml("preauth", { xmlns: PARS, token })));
+    }
+    await until(async () => (await app.invites.get(invite.id)).uses === 1, 10_000, "the use to be recorded");
+    await until(async () => (await itemIn(invitee.session, `${inviter}@example.test`))?.subscription === "both", 10_000, `${invitee.jid} to see ${inviter} as both`);
+    expect(await itemIn(invitee.session, `${inviter}@example.test`)).toEqual({ subscription: "both" });
+    const session = await login(server, inviter, PW);
+    try {
+      await until(async () => (await itemIn(session, invitee.jid))?.subscription === "both", 10_000, `${inviter} to see ${invitee.jid} as both`);
+      expect(await itemIn(session, invitee.jid)).toEqual({ subscription: "both" });
+    } finally {
+      await session.stop().catch(() => undefined);
+    }
+  }
+
+  it("§3.4 the inviter offline: the invitee's own request is answered too, so both rosters read both with no pending request (this domain and another)", async () => {
+    await server.registerUser("friar", PW); // never logged in while the invites are accepted
+    await server.registerUser("nurse", PW);
+    await server.registerUser("carol", PW, "other.test");
+    const [nurse, carol] = await Promise.all([online("nurse"), online("carol", "other.test")]);
+    await acceptedBothWays(nurse, "friar", true);
+    await acceptedBothWays(carol, "friar", false);
+  });
+
+  it("§3.4 across servers over s2s (a second Prosody process): the remote invitee's roster and the inviter's read both, no pending request", async () => {
+    await server.registerUser("laurence", PW); // offline
+    await server.registerUser("balthasar", PW);
+    await remote.registerUser("dave", PW, "remote.test");
+    await remote.registerUser("erin", PW, "remote.test");
+    const [dave, erin] = await Promise.all([online("dave", "remote.test", remote), online("erin", "remote.test", remote), online("balthasar")]);
+    await acceptedBothWays(dave, "laurence", false);
+    await acceptedBothWays(erin, "balthasar", true);
+  });
+
+  it("a consume the bridge module sent is lost for longer than its claim is left alone: settlement asks the inviter's roster, records the use, and a second person is refused", async () => {
+    await server.registerUser("capulet", PW);
+    await server.registerUser("peter", PW);
+    await server.registerUser("sampson", PW);
+    const [peter, sampson] = await Promise.all([online("peter"), online("sampson")]);
+    const { invite, token } = await app.invites.create({ type: "contact", inviter: "capulet@example.test" });
+    // Every report of the module is lost (the component never answers it; the module keeps retrying).
+    const lost = vi.spyOn(app.contacts, "settleServerClaim").mockImplementation(() => new Promise<never>(() => undefined));
+    try {
+      await acceptInApp(peter, "capulet@example.test", token);
+      await until(() => lost.mock.calls.some(([, , outcome]) => outcome === "consume"), 10_000, "the module's consume");
+      await until(async () => (await itemIn(peter.session, "capulet@example.test"))?.subscription === "both", 10_000, "peter and capulet subscribed");
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+      // Past the time a bridge claim is left to the server, settlement runs.
+      clock.offset += 10 * 60_000;
+      await app.settlement.run("test");
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+    } finally {
+      lost.mockRestore();
+    }
+    // Capulet is told as if the consume had arrived (the notice waited in offline storage).
+    const capulet = await online("capulet");
+    expect(await told(capulet, /peter@example\.test accepted your contact invite/)).toBeTruthy();
+    // The single-use token is spent: Sampson's request with it reaches Capulet as an ordinary one.
+    await sampson.session.send(xml("presence", { to: "capulet@example.test", type: "subscribe" }, xml("preauth", { xmlns: PARS, token })));
+    await until(() => capulet.presences.some((p) => p.attrs.type === "subscribe" && p.attrs.from === "sampson@example.test"), 10_000, "the request to reach capulet");
+    expect(await itemIn(sampson.session, "capulet@example.test")).toEqual({ subscription: "none", ask: "subscribe" });
+    expect(await subscription("capulet", "example.test", "sampson@example.test")).toBeUndefined();
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
   it("nobody subscribes a third party by typing its address: only the server may claim for an invitee", async () => {

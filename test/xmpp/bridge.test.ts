@@ -2,7 +2,7 @@
 // like, and how discovery reads the server's disco#info. The live round trip is in
 // test/integration/bridge.test.ts.
 import { afterEach, describe, expect, it } from "vitest";
-import { BridgeState, discoverBridge } from "../../src/xmpp/bridge.js";
+import { BridgeState, bridgeSubscriptionCheck, discoverBridge } from "../../src/xmpp/bridge.js";
 import { xml } from "../../src/protocol/xml.js";
 import { errorOf, stanza } from "../helpers/xml.js";
 import { DOMAIN, type Harness, createHarness } from "../helpers/xmpp-harness.js";
@@ -97,5 +97,34 @@ describe("bridge discovery (disco#info on the server's domain)", () => {
     expect([state("auto", "unknown"), state("auto", "present"), state("auto", "absent")]).toEqual([false, true, false]);
     expect([state("prosody", "unknown"), state("prosody", "present"), state("prosody", "absent"), state("prosody", "elsewhere")]).toEqual([true, true, false, false]);
     expect(state("none", "present")).toBe(false);
+  });
+});
+
+describe("asking the server's bridge how a contact claim ended (claim settlement)", () => {
+  const options = { domain: DOMAIN, componentDomain: "invites.example.test", timeoutMs: 1000, isOnline: () => true };
+
+  it("asks the server's domain about the inviter's roster item and reads approved='true|false'", async () => {
+    const asked: string[] = [];
+    const answering = (approved: string) => bridgeSubscriptionCheck({
+      ...options,
+      request: async (stanza) => {
+        asked.push(stanza.toString());
+        return xml("subscription", { xmlns: NS, approved });
+      },
+    });
+    expect(await answering("true").approved(`romeo@${DOMAIN}`, "juliet@example.net")).toEqual({ approved: true });
+    expect(await answering("false").approved(`romeo@${DOMAIN}`, "juliet@example.net")).toEqual({ approved: false });
+    expect(asked[0]).toBe(`<iq type="get" to="${DOMAIN}" from="invites.example.test"><subscription xmlns="${NS}" inviter="romeo@${DOMAIN}" jid="juliet@example.net"/></iq>`);
+  });
+
+  it("no answer, an error (an older module), an odd answer or no connection: unknown, never a guess", async () => {
+    const failing = bridgeSubscriptionCheck({ ...options, request: () => Promise.reject(Object.assign(new Error("service-unavailable"), { condition: "service-unavailable" })) });
+    expect(await failing.approved(`romeo@${DOMAIN}`, "juliet@example.net")).toEqual({ approved: "unknown", detail: "service-unavailable" });
+    const odd = bridgeSubscriptionCheck({ ...options, request: async () => xml("subscription", { xmlns: NS }) });
+    expect((await odd.approved(`romeo@${DOMAIN}`, "juliet@example.net")).approved).toBe("unknown");
+    let called = false;
+    const offline = bridgeSubscriptionCheck({ ...options, isOnline: () => false, request: async () => { called = true; return xml("subscription", { xmlns: NS, approved: "false" }); } });
+    expect((await offline.approved(`romeo@${DOMAIN}`, "juliet@example.net")).approved).toBe("unknown");
+    expect(called).toBe(false);
   });
 });

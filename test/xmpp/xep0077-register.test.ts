@@ -12,6 +12,16 @@ function registerQuery(username: string, password: string, extra = "") {
 }
 const preauth = (token: string) => stanza`<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`;
 
+/**
+ * What a `result` must mean: the account exists on the server with that password, the invite's
+ * use is recorded (`uses` of it, none left reserved), and the redemption names who asked.
+ */
+async function expectRegistered(username: string, password: string, invite: { id: string; uses: number } | undefined, requester = "x1@anon.example.test"): Promise<void> {
+  expect((h.adapter as unknown as FakeAdapter).accounts.get(username)).toBe(password);
+  if (invite) expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: invite.uses, pending: 0 });
+  expect(await h.app.registration.registeredBy(requester)).toBe(`${username}@example.test`);
+}
+
 describe("XEP-0077 at the component", () => {
   it("Example 1/2: a get returns instructions, username, password and a jabber:iq:register form", async () => {
     h = createHarness();
@@ -45,8 +55,7 @@ describe("XEP-0077 at the component", () => {
     const reply = await h.iq("set", registerQuery("alice", "secret-password"));
     expect(reply.attrs.type).toBe("result");
     expect(reply.children).toHaveLength(0);
-    expect((h.adapter as unknown as FakeAdapter).accounts.get("alice")).toBe("secret-password");
-    expect((await h.app.invites.get(invite.id)).uses).toBe(1);
+    await expectRegistered("alice", "secret-password", { id: invite.id, uses: 1 });
   });
 
   it("Example 6: a taken username gets cancel/conflict and the invite stays usable", async () => {
@@ -58,6 +67,7 @@ describe("XEP-0077 at the component", () => {
     expect(errorOf(reply)).toEqual({ type: "cancel", condition: "conflict", text: "The requested username already exists." });
     expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect((await h.iq("set", registerQuery("alice2", "0987654321!?"))).attrs.type).toBe("result");
+    await expectRegistered("alice2", "0987654321!?", { id: invite.id, uses: 1 });
   });
 
   it("Example 7: missing fields get modify/not-acceptable, one line per field (Prosody's text)", async () => {
@@ -70,7 +80,7 @@ describe("XEP-0077 at the component", () => {
 
   it("§4: the data form carries username, password and the token", async () => {
     h = createHarness();
-    const { token } = await h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     const reply = await h.iq("set", stanza`
       <query xmlns="jabber:iq:register">
         <x xmlns="jabber:x:data" type="submit">
@@ -81,7 +91,7 @@ describe("XEP-0077 at the component", () => {
         </x>
       </query>`);
     expect(reply.attrs.type).toBe("result");
-    expect((h.adapter as unknown as FakeAdapter).accounts.has("bob")).toBe(true);
+    await expectRegistered("bob", "0987654321!?", { id: invite.id, uses: 1 });
   });
 
   it("§4: a form of another FORM_TYPE is a bad request", async () => {
@@ -94,8 +104,9 @@ describe("XEP-0077 at the component", () => {
 
   it("a <preauth/> inside the query is accepted (Prosody ignores it)", async () => {
     h = createHarness();
-    const { token } = await h.app.invites.create();
+    const { invite, token } = await h.app.invites.create();
     expect((await h.iq("set", registerQuery("carol", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
+    await expectRegistered("carol", "0987654321!?", { id: invite.id, uses: 1 });
   });
 
   it("no token while invite-only: modify/not-acceptable with Prosody's text", async () => {
@@ -115,11 +126,14 @@ describe("XEP-0077 at the component", () => {
 
   it("one preauth is good for one registration, not the whole session (Prosody bug §6 #1)", async () => {
     h = createHarness();
-    const { token } = await h.app.invites.create({ maxUses: 5 });
+    const { invite, token } = await h.app.invites.create({ maxUses: 5 });
     await h.iq("set", preauth(token));
     expect((await h.iq("set", registerQuery("first", "0987654321!?"))).attrs.type).toBe("result");
+    await expectRegistered("first", "0987654321!?", { id: invite.id, uses: 1 });
     const second = await h.iq("set", registerQuery("second", "0987654321!?"));
     expect(errorOf(second).text).toBe("Registration on this server is through invitation only");
+    expect((h.adapter as unknown as FakeAdapter).accounts.has("second")).toBe(false);
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
   });
 
   it("a preauth is remembered per full JID and for a short time only", async () => {
@@ -133,11 +147,13 @@ describe("XEP-0077 at the component", () => {
 
   it("a fixed-username invite refuses another name", async () => {
     h = createHarness();
-    const { token } = await h.app.invites.create({ username: "zoe" });
+    const { invite, token } = await h.app.invites.create({ username: "zoe" });
     await h.iq("set", preauth(token));
     const reply = await h.iq("set", registerQuery("yann", "0987654321!?"));
     expect(errorOf(reply)).toEqual({ type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation" });
+    expect((h.adapter as unknown as FakeAdapter).accounts.has("yann")).toBe(false);
     expect((await h.iq("set", registerQuery("zoe", "0987654321!?"))).attrs.type).toBe("result");
+    await expectRegistered("zoe", "0987654321!?", { id: invite.id, uses: 1 });
   });
 
   it("a bad localpart gets modify/not-acceptable 'The requested username is invalid.'", async () => {
@@ -187,6 +203,7 @@ describe("registration policy at the component (prosody-invites.md §3.4)", () =
   it("open registration: no token needed", async () => {
     h = createHarness({ registration_invite_only: false, allow_registration: true });
     expect((await h.iq("set", registerQuery("free", "0987654321!?"))).attrs.type).toBe("result");
+    await expectRegistered("free", "0987654321!?", undefined);
     const get = await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`, "other@anon.example.test/r");
     expect(get.getChild("query")?.getChildText("instructions")).not.toMatch(/invite/);
   });

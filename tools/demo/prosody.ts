@@ -30,6 +30,11 @@ export interface ProsodyOptions extends ServerNames {
   ports?: { c2s?: number; component?: number; http?: number };
   /** Where the client port listens (default 127.0.0.1); the component port stays on loopback. */
   listen?: string;
+  /**
+   * Server-to-server with other throwaway Prosody processes: listen on `port`, and reach each
+   * domain in `routes` at 127.0.0.1:its port (tools/demo/prosody-loopback), not through DNS.
+   */
+  s2s?: { port: number; routes: Record<string, number> };
 }
 
 export interface ProsodyServer {
@@ -60,6 +65,8 @@ export interface ProsodyServer {
 const PRIVILEGE_MODULE = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua";
 /** The package's Prosody modules: <package>/prosody. */
 export const BRIDGE_PLUGIN_PATH = fileURLToPath(new URL("../../prosody", import.meta.url));
+/** Test-only modules for throwaway servers (s2s on loopback). */
+const LOOPBACK_PLUGIN_PATH = fileURLToPath(new URL("./prosody-loopback", import.meta.url));
 
 function onPath(command: string): boolean {
   try {
@@ -102,9 +109,12 @@ function renderConfig(o: {
   c2sPort: number; componentPort: number; httpPort: number; admins: string[]; logLevel: string; listen: string;
   privilege: boolean; nativeInvites: boolean; iterationCount: number | undefined; extraHosts: string[];
   vhostModules: string[]; vhostLines: string[]; bridge: boolean; nativeInvitesHost: string | undefined;
+  s2s: { port: number; routes: Record<string, number> } | undefined;
 }): string {
   const vhostModules = [...(o.privilege ? ["privilege"] : []), ...(o.nativeInvites ? ["register", "invites", "invites_register", "invites_adhoc"] : []), ...(o.bridge ? ["xmpp_invites"] : []), ...o.vhostModules];
   const vhostLines = [...(o.bridge ? [`xmpp_invites_component = ${lua(o.componentDomain)}`] : []), ...o.vhostLines];
+  const pluginPaths = [...(o.bridge ? [BRIDGE_PLUGIN_PATH] : []), ...(o.s2s ? [LOOPBACK_PLUGIN_PATH] : [])];
+  const s2sRoutes = Object.entries(o.s2s?.routes ?? {}).map(([domain, port]) => `[${lua(domain)}] = ${port}`).join(", ");
   return `-- Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 run_as_root = true -- only matters as uid 0: mod_posix refuses root otherwise
 pidfile = ${lua(join(o.dir, "prosody.pid"))}
@@ -119,17 +129,17 @@ component_interfaces = { ${lua(o.listen)} }
 http_ports = { ${o.httpPort} }
 http_interfaces = { ${lua(o.listen)} }
 https_ports = { }
-s2s_ports = { }
+s2s_ports = { ${o.s2s ? `${o.s2s.port} }\ns2s_interfaces = { "127.0.0.1"` : ""} }
 
 c2s_require_encryption = false
 s2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iterationCount}\n`}${o.bridge ? `plugin_paths = { ${lua(BRIDGE_PLUGIN_PATH)} }\n` : ""}
+${o.iterationCount === undefined ? "" : `default_iteration_count = ${o.iterationCount}\n`}${pluginPaths.length > 0 ? `plugin_paths = { ${pluginPaths.map(lua).join(", ")} }\n` : ""}${o.s2s ? `s2s_secure_auth = false\ns2s_loopback_routes = { ${s2sRoutes} }\n` : ""}
 admins = { ${o.admins.map(lua).join(", ")} }
 registration_watchers = { } -- else every registration messages every admin, the component included
 
-modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "version"; "admin_adhoc"; "admin_shell"; }
-modules_disabled = { "s2s"; "s2s_auth_certs" }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "version"; "admin_adhoc"; "admin_shell";${o.s2s ? ' "dialback"; "s2s_loopback";' : ""} }
+modules_disabled = { ${o.s2s ? "" : '"s2s"; '}"s2s_auth_certs" }
 
 VirtualHost ${lua(o.domain)}
   authentication = "internal_hashed"
@@ -181,7 +191,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     logLevel: opts.logLevel ?? "info", privilege: opts.privilege ?? true, nativeInvites: opts.nativeInvites ?? false,
     iterationCount: opts.iterationCount, extraHosts: opts.extraHosts ?? [],
     vhostModules: opts.vhostModules ?? [], vhostLines: opts.vhostLines ?? [], bridge: opts.bridge ?? false,
-    nativeInvitesHost: opts.nativeInvitesHost,
+    nativeInvitesHost: opts.nativeInvitesHost, s2s: opts.s2s,
   }));
 
   // Only informative: dpkg's version, "unknown" off Debian.

@@ -2,6 +2,7 @@ import { StorageUnavailable } from "../../../src/invites/store-ports.js";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors.js";
 import { InviteService } from "../../../src/invites/service.js";
+import type { RegistrationService, ServerClaimRequest } from "../../../src/invites/registration.js";
 import { DOMAIN, makeCore } from "../../helpers/invites.js";
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {
@@ -380,8 +381,60 @@ describe("RegistrationService for the server bridge (the server creates the acco
     const { registration, invites } = makeCore();
     const { invite, token } = await invites.create();
     const claim = await registration.claimForServer(request(token));
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.validate(token)).toEqual({ ok: false, reason: "token-used" });
     await registration.settleServerClaim(claim.claimId ?? "", "alice", "release");
     expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect((await invites.validate(token)).ok).toBe(true);
+  });
+
+  describe("refusals a new password cannot fix come before the password rules, as at every door", () => {
+    const badPassword = "alice-and-more-1234"; // contains the username
+    const bad = (token: string | undefined, username = "alice", accountExists = false) => ({ token, username, password: badPassword, accountExists });
+    const codeOf = async (registration: RegistrationService, claim: ServerClaimRequest) => (await refusal(registration.claimForServer(claim))).code;
+
+    it("registration closed, a name the server prepared differently, no token at an invite-only server, a taken name without a token", async () => {
+      expect(await codeOf(makeCore({ inviteOnly: false, allowRegistration: false }).registration, bad(undefined))).toBe("registration-disabled");
+      const { registration, invites } = makeCore();
+      const { token } = await invites.create();
+      expect(await codeOf(registration, bad(token, "Alice"))).toBe("username-invalid");
+      expect(await codeOf(registration, bad(undefined))).toBe("invite-only");
+      expect(await codeOf(makeCore({ inviteOnly: false, allowRegistration: true }).registration, bad(undefined, "alice", true))).toBe("username-taken");
+    });
+
+    it("unknown, used, expired and revoked tokens, a contact invite without ibr=y, fixed-username and reset-username mismatches", async () => {
+      const { registration, invites, clock } = makeCore();
+      const used = await invites.create();
+      await registration.settleServerClaim((await registration.claimForServer(request(used.token, "first"))).claimId ?? "", "first", "consume");
+      const expired = await invites.create({ expiresIn: 60 });
+      const revoked = await invites.create();
+      await invites.revoke(revoked.invite.id);
+      const contact = await invites.create({ type: "contact", inviter: "romeo@example.test" });
+      const fixed = await invites.create({ username: "zoe" });
+      const reset = await invites.create({ type: "reset", username: "zoe" });
+      clock.advance(61_000);
+      for (const token of ["A".repeat(24), used.token, expired.token, revoked.token, contact.token]) expect(await codeOf(registration, bad(token))).toBe("token-invalid");
+      expect(await codeOf(registration, bad(fixed.token))).toBe("username-mismatch");
+      expect(await codeOf(registration, bad(reset.token, "alice", true))).toBe("reset-username-mismatch");
+    });
+
+    it("a taken name for an account invite, a missing account for a reset invite; nothing reserved", async () => {
+      const { registration, invites } = makeCore();
+      const account = await invites.create();
+      const reset = await invites.create({ type: "reset", username: "alice" });
+      expect(await codeOf(registration, bad(account.token, "alice", true))).toBe("username-taken");
+      expect(await codeOf(registration, bad(reset.token, "alice", false))).toBe("account-not-found");
+      expect(await invites.get(account.invite.id)).toMatchObject({ pending: 0 });
+      expect(await invites.get(reset.invite.id)).toMatchObject({ pending: 0 });
+    });
+
+    it("with a good token and a free name, the password rules apply and nothing is reserved", async () => {
+      const { registration, invites } = makeCore();
+      const { invite, token } = await invites.create();
+      expect(await codeOf(registration, bad(token))).toBe("password-contains-username");
+      expect(await codeOf(registration, { ...bad(token), password: "short" })).toBe("password-too-short");
+      expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    });
   });
 
   it("refuses a taken name for account invites and a missing account for reset invites, without holding a claim", async () => {
