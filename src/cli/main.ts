@@ -55,7 +55,7 @@ function checkArguments(argv: readonly string[]): void {
   if (at < 0) return;
   const arg = argv[at] ?? "";
   const before = argv[at - 1];
-  const name = /^--[a-z-]+=/.test(arg) ? arg.slice(0, arg.indexOf("=")) : before?.startsWith("--") ? before : `argument ${at + 1}`;
+  const name = /^--[a-z-]+=/.test(arg) ? arg.slice(0, arg.indexOf("=")) : `argument ${at + 1}${before?.startsWith("--") ? ` (after ${before})` : ""}`;
   throw new AppError("invalid-characters", name);
 }
 
