@@ -158,7 +158,7 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
         method: "POST",
         redirect: "manual",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(home)?.[1] ?? "", username: "rosaline", message: "Capulet's niece" }).toString(),
+        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(home)?.[1] ?? "", username: "livia", message: "Capulet's niece" }).toString(),
       });
       expect(sent.status).toBe(303);
       const statusToken = /^\/request\/([A-Za-z0-9]+)\?sent=1$/.exec(sent.headers.get("location") ?? "")?.[1] ?? "";
@@ -172,10 +172,10 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       const registered = await fetch(`${base}/request/${statusToken}`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? "", username: "rosaline", password: chosen, confirm: chosen }).toString(),
+        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? "", username: "livia", password: chosen, confirm: chosen }).toString(),
       });
       expect(registered.status).toBe(200);
-      expect(await canLogin(server, "rosaline", chosen)).toBe(true);
+      expect(await canLogin(server, "livia", chosen)).toBe(true);
 
       // Paris pastes Romeo's (here: the admin's) contact invite as a bare token.
       const contact = token(await app.invites.create({ type: "contact", inviter: `admin@${server.domain}` }));
