@@ -16,11 +16,9 @@ export function guarded(log: Logger, handler: (ctx: IqContext) => IqReply | Prom
     try {
       return await handler(ctx);
     } catch (err) {
-      if (isAppError(err)) {
-        // The request is echoed in the error reply (RFC 6120 §8.2): without what made it unfit to send.
-        if (err.code === "invalid-characters") scrubElement(ctx.element);
-        return errorElement(err);
-      }
+      // The request is echoed in the error reply (RFC 6120 §8.2): without anything XML cannot carry.
+      scrubElement(ctx.element);
+      if (isAppError(err)) return errorElement(err);
       const incident = newIncidentId();
       const storage = isStorageFailure(err);
       log.error({ incident, err, from: ctx.stanza.attrs.from, payload: ctx.element.getName() }, storage ? "the database refused the request" : "unexpected error in IQ handler");

@@ -160,8 +160,8 @@ function noteElement(note: Note | undefined): Element | undefined {
 
 /** An IQ error that also carries the reason as a <note/> in the echoed command, as Prosody does. */
 function failWithNote(ctx: IqContext, error: AppError): Element {
-  // The request is echoed in the error: without what made it unfit to send.
-  if (error.code === "invalid-characters") scrubElement(ctx.element);
+  // The request is echoed in the error: without anything XML cannot carry.
+  scrubElement(ctx.element);
   ctx.element.append(xml("note", { type: "error" }, error.message));
   return errorElement(error);
 }

@@ -211,6 +211,10 @@ describe("registration policy at the component (prosody-invites.md §3.4)", () =
       xml("field", { var: "username" }, xml("value", {}, "ro\uFFFFmeo")), xml("field", { var: "password" }, xml("value", {}, "balcony-at-midnight")),
       xml("field", { var: "token" }, xml("value", {}, token)))));
     expect(errorOf(form)).toMatchObject({ type: "modify", condition: "not-acceptable", text: expect.stringMatching(/^username: /) });
+    // Any refusal echoes the request without such characters: here XEP-0401's preauth with a mangled token.
+    const preauthed = await h.iq("set", xml("preauth", { xmlns: "urn:xmpp:pars:0", token: `${token}\u0001` }));
+    expect(errorOf(preauthed)).toMatchObject({ type: "cancel", condition: "forbidden" });
+    expect(preauthed.getChild("preauth")?.attrs.token).toBe(`${token}\uFFFD`);
     expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
     expect(adapter.calls).toBe(0);
     // The invite still works with a password a stanza can carry.
