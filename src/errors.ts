@@ -63,6 +63,8 @@ export const ERRORS = {
   "request-exists": { type: "cancel", condition: "conflict", http: 409, text: fixed("Someone has already asked for this username; their request is waiting for an answer") },
   "requests-full": { type: "wait", condition: "resource-constraint", http: 503, text: fixed("Too many requests are waiting for an answer; please try again later") },
   "message-too-long": { type: "modify", condition: "not-acceptable", http: 422, text: (max) => `The message must be at most ${max} characters` },
+  // XML 1.0 cannot carry it (control characters, U+FFFE, U+FFFF, lone surrogates): refused at every door.
+  "invalid-characters": { type: "modify", condition: "not-acceptable", http: 400, text: (field) => `${field || "The text"}: contains characters that are not allowed (control characters, U+FFFE, U+FFFF or unpaired surrogates)` },
   "internal": { type: "wait", condition: "internal-server-error", http: 500, text: (incident) => `An unknown error has occurred (incident ${incident})` },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -4,7 +4,7 @@
 // `[token:ab12]` (the first 4 hex digits of its SHA-256, the hash the store keeps), so lines
 // about one invite can still be matched; passwords, keys and secrets become `[redacted]`.
 import type { Element } from "ltx";
-import { hashToken } from "./invites/token.js";
+import { hashToken, isWellFormedToken } from "./invites/token.js";
 
 export const REDACTED = "[redacted]";
 
@@ -23,8 +23,10 @@ const markToken = (token: string) => (MARKER.test(token) ? token : tokenMarker(t
 const TEXT_RULES: ReadonlyArray<[RegExp, (...groups: string[]) => string]> = [
   // xmpp:example.org?register;preauth=TOKEN, ?token=TOKEN in any URL
   [/\b(preauth=|token=)([A-Za-z0-9]+)/g, (_m, key = "", token = "") => `${key}${tokenMarker(token)}`],
-  // /invite/TOKEN and /invite/TOKEN/register, alone or in a URL
-  [/(\/invite\/)([A-Za-z0-9]{8,128})/g, (_m, path = "", token = "") => `${path}${tokenMarker(token)}`],
+  // /invite/TOKEN, /invite/TOKEN/register and an account request's /request/STATUS_TOKEN, alone or in a URL
+  [/(\/(?:invite|request)\/)([A-Za-z0-9]{8,128})/g, (_m, path = "", token = "") => `${path}${tokenMarker(token)}`],
+  // Any other path segment or query value shaped like a token (letters and digits, 16 to 128)
+  [/([/=])([A-Za-z0-9]{16,128})(?=$|[/?#;&\s"'<>)\]])/g, (_m, before = "", token = "") => `${before}${tokenMarker(token)}`],
   // Authorization header values, alone or in a header dump
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, (_m, scheme = "") => `${scheme} ${REDACTED}`],
   // API keys (xi_<id>_<secret>): the id is not secret and says which key it was
@@ -72,9 +74,15 @@ function maskFor(element: Element, inheritedNs: string | undefined): TextMask | 
     const field = (element.attrs.var ?? "").toLowerCase();
     if (SECRET_NAMES.has(field) || element.attrs.type === "text-private") return whole;
     if (TOKEN_NAMES.has(field)) return (text) => (text.trim() ? markToken(text.trim()) : text);
+    // Where a person pastes an invite (xmpp-invites#accept): its link, or the bare token amid anything.
+    if (field === "invite") return (text) => redactText(text).replace(/\b[A-Za-z0-9]{16,128}\b/g, markToken);
+    return formValue;
   }
   return undefined;
 }
+
+/** Any data-form value: a value that is all token (letters and digits, 16 to 128) is taken for one. */
+const formValue: TextMask = (text) => (isWellFormedToken(text.trim()) ? markToken(text.trim()) : redactText(text));
 
 function serialize(element: Element, inheritedNs: string | undefined, inherited: TextMask | undefined): string {
   const ns = element.attrs.xmlns ?? inheritedNs;

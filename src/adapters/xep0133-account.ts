@@ -8,6 +8,7 @@ import type { IqRequester } from "../protocol/iq.js";
 import { traceStanzas } from "../log.js";
 import { createXep0133Adapter } from "./xep0133.js";
 import { parseJid } from "../protocol/jid.js";
+import { guardWrites } from "../protocol/xml-text.js";
 
 export interface Xep0133AccountOptions {
   /** The admin's bare JID. */
@@ -50,6 +51,8 @@ export function createXep0133AccountAdapter(options: Xep0133AccountOptions): Ser
           authenticate({ username, password: options.password }, mechanisms.includes("PLAIN") ? "PLAIN" : (mechanisms[0] ?? "PLAIN")),
       });
       entity = connection;
+      // As at the component: no character XML cannot carry reaches the admin session's stream.
+      guardWrites(connection, (fixed) => options.log.error({ ...fixed, session: "admin account" }, "an outgoing stanza held characters XML cannot carry; replaced with U+FFFD"));
       // Nagle plus delayed ACKs cost about 40 ms per command against ejabberd.
       connection.on("connect", () => connection.socket?.setNoDelay(true));
       connection.on("error", (err: Error) => options.log.warn({ err: err.message }, "admin account connection error"));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // xmpp-invites: run the component and manage invites from the shell.
 import { ConfigError } from "../config/load.js";
-import { isAppError } from "../errors.js";
+import { AppError, isAppError } from "../errors.js";
+import { isXmlText } from "../protocol/xml-text.js";
 import { COMMAND_HELP, OVERVIEW, isCommand, version, wantsHelp } from "./help.js";
 import { UsageError } from "./usage.js";
 
@@ -10,6 +11,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    checkArguments(argv);
     if (command !== undefined && isCommand(command) && wantsHelp(rest)) {
       process.stdout.write(COMMAND_HELP[command]);
       return EXIT.ok;
@@ -45,6 +47,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, command !== undefined && isCommand(command) ? command : undefined);
   }
+}
+
+/** Arguments end up in stanzas (notes, groups, usernames, passwords): what XML cannot carry is refused, without echoing it. */
+function checkArguments(argv: readonly string[]): void {
+  const at = argv.findIndex((arg) => !isXmlText(arg));
+  if (at < 0) return;
+  const arg = argv[at] ?? "";
+  const before = argv[at - 1];
+  const name = /^--[a-z-]+=/.test(arg) ? arg.slice(0, arg.indexOf("=")) : `argument ${at + 1}${before?.startsWith("--") ? ` (after ${before})` : ""}`;
+  throw new AppError("invalid-characters", name);
 }
 
 function help(args: string[]): number {

@@ -4,6 +4,7 @@ import { configPath, loadConfig } from "../config/load.js";
 import { parseInviteUri } from "../invites/uri.js";
 import { UsageError, usage } from "./usage.js";
 import { parseJid } from "../protocol/jid.js";
+import { checkXmlText } from "../protocol/xml-text.js";
 
 const OPTIONS = {
   config: { type: "string" },
@@ -27,6 +28,7 @@ export async function runRedeem(args: string[]): Promise<number> {
   const username = values.username ?? (target?.local || undefined);
   if (!username) throw new UsageError("--username is needed (the invite does not fix one)");
   if (!password) throw new UsageError("--password (or $XMPP_INVITES_PASSWORD) is needed");
+  checkXmlText({ "--password (or $XMPP_INVITES_PASSWORD)": password });
   if (!values.server || !values["anonymous-domain"]) {
     throw new UsageError("--server xmpp://HOST:PORT and --anonymous-domain DOMAIN are needed to reach the component");
   }

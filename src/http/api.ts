@@ -9,6 +9,7 @@ import { INVITE_TYPES } from "../invites/invite.js";
 import { inviteJson, treeJson } from "../invites/json.js";
 import { inviteRequest } from "../invites/request.js";
 import { landingUrl } from "../invites/uri.js";
+import { findNonXmlText } from "../protocol/xml-text.js";
 import { openApiDocument } from "./openapi.js";
 import { type HttpDeps, type HttpShared, route, sendApiError, stringField } from "./routing.js";
 
@@ -52,6 +53,16 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     }
     return key;
   };
+
+  // Every string of a request (body, query, path) is text that may reach a stanza: what XML cannot
+  // carry is refused here, before any route looks at it (and so before anything is reserved).
+  app.addHook("preValidation", async (request, reply) => {
+    if (!request.url.startsWith("/api/")) return undefined;
+    const field = findNonXmlText(request.body ?? {}) ?? findNonXmlText(request.query ?? {}, "query") ?? findNonXmlText(request.params ?? {}, "path");
+    if (field === undefined) return undefined;
+    deps.log.debug({ method: request.method, route: request.routeOptions.url, field }, "API request refused: characters XML cannot carry");
+    return sendApiError(reply, new AppError("invalid-characters", field));
+  });
 
   const invalidBody = (reply: FastifyReply, error: z.ZodError) =>
     reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } });

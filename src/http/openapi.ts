@@ -132,6 +132,7 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
           responses: {
             "201": { description: "Created", content: { "application/json": { schema: { $ref: "#/components/schemas/CreatedInvite" } } } },
             "401": errorResponse("No valid API key"),
+            "400": errorResponse("invalid-characters: a string holds characters XML cannot carry (control characters, U+FFFE, U+FFFF, unpaired surrogates)"),
             "403": errorResponse("The key is read-only"),
             "422": errorResponse("The request is not a valid invite"),
           },
@@ -232,6 +233,7 @@ export function openApiDocument(publicUrl: string | undefined): Record<string, u
           responses: {
             "201": { description: "Account created", content: { "application/json": { schema: { type: "object", properties: { jid: { type: "string" }, action: { type: "string" } } } } } },
             "200": { description: "Password reset" },
+            "400": errorResponse("invalid-characters: a string holds characters XML cannot carry (control characters, U+FFFE, U+FFFF, unpaired surrogates); nothing was reserved"),
             "404": errorResponse("The token is invalid or expired"),
             "409": errorResponse("The username is taken"),
             "422": errorResponse("The username or password is not acceptable"),

@@ -18,6 +18,7 @@ import { type RegisterErrors, registerPage } from "./pages/register.js";
 import { requestStatusPage } from "./pages/request.js";
 import { homePage, invalidPage, messagePage, successPage } from "./pages/result.js";
 import { type HttpDeps, type HttpShared, route, stringField } from "./routing.js";
+import { findNonXmlText, toXmlText } from "../protocol/xml-text.js";
 
 const USERNAME_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["username-invalid", "username-taken", "username-mismatch", "reset-username-mismatch", "account-not-found", "request-exists"]);
 const PASSWORD_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["password-too-short", "password-contains-username", "password-invalid", "field-missing"]);
@@ -144,6 +145,11 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       if (refused) return refused;
       const fields = { username: stringField(request.body, "username").trim(), message: stringField(request.body, "message") };
       const { t } = frame;
+      const unfit = findNonXmlText(fields);
+      if (unfit === "username" || unfit === "message") {
+        const shown = { username: toXmlText(fields.username).text, message: toXmlText(fields.message).text };
+        return page(reply, homePage({ frame, domain: config.domain, requestForm: requestForm(shown, { [unfit]: errorText(t, new AppError("invalid-characters", unfit)) }) }), 400);
+      }
       if (!fields.username) {
         return page(reply, homePage({ frame, domain: config.domain, requestForm: requestForm(fields, { username: t.text("form.username.missing") }) }), 422);
       }
@@ -193,6 +199,12 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     const password = stringField(body, "password");
     const confirm = stringField(body, "confirm");
     const consent = stringField(body, "consent") === "yes";
+    const unfit = findNonXmlText({ username, password, confirm });
+    if (unfit === "username" || unfit === "password" || unfit === "confirm") {
+      // Refused before the invite is looked at: nothing is claimed.
+      const shown = toXmlText(username).text;
+      return page(reply, form(frame, invite, csrfSubject, action, { username: shown, consent }, { [unfit]: errorText(t, new AppError("invalid-characters", unfit)) }), 400);
+    }
     const errors: { -readonly [K in keyof RegisterErrors]: RegisterErrors[K] } = {};
     if (!username) errors.username = t.text("form.username.missing");
     if (!password) errors.password = t.text("form.password.missing");

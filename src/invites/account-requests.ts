@@ -11,6 +11,7 @@ import type { InviteService } from "./service.js";
 import type { AccountRequest, AccountRequestStore, RequestDecision, StoredRequest } from "./store-ports.js";
 import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "./token.js";
 import { normalizeUsername } from "./username.js";
+import { checkXmlText } from "../protocol/xml-text.js";
 
 export type { AccountRequest } from "./store-ports.js";
 
@@ -60,6 +61,8 @@ export class AccountRequestService {
 
   /** A new request; the status token is shown once (only its hash is stored). */
   async submit(input: { username: string; message?: string | undefined }): Promise<{ request: AccountRequest; statusToken: string }> {
+    // The message goes to admins in stanzas (the notice, the list of requests).
+    checkXmlText({ username: input.username, message: input.message });
     const name = normalizeUsername(input.username.trim());
     if (!name.ok) throw new AppError("username-invalid");
     const message = input.message?.trim() || null;

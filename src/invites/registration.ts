@@ -10,6 +10,7 @@ import type { Door } from "./invite.js";
 import type { Claim, InviteService } from "./service.js";
 import { isStorageFailure } from "./store-ports.js";
 import { normalizeUsername } from "./username.js";
+import { checkXmlText } from "../protocol/xml-text.js";
 
 /** Prosody's `registration_invite_only` × `allow_registration` table (mod_invites_register). */
 export interface RegistrationPolicy {
@@ -166,6 +167,7 @@ export class RegistrationService {
 
   async #claimForServer(request: ServerClaimRequest): Promise<ServerClaim> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
+    checkXmlText({ username: request.username, password: request.password });
     const name = normalizeUsername(request.username);
     // The server creates the account under the name it sent: it must be the name checked here.
     if (!name.ok || name.username !== request.username) throw new AppError("username-invalid");
@@ -224,6 +226,8 @@ export class RegistrationService {
   async #register(request: RegisterRequest): Promise<Registered> {
     const began = this.#timer?.now() ?? 0;
     if (!this.isAvailable) throw new AppError("registration-disabled");
+    // Before anything is looked up or reserved: a stanza could not carry it to the server.
+    checkXmlText({ username: request.username, password: request.password });
     const name = normalizeUsername(request.username);
     if (!name.ok) throw new AppError("username-invalid");
     const { username } = name;

@@ -10,6 +10,7 @@ import { generateInviteId, generateToken, hashToken, isWellFormedToken } from ".
 import { inviteUri } from "./uri.js";
 import { normalizeUsername } from "./username.js";
 import { parseJid } from "../protocol/jid.js";
+import { checkXmlText } from "../protocol/xml-text.js";
 
 export interface InviteServiceOptions {
   readonly store: InviteStore;
@@ -147,6 +148,8 @@ export class InviteService {
 
   /** Checks the request and draws the token and id: the row to insert. */
   #draft(request: CreateInvite): { row: NewInvite; token: string } {
+    // What an invite holds comes back in stanzas (lists, roster groups): XML must be able to carry it.
+    checkXmlText({ username: request.username, inviter: request.inviter, groups: request.groups, note: request.note, source: request.source });
     const type = request.type ?? "account";
     const fields = this.#checkKind(type, request);
     const expiresIn = request.expiresIn ?? (type === "reset" ? RESET_EXPIRY_SECONDS : this.#defaultExpiry);

@@ -4,6 +4,7 @@
 // ====================================================================
 import { NS } from "./namespaces.js";
 import { type Element, xml } from "./xml.js";
+import { isXmlText } from "./xml-text.js";
 
 export type FieldType =
   | "boolean" | "fixed" | "hidden" | "jid-multi" | "jid-single"
@@ -70,6 +71,12 @@ export function parseForm(x: Element): SubmittedForm {
 
 export function fieldValue(form: SubmittedForm, name: string): string | undefined {
   return form.fields.get(name)?.[0];
+}
+
+/** The first field of a submitted form with a value XML cannot carry (xml-text.ts). */
+export function nonXmlField(form: SubmittedForm): string | undefined {
+  for (const [name, values] of form.fields) if (!isXmlText(name) || !values.every(isXmlText)) return isXmlText(name) ? name : "a field name";
+  return undefined;
 }
 
 /** XEP-0004 §3.3 boolean: "1" or "true". */

@@ -125,6 +125,7 @@ declare module "@xmpp/client" {
     start(): Promise<ClientJID>;
     stop(): Promise<unknown>;
     send(element: Element): Promise<void>;
+    write(data: string): Promise<void>;
     reconnect: { stop(): void };
     iqCaller: { request(stanza: Element, timeout?: number): Promise<Element> };
   }

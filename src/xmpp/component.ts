@@ -15,6 +15,7 @@ import { traceStanzas } from "../log.js";
 import { type IqRequester, stanzaErrorOf } from "../protocol/iq.js";
 import { stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
+import { guardWrites } from "../protocol/xml-text.js";
 import type { Timing } from "../timing.js";
 
 export interface ConnectionOptions {
@@ -76,6 +77,8 @@ export function createComponentConnection(options: ConnectionOptions): Component
   const isConflict = (err: unknown) => stanzaErrorOf(err).condition === "conflict";
 
   xmpp.reconnect.delay = initialMs;
+  // A character XML cannot carry would end the stream (not-well-formed) and every request on it.
+  guardWrites(xmpp, (fixed) => log.error(fixed, "an outgoing stanza held characters XML cannot carry; replaced with U+FFFD (the input that brought them should have been refused)"));
   shieldIncoming(xmpp, log);
   traceStanzas(xmpp, log);
   const relay = options.relay;

@@ -6,6 +6,7 @@ import { AppError, isAppError, newIncidentId } from "../errors.js";
 import { isStorageFailure } from "../invites/store-ports.js";
 import { errorElement, stanzaError } from "../protocol/stanza-error.js";
 import type { Element } from "../protocol/xml.js";
+import { scrubElement } from "../protocol/xml-text.js";
 
 /** `true` answers with an empty result, an element with a result payload. */
 export type IqReply = Element | true;
@@ -15,6 +16,8 @@ export function guarded(log: Logger, handler: (ctx: IqContext) => IqReply | Prom
     try {
       return await handler(ctx);
     } catch (err) {
+      // The request is echoed in the error reply (RFC 6120 §8.2): without anything XML cannot carry.
+      scrubElement(ctx.element);
       if (isAppError(err)) return errorElement(err);
       const incident = newIncidentId();
       const storage = isStorageFailure(err);

@@ -9,11 +9,12 @@ import type { Component, IqContext, JID } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
 import type { Clock } from "../invites/clock.js";
-import { type FormSpec, type SubmittedForm, buildForm, parseForm } from "../protocol/forms.js";
+import { type FormSpec, type SubmittedForm, buildForm, nonXmlField, parseForm } from "../protocol/forms.js";
 import { guarded } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";
 import { errorElement, stanzaError } from "../protocol/stanza-error.js";
 import { type Element, xml } from "../protocol/xml.js";
+import { scrubElement } from "../protocol/xml-text.js";
 
 export interface Requester {
   /** Full JID, as the server stamped it. */
@@ -106,6 +107,11 @@ export function registerCommands(options: CommandsOptions): CommandsDisco {
 
     const x = ctx.element.getChild("x", NS.DATA_FORMS);
     const form = x && x.attrs.type === "submit" ? parseForm(x) : undefined;
+    const unfit = form === undefined ? undefined : nonXmlField(form);
+    if (unfit !== undefined) {
+      log.info({ node, from: requester.bare, field: unfit }, "command refused: characters XML cannot carry");
+      return failWithNote(ctx, new AppError("invalid-characters", unfit));
+    }
     let response: CommandResponse;
     try {
       response = await command.run({ form, requester });
@@ -154,6 +160,8 @@ function noteElement(note: Note | undefined): Element | undefined {
 
 /** An IQ error that also carries the reason as a <note/> in the echoed command, as Prosody does. */
 function failWithNote(ctx: IqContext, error: AppError): Element {
+  // The request is echoed in the error: without anything XML cannot carry.
+  scrubElement(ctx.element);
   ctx.element.append(xml("note", { type: "error" }, error.message));
   return errorElement(error);
 }

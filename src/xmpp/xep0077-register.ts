@@ -14,6 +14,7 @@ import { NS } from "../protocol/namespaces.js";
 import type { PreauthSessions } from "./xep0401-preauth.js";
 import { type Element, xml } from "../protocol/xml.js";
 import { localpartOf } from "../protocol/jid.js";
+import { checkXmlText } from "../protocol/xml-text.js";
 
 export interface RegisterOptions {
   readonly xmpp: Component;
@@ -53,6 +54,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
     if (ctx.element.getChild("remove")) throw new AppError("remove-not-allowed");
     const requester = ctx.from?.toString() ?? "";
     const submission = readSubmission(ctx);
+    checkXmlText({ username: submission.username, password: submission.password, token: submission.token });
     const token = submission.token ?? sessions.tokenFor(requester);
     const { username, password } = requireFields(submission);
     await registration.register({

@@ -123,6 +123,16 @@ describe("xmpp-invites CLI", () => {
     expect(cli("nonsense").code).toBe(64);
   });
 
+  it("an argument XML cannot carry (XML 1.0 §2.2) is refused with exit 1, naming the option and not echoing it; nothing is created", () => {
+    const before = cli("invite", "list", "--json").stdout;
+    const note = cli("invite", "create", "--note", "for\u0001Alicia");
+    expect(note).toMatchObject({ code: 1, stdout: "", stderr: expect.stringMatching(/^xmpp-invites: argument 4 \(after --note\): contains characters that are not allowed/) });
+    expect(note.stderr).not.toContain("Alicia");
+    expect(cli("invite", "create", "--group=Fam\uFFFFily", "--contact", "alice@example.test").stderr).toMatch(/^xmpp-invites: --group: /);
+    expect(cli("invite", "create", "--json", "\u0007").stderr).toMatch(/^xmpp-invites: argument 4 \(after --json\): /);
+    expect(cli("invite", "list", "--json").stdout).toBe(before);
+  });
+
   it("check-config validates, and a broken config lists every problem with exit 78", () => {
     const ok = cli("check-config");
     expect(ok.code).toBe(0);

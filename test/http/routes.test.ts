@@ -281,6 +281,49 @@ describe("hostile input", () => {
     expect(api.json()).toMatchObject({ note: "<script>alert(1)</script>" });
   });
 
+  it("XML 1.0 §2.2: a form field XML cannot carry gets the field's own error (400); nothing is claimed", async () => {
+    setup();
+    const { invite, token } = await h.app.invites.create();
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ username: "bo\u0001b", password: "9876543210!x", confirm: "9876543210!x" }, "username"],
+      [{ username: "bob", password: "9876543210\uFFFF", confirm: "9876543210\uFFFF" }, "password"],
+      [{ username: "bob", password: "9876543210!x", confirm: "9876543210\u0001" }, "confirm"],
+    ];
+    for (const [fields, field] of cases) {
+      const res = await postForm(token, fields);
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toMatch(new RegExp(`id="${field}-error"[^>]*>This contains characters that are not allowed`));
+      expect(res.body).not.toMatch(/[\u0001\uFFFF]/);
+    }
+    expect(accounts().size).toBe(0);
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    const de = await postForm(token, { username: "bob", password: "9876543210\uFFFF", confirm: "9876543210\uFFFF" }, { "accept-language": "de" });
+    expect(de.body).toContain("Dies enthält unzulässige Zeichen");
+  });
+
+  it("XML 1.0 §2.2: the API refuses a string XML cannot carry anywhere in a request with 400 invalid-characters, naming it; nothing is claimed", async () => {
+    setup();
+    const { secret } = await h.app.apiKeys.create("portal");
+    const auth = { authorization: `Bearer ${secret}` };
+    const { invite, token } = await h.app.invites.create();
+    const refused = async (options: InjectOptions) => {
+      const res = await inject(options);
+      expect(res.statusCode).toBe(400);
+      const { code, message } = res.json().error as { code: string; message: string };
+      expect(code).toBe("invalid-characters");
+      expect(message).not.toMatch(/[\u0001\uFFFF\uD800]/);
+      return message.slice(0, message.indexOf(":"));
+    };
+    expect(await refused({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "dan", password: "9876543210\uFFFF" } })).toBe("password");
+    expect(await refused({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "d\uD800an", password: "9876543210!x" } })).toBe("username");
+    expect(await refused({ method: "POST", url: "/api/v1/invites", headers: auth, payload: { note: "for\u0001dan" } })).toBe("note");
+    expect(await refused({ method: "POST", url: "/api/v1/invites", headers: auth, payload: { type: "contact", inviter: "alice@example.test", groups: ["Friends", "Fam\uFFFEily"] } })).toBe("groups.1");
+    expect(await refused({ method: "DELETE", url: "/api/v1/invites?user=alice%01@example.test", headers: auth })).toBe("query.user");
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(accounts().size).toBe(0);
+    expect(await h.app.invites.list()).toHaveLength(1);
+  });
+
   it("refuses oversized bodies with 413", async () => {
     setup();
     const { token } = await h.app.invites.create();

@@ -250,6 +250,20 @@ describe("requests for an account", () => {
     expect((await h.app.requests.list()).map((r) => r.username)).toEqual(["carol"]);
   });
 
+  it("XML 1.0 §2.2: a username or message XML cannot carry gets the field's own error (400); nothing stored, no admin told", async () => {
+    setup(enabled);
+    const message = await submit({ username: "mallory", message: "let me in\u0001" });
+    expect(message.statusCode).toBe(400);
+    expect(message.body).toMatch(/id="message-error"[^>]*>This contains characters that are not allowed/);
+    expect(message.body).toContain("let me in\uFFFD");
+    const username = await submit({ username: "mal\uFFFFlory", message: "hello" });
+    expect(username.statusCode).toBe(400);
+    expect(username.body).toMatch(/id="username-error"[^>]*>This contains characters that are not allowed/);
+    expect(await h.app.requests.list()).toEqual([]);
+    await expect(h.nextSent(200)).rejects.toThrow("sent nothing");
+    expect((await submit({ username: "mallory", message: "let me in" })).statusCode).toBe(303);
+  });
+
   it("admins decide with ad-hoc commands: list, then approve", async () => {
     setup(enabled);
     await submit({ username: "erin" });

@@ -11,11 +11,12 @@ import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { startEjabberd, type EjabberdServer } from "../../tools/demo/ejabberd.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
-import { type XmppServer, canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
+import { type XmppServer, canLogin, login, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { api, apiRegister, webRegister } from "../helpers/doors.js";
 import { type CapturedLog, captureLog } from "../helpers/logger.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
 import { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
+import { xml } from "../../src/protocol/xml.js";
 
 const COMPONENT_SECRET = "Cmp0nentSecretKnown4Tests";
 const ADMIN_PASSWORD = "AdminPassw0rdKnown4Tests";
@@ -140,6 +141,59 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
       expect(lines).toContainEqual(expect.objectContaining({ msg: "registration refused", door: "api", reason: "token-used" }));
       expect(lines).toContainEqual(expect.objectContaining({ msg: "API request refused: unauthorized" }));
     } finally {
+      await app.stop();
+    }
+  });
+
+  it("an account request (its private status link) and a raw token pasted into xmpp-invites#accept", async () => {
+    const logs = captureLog("trace");
+    const app = await startApp({ domain: server.domain, component: component(), admins: [`admin@${server.domain}`], registration_requests: { enabled: true } }, logs);
+    const paris = password("Paris");
+    await server.registerUser("paris", paris);
+    const session = await login(server, "paris", paris);
+    try {
+      const base = app.http.url();
+      const home = await (await fetch(`${base}/`)).text();
+      const sent = await fetch(`${base}/request`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(home)?.[1] ?? "", username: "livia", message: "Capulet's niece" }).toString(),
+      });
+      expect(sent.status).toBe(303);
+      const statusToken = /^\/request\/([A-Za-z0-9]+)\?sent=1$/.exec(sent.headers.get("location") ?? "")?.[1] ?? "";
+      expect(statusToken).toMatch(/^[A-Za-z0-9]{24}$/);
+      secrets.add(statusToken);
+      expect((await fetch(`${base}/request/${statusToken}?sent=1`)).status).toBe(200);
+      const [request] = await app.requests.list();
+      await app.requests.approve(request?.id ?? "", `admin@${server.domain}`);
+      const form = await (await fetch(`${base}/request/${statusToken}`)).text();
+      const chosen = password("Request");
+      const registered = await fetch(`${base}/request/${statusToken}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrf: /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? "", username: "livia", password: chosen, confirm: chosen }).toString(),
+      });
+      expect(registered.status).toBe(200);
+      expect(await canLogin(server, "livia", chosen)).toBe(true);
+
+      // Paris pastes Romeo's (here: the admin's) contact invite as a bare token.
+      const contact = token(await app.invites.create({ type: "contact", inviter: `admin@${server.domain}` }));
+      const reply = await session.iqCaller.request(xml("iq", { type: "set", to: server.componentDomain },
+        xml("command", { xmlns: "http://jabber.org/protocol/commands", node: "xmpp-invites#accept", action: "execute" },
+          xml("x", { xmlns: "jabber:x:data", type: "submit" }, xml("field", { var: "invite" }, xml("value", {}, contact.token))))), 5000);
+      expect(reply.getChild("command")?.attrs.status).toBe("completed");
+      await until(async () => (await app.invites.get(contact.invite.id)).uses === 1, 10_000, "the contact invite's use to be recorded");
+
+      const text = logs.text();
+      expectNoSecret(text);
+      expect(text).toContain(`"msg":"POST /request 303"`);
+      expect(text).toContain(`"msg":"GET /request/${marker(statusToken)}?sent=1 200"`);
+      expect(text).toContain(`"msg":"POST /request/${marker(statusToken)} 200"`);
+      expect(logs.lines().filter((line) => line["msg"] === "xmpp in").map((line) => String(line["stanza"])))
+        .toContainEqual(expect.stringContaining(`<field var="invite"><value>${marker(contact.token)}</value></field>`));
+    } finally {
+      await session.stop().catch(() => undefined);
       await app.stop();
     }
   });

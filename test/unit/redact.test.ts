@@ -19,6 +19,34 @@ describe("redaction", () => {
     expect(redactText(`https://invites.example.test/invite/${TOKEN}`)).toBe(`https://invites.example.test/invite/${marker}`);
   });
 
+  it("masks an account request's status token in /request/… paths, and any token-shaped path segment or query value", () => {
+    expect(redactText(`GET /request/${TOKEN}?sent=1 200`)).toBe(`GET /request/${marker}?sent=1 200`);
+    expect(redactText(`POST /request/${TOKEN} 303`)).toBe(`POST /request/${marker} 303`);
+    expect(redactText(`https://invites.example.test/request/${TOKEN}`)).toBe(`https://invites.example.test/request/${marker}`);
+    expect(redactText(`https://portal.example.test/welcome/${TOKEN}/start?x=1`)).toBe(`https://portal.example.test/welcome/${marker}/start?x=1`);
+    expect(redactText(`https://portal.example.test/join?code=${TOKEN}&lang=de`)).toBe(`https://portal.example.test/join?code=${marker}&lang=de`);
+    // Ids, routes and namespaces are not tokens.
+    for (const text of ["POST /api/v1/requests/abcd2345/approve 200", "http://jabber.org/protocol/commands", "GET /static/style.css 200", "urn:xmpp:invite#invitation"]) {
+      expect(redactText(text)).toBe(text);
+    }
+    expect(redactFields({ url: `/request/${TOKEN}?sent=1` })).toEqual({ url: `/request/${marker}?sent=1` });
+  });
+
+  it("masks what is pasted into the invite field of xmpp-invites#accept, and any token-shaped data-form value", () => {
+    const accept = (value: string) => redactStanza(stanza`<iq type="set" id="1"><command xmlns="http://jabber.org/protocol/commands" node="xmpp-invites#accept">
+      <x xmlns="jabber:x:data" type="submit"><field var="invite"><value>${value}</value></field></x></command></iq>`);
+    for (const value of [TOKEN, ` ${TOKEN} `, `here it is: ${TOKEN}, thanks`, `https://invites.example.test/invite/${TOKEN}`, `xmpp:romeo@example.test?roster;preauth=${TOKEN}`]) {
+      const text = accept(value);
+      expect(text, value).not.toContain(TOKEN);
+      expect(text, value).toContain(marker);
+    }
+    const other = redactStanza(stanza`<x xmlns="jabber:x:data" type="result"><field var="anything"><value>${TOKEN}</value></field><field var="id"><value>abcd2345</value></field>
+      <item><field var="code"><value>${TOKEN}</value></field></item></x>`);
+    expect(other).not.toContain(TOKEN);
+    expect(other.split(marker).length - 1).toBe(2);
+    expect(other).toContain("<value>abcd2345</value>");
+  });
+
   it("masks API keys, Authorization values, URL credentials, JSON passwords and prosodyctl passwords", () => {
     expect(redactText("Authorization: Bearer xi_abcdefgh_SECRETsecretSECRETsecret12")).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(redactText("key xi_abcdefgh_SECRETsecretSECRETsecret12 refused")).toBe(`key xi_abcdefgh_${REDACTED} refused`);

@@ -1,6 +1,10 @@
-// Malformed or unexpected stanzas get a stanza error (or, for non-requests, nothing), never a crash.
+// Malformed or unexpected stanzas get a stanza error (or, for non-requests, nothing), never a crash;
+// and nothing the component writes can break its stream.
+import type { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { xml } from "../../src/protocol/xml.js";
+import { createComponentConnection } from "../../src/xmpp/component.js";
+import { captureLog } from "../helpers/logger.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { type Harness, COMPONENT, createHarness } from "../helpers/xmpp-harness.js";
 import { errorOf, stanza } from "../helpers/xml.js";
@@ -74,5 +78,33 @@ describe("malformed input", () => {
     h.receive(stanza`<presence from="a@b/c" to="${COMPONENT}" type="subscribe"/>`);
     h.receive(stanza`<iq type="result" id="nobody-asked" from="a@b/c" to="${COMPONENT}"/>`);
     await expect(h.nextSent(200)).rejects.toThrow("sent nothing");
+  });
+});
+
+/** Code points outside XML 1.0 §2.2 Char, checked here without the code under test. */
+const nonChars = (text: string) => [...text].map((c) => c.codePointAt(0) ?? 0).filter((cp) =>
+  !(cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)));
+
+describe("the send guard on the component's stream", () => {
+  it("XML 1.0 §2.2: a stanza with U+0001 in an attribute and U+0001, U+FFFF and a lone surrogate in text goes out well-formed, logged without its text", async () => {
+    const logs = captureLog();
+    const { xmpp } = createComponentConnection({ service: "xmpp://127.0.0.1:5347", domain: COMPONENT, secret: "test-secret", log: logs.log });
+    const written: string[] = [];
+    xmpp.socket = { write: (data: string, done: (err?: Error) => void) => { written.push(data); done(); } } as unknown as Socket;
+    xmpp._jid(COMPONENT);
+    xmpp.status = "online";
+    await xmpp.send(xml("message", { to: "admin@example.test", id: "m\u0001" }, xml("body", {}, "secretword\u0001 and \uFFFF\uD800")));
+    const out = written.join("");
+    expect(nonChars(out)).toEqual([]);
+    const sent = stanza`${out}`;
+    expect(sent.attrs.id).toBe("m\uFFFD");
+    expect(sent.getChildText("body")).toBe("secretword\uFFFD and \uFFFD\uFFFD");
+    expect(logs.lines()).toContainEqual(expect.objectContaining({ level: 50, element: "message", replaced: 4 }));
+    expect(logs.text()).not.toContain("secretword");
+    // A clean stanza is written as it is, and not logged.
+    written.length = 0;
+    await xmpp.send(xml("message", { to: "admin@example.test", id: "ok" }, xml("body", {}, "héllo 😀")));
+    expect(written.join("")).toContain("<body>héllo 😀</body>");
+    expect(logs.lines().filter((line) => line["level"] === 50)).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import type { Element } from "ltx";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
 import { errorOf, stanza } from "../helpers/xml.js";
+import { xml } from "../../src/protocol/xml.js";
 
 const ADMIN = "admin@example.test/desk";
 const ALICE = "alice@example.test/phone";
@@ -152,5 +153,20 @@ describe("XEP-0050 commands at the component", () => {
   it("an unknown node is item-not-found", async () => {
     setup();
     expect(errorOf(await execute("urn:example:nope", ADMIN)).condition).toBe("item-not-found");
+  });
+  it("§4.4 a submitted value XML cannot carry (XML 1.0 §2.2) gets modify/not-acceptable with a note naming the field; nothing is done", async () => {
+    setup();
+    const run = (node: string, from: string, fields: Record<string, string>) => h.iq("set", xml("command", { xmlns: COMMANDS, node, action: "execute" },
+      xml("x", { xmlns: "jabber:x:data", type: "submit" }, Object.entries(fields).map(([name, value]) => xml("field", { var: name }, xml("value", {}, value))))), from);
+    const created = await run("urn:xmpp:invite#create-account", ADMIN, { username: "ju\u0001liet" });
+    expect(errorOf(created)).toMatchObject({ type: "modify", condition: "not-acceptable", text: expect.stringMatching(/^username: contains characters that are not allowed/) });
+    expect(commandOf(created)?.getChildText("note")).toMatch(/^username: /);
+    expect(created.toString()).not.toContain("\u0001");
+    expect(await h.app.invites.list()).toEqual([]);
+
+    const { invite, token } = await h.app.invites.create({ type: "contact", inviter: "bob@example.test" });
+    const accepted = await run("xmpp-invites#accept", ALICE, { invite: `xmpp:bob@example.test?roster;preauth=${token}\uFFFF` });
+    expect(errorOf(accepted)).toMatchObject({ type: "modify", condition: "not-acceptable", text: expect.stringMatching(/^invite: /) });
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
 import { errorOf, stanza } from "../helpers/xml.js";
+import { xml } from "../../src/protocol/xml.js";
 
 const ANON = "x1@anon.example.test/res";
 let h: Harness;
@@ -214,5 +215,26 @@ describe("registration policy at the component (prosody-invites.md §3.4)", () =
     expect(errorOf(await h.iq("get", stanza`<query xmlns="jabber:iq:register"/>`)).condition).toBe("service-unavailable");
     expect(errorOf(await h.iq("set", preauth(token))).condition).toBe("service-unavailable");
     expect(errorOf(await h.iq("set", registerQuery("a", "0987654321!?", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).condition).toBe("service-unavailable");
+  });
+  it("characters XML cannot carry (XML 1.0 §2.2) get modify/not-acceptable naming the field; nothing is claimed and the echo carries none", async () => {
+    h = createHarness();
+    const adapter = h.adapter as unknown as FakeAdapter;
+    const { invite, token } = await h.app.invites.create();
+    const legacy = await h.iq("set", xml("query", { xmlns: "jabber:iq:register" },
+      xml("username", {}, "romeo"), xml("password", {}, "balcony\u0001midnight"), xml("preauth", { xmlns: "urn:xmpp:pars:0", token })));
+    expect(errorOf(legacy)).toMatchObject({ type: "modify", condition: "not-acceptable", text: expect.stringMatching(/^password: contains characters that are not allowed/) });
+    expect(legacy.toString()).not.toMatch(/[\u0001\uFFFF]/);
+    const form = await h.iq("set", xml("query", { xmlns: "jabber:iq:register" }, xml("x", { xmlns: "jabber:x:data", type: "submit" },
+      xml("field", { var: "username" }, xml("value", {}, "ro\uFFFFmeo")), xml("field", { var: "password" }, xml("value", {}, "balcony-at-midnight")),
+      xml("field", { var: "token" }, xml("value", {}, token)))));
+    expect(errorOf(form)).toMatchObject({ type: "modify", condition: "not-acceptable", text: expect.stringMatching(/^username: /) });
+    // Any refusal echoes the request without such characters: here XEP-0401's preauth with a mangled token.
+    const preauthed = await h.iq("set", xml("preauth", { xmlns: "urn:xmpp:pars:0", token: `${token}\u0001` }));
+    expect(errorOf(preauthed)).toMatchObject({ type: "cancel", condition: "forbidden" });
+    expect(preauthed.getChild("preauth")?.attrs.token).toBe(`${token}\uFFFD`);
+    expect(await h.app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(adapter.calls).toBe(0);
+    // The invite still works with a password a stanza can carry.
+    expect((await h.iq("set", registerQuery("romeo", "balcony-at-midnight", `<preauth xmlns="urn:xmpp:pars:0" token="${token}"/>`))).attrs.type).toBe("result");
   });
 });

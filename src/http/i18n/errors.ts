@@ -8,7 +8,7 @@ export const WEB_ERROR_CODES = [
   "token-invalid", "invite-only", "registration-disabled", "username-taken", "username-invalid", "username-mismatch",
   "reset-username-mismatch", "account-not-found", "field-missing", "password-too-short", "password-contains-username",
   "password-mismatch", "password-invalid", "bad-request", "account-creation-failed", "password-change-failed",
-  "rate-limited", "internal", "request-exists", "requests-full", "message-too-long",
+  "rate-limited", "internal", "request-exists", "requests-full", "message-too-long", "invalid-characters",
 ] as const satisfies readonly ErrorCode[];
 
 type WebErrorCode = (typeof WEB_ERROR_CODES)[number];

@@ -209,7 +209,11 @@ describe("RegistrationService", () => {
     expect((await refusal(registration.register({ token, username: "ab", password: "", door: "xmpp" }))).message).toBe("Password: Required value missing");
     expect((await refusal(registration.register({ token, username: "ab", password: "short", door: "xmpp" }))).message).toBe("Password is too short (minimum 10 characters)");
     expect((await refusal(registration.register({ token, username: "alice", password: "my-ALICE-password", door: "xmpp" }))).message).toBe("Password must not include your username");
-    expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\u0000word", door: "xmpp" }))).code).toBe("password-invalid");
+    // What XML cannot carry is refused as such (no stanza could take it to the server); DEL it carries, but no one types it.
+    expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\u0000word", door: "xmpp" }))).code).toBe("invalid-characters");
+    expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\uFFFFword", door: "xmpp" }))).message).toMatch(/^password: contains characters that are not allowed/);
+    expect((await refusal(registration.register({ token, username: "a\u0001b", password: "long-password", door: "xmpp" }))).message).toMatch(/^username: /);
+    expect((await refusal(registration.register({ token, username: "ab", password: "long-pass\u007Fword", door: "xmpp" }))).code).toBe("password-invalid");
     expect((await refusal(registration.register({ token, username: "ab", password: "x".repeat(1025), door: "xmpp" }))).code).toBe("password-invalid");
     expect(adapter.calls).toBe(0);
     expect((await invites.get(invite.id)).pending).toBe(0);
