@@ -2,7 +2,7 @@
 // the welcome text for new accounts. Sent once; a user who is offline gets them from the
 // server's offline storage if it has one.
 import { randomUUID } from "node:crypto";
-import type { Notifier } from "../invites/ports.js";
+import type { Notifier } from "../invites/ports/notifier.js";
 import type { ComponentConnection } from "./component.js";
 import { xml } from "../protocol/xml.js";
 

@@ -4,11 +4,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AccountRequestService } from "../../src/invites/account-requests.js";
-import { ApiKeyService } from "../../src/invites/api-keys.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { AccountRequestService } from "../../src/invites/requests/account-requests.js";
+import { ApiKeyService } from "../../src/invites/service/api-keys.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openStores } from "../../src/adapters/store/sqlite/index.js";
 
 const BIN = resolve("dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-cli-"));

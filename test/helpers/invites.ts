@@ -1,6 +1,6 @@
-import { RegistrationService, type RegistrationPolicy } from "../../src/invites/registration.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { RegistrationService, type RegistrationPolicy } from "../../src/invites/registration/registration-service.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openStores } from "../../src/adapters/store/sqlite/index.js";
 import { FakeClock } from "./clock.js";
 import { FakeAdapter } from "./fake-adapter.js";
 import { captureLog } from "./logger.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, openInvites } from "../../src/app.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { openStores } from "../../src/adapters/store/sqlite/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { redeemAnonymously, rosterOf } from "../helpers/clients.js";

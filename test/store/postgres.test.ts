@@ -2,11 +2,11 @@
 // per test, a second pool as the other instance, and the server stopped to make it refuse work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "../../src/errors.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteLimits, type InviteLimitSettings } from "../../src/invites/limits.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openPostgres } from "../../src/invites/postgres/index.js";
-import { SCHEMA_VERSION } from "../../src/invites/postgres/migrations.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteLimits, type InviteLimitSettings } from "../../src/invites/service/limits.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openPostgres } from "../../src/adapters/store/postgres/index.js";
+import { SCHEMA_VERSION } from "../../src/adapters/store/postgres/migrations.js";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
 import { storeContract } from "./contract.js";
 

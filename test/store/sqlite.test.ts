@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { type SqliteStores, openStores } from "../../src/invites/sqlite/index.js";
+import { type SqliteStores, openStores } from "../../src/adapters/store/sqlite/index.js";
 import { storeContract } from "./contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-store-"));

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../../src/invites/clock.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
-import { InviteService } from "../../src/invites/service.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { openStores } from "../../src/adapters/store/sqlite/index.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
 import { ms, percentile, rssMb } from "./stats.js";
 
 export interface StoreResult {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { systemClock } from "../../../src/invites/clock.js";
-import { InviteService } from "../../../src/invites/service.js";
-import { openStores } from "../../../src/invites/sqlite/index.js";
+import { systemClock } from "../../../src/invites/domain/clock.js";
+import { InviteService } from "../../../src/invites/service/invite-service.js";
+import { openStores } from "../../../src/adapters/store/sqlite/index.js";
 import { startWorker } from "../../helpers/worker-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-claims-"));

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { openStores } from "../../../src/invites/sqlite/index.js";
+import { openStores } from "../../../src/adapters/store/sqlite/index.js";
 import { startWorker } from "../../helpers/worker-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-limits-"));
