@@ -11,7 +11,7 @@ import { createXep0133Adapter } from "../../src/adapters/server/xep0133.js";
 import { createXep0133AccountAdapter } from "../../src/adapters/server/xep0133-account.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { type ComponentConnection, createComponentConnection } from "../../src/xmpp/component.js";
-import { createPrivilegedRoster } from "../../src/adapters/roster/xep0356-privilege.js";
+import { createXep0356RosterWriter } from "../../src/adapters/roster/xep0356-privilege.js";
 import { captureLog } from "../helpers/logger.js";
 import { describeAdapterContract, stallingProxy } from "./contract.js";
 import { describeXep0133RoundTrips } from "./xep0133-round-trips.js";
@@ -44,7 +44,7 @@ beforeAll(async () => {
   componentProxy = await stallingProxy(server.componentPort);
   c2sProxy = await stallingProxy(server.c2sPort);
   connection = createComponentConnection({ service: `xmpp://127.0.0.1:${componentProxy.port}`, domain: server.componentDomain, secret: server.componentSecret, log });
-  privileged = createPrivilegedRoster({ connection, domain: server.domain, componentDomain: server.componentDomain, log, timeoutMs: 5000 });
+  privileged = createXep0356RosterWriter({ connection, domain: server.domain, componentDomain: server.componentDomain, log, timeoutMs: 5000 });
   await connection.start();
   account = createXep0133AccountAdapter({ jid: "admin@example.test", password: "pw-nimda-123456", service: `xmpp://127.0.0.1:${c2sProxy.port}`, domain: server.domain, timeoutMs: 5000, log });
   await account.start?.();

@@ -13,7 +13,7 @@ import { type Element, xml } from "../../protocol/xml.js";
 import { isAccountJid, parseJid } from "../../protocol/jid.js";
 import { type IqRequester, stanzaErrorOf } from "../../protocol/iq.js";
 
-export interface PrivilegedRosterOptions {
+export interface Xep0356RosterOptions {
   /** The component's connection (the XMPP edge's ComponentConnection fits). */
   readonly connection: IqRequester & { readonly xmpp: Component };
   /** The server domain whose users' rosters are written. */
@@ -37,7 +37,7 @@ export function rosterItemSet(owner: string, item: SubscribedItem): Element {
       xml("item", { jid: item.jid, subscription: "both" }, item.groups.map((group) => xml("group", {}, group)))));
 }
 
-export function createPrivilegedRoster(options: PrivilegedRosterOptions): RosterWriter {
+export function createXep0356RosterWriter(options: Xep0356RosterOptions): RosterWriter {
   const { connection, domain, componentDomain, log, timeoutMs } = options;
   const listeners: (() => void)[] = [];
   const { xmpp } = connection;

@@ -141,7 +141,7 @@ export interface ClaimStore {
   /** A registration that used no invite (open registration). */
   recordRedemption(redemption: RedemptionRecord, now: number): Promise<void>;
   /** This process stops working on the claim (whether the account exists is unknown): any instance may settle it now. */
-  disown(claimId: string): Promise<void>;
+  leave(claimId: string): Promise<void>;
   /** Gives a claimed use back; nothing when the claim is already gone. */
   release(claimId: string): Promise<void>;
   /** Every claim not yet consumed or released, oldest first. */

@@ -141,7 +141,7 @@ export class ClaimSettlement {
     let silentBridge: string | undefined;
     const unknown = async (claim: PendingClaim, detail: string, what: string) => {
       kept += 1;
-      await invites.noteUnsettled(claim, detail);
+      await invites.noteCheck(claim, detail);
       log.warn({ claim: claim.id, invite: claim.inviteId, checks: claim.checks + 1, detail }, `cannot tell whether ${what} of an open claim exists; the invite stays reserved`);
     };
     for (const claim of open) {

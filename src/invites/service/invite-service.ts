@@ -302,7 +302,7 @@ export class InviteService {
   async leave(claim: Claim): Promise<void> {
     this.#held.delete(claim.id);
     // Other instances settle it too from now on (when this fails, they wait for the hold limit).
-    await this.#claims.disown(claim.id);
+    await this.#claims.leave(claim.id);
   }
 
   /** Claims nobody is working on: left by a crash, a timeout or a caller that vanished. */
@@ -360,7 +360,7 @@ export class InviteService {
   }
 
   /** Notes that the server could not tell; the claim stays reserved. */
-  async noteUnsettled(pending: PendingClaim, why: string): Promise<void> {
+  async noteCheck(pending: PendingClaim, why: string): Promise<void> {
     await this.#claims.noteCheck(pending.id, why);
   }
 

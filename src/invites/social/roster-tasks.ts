@@ -41,12 +41,12 @@ export class RosterTaskRunner {
     this.#o = options;
     this.#retry = { ...(options.retry ?? { initialMs: 5000, maxMs: 5 * 60_000 }) };
     // Steps that waited for the right (e.g. a XEP-0356 grant) run as soon as it comes.
-    options.roster.onAvailable?.(() => this.kick());
+    options.roster.onAvailable?.(() => this.soon());
   }
 
   start(): void {
     this.#stopped = false;
-    this.kick();
+    this.soon();
   }
 
   async stop(): Promise<void> {
@@ -56,7 +56,7 @@ export class RosterTaskRunner {
   }
 
   /** Run due tasks soon (after a registration, or when the server is back). */
-  kick(): void {
+  soon(): void {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
@@ -74,7 +74,7 @@ export class RosterTaskRunner {
         this.#running = undefined;
         if (this.#again) {
           this.#again = false;
-          this.kick();
+          this.soon();
         } else {
           await this.#schedule(retryMs);
         }
@@ -124,7 +124,7 @@ export class RosterTaskRunner {
     const due = this.#o.roster.isAvailable() ? Math.max(0, next - this.#o.clock.now()) : (this.#o.pollMs ?? 30_000);
     const wait = retryMs === undefined ? due : Math.min(due, retryMs);
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.kick(), Math.min(wait, 2 ** 31 - 1));
+    this.#timer = setTimeout(() => this.soon(), Math.min(wait, 2 ** 31 - 1));
     this.#timer.unref();
   }
 }

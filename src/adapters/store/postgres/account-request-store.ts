@@ -13,7 +13,7 @@ async function purge(db: Queryable, before: number): Promise<number> {
   return (await query(db, "requests-purge", "DELETE FROM account_requests WHERE coalesce(decided_at, expires_at) < $1", [before])).rowCount ?? 0;
 }
 
-export class PgAccountRequestStore implements AccountRequestStore {
+export class PostgresAccountRequestStore implements AccountRequestStore {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

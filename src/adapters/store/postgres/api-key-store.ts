@@ -3,7 +3,7 @@ import type { ApiKey, ApiKeyStore } from "../../../invites/ports/store.js";
 import { type Pool, guard, isUniqueViolation, query } from "./database.js";
 import { API_KEY_COLUMNS, type ApiKeyRow, toApiKey } from "../rows.js";
 
-export class PgApiKeyStore implements ApiKeyStore {
+export class PostgresApiKeyStore implements ApiKeyStore {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

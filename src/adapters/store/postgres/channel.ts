@@ -7,11 +7,11 @@ import type { InstanceChannel } from "../../../invites/ports/store.js";
 const CHANNEL = "xmpp_invites";
 const RECONNECT_MS = 1000;
 
-export interface PgChannel extends InstanceChannel {
+export interface PostgresChannel extends InstanceChannel {
   close(): Promise<void>;
 }
 
-export function openChannel(url: string): PgChannel {
+export function openChannel(url: string): PostgresChannel {
   // Letters and digits only: it prefixes stanza ids.
   const tag = randomBytes(5).toString("hex");
   const listeners: Array<(message: string) => void> = [];

@@ -11,7 +11,7 @@ import { PENDING_CLAIM_COLUMNS, type PendingClaimRow, toPendingClaim } from "../
 /** How long an instance may go without a heartbeat before its claims count as orphaned. */
 export const HOLDER_STALE_SECONDS = 10;
 
-export class PgClaimStore implements ClaimStore {
+export class PostgresClaimStore implements ClaimStore {
   readonly #pool: Pool;
   readonly holder: string;
 
@@ -62,9 +62,9 @@ export class PgClaimStore implements ClaimStore {
     });
   }
 
-  disown(claimId: string): Promise<void> {
+  leave(claimId: string): Promise<void> {
     return guard(async () => {
-      await query(this.#pool, "claim-disown", "UPDATE claims SET holder = NULL WHERE id = $1", [claimId]);
+      await query(this.#pool, "claim-leave", "UPDATE claims SET holder = NULL WHERE id = $1", [claimId]);
     });
   }
 

@@ -4,17 +4,17 @@
 // in one instance at a time).
 import { randomUUID } from "node:crypto";
 import type { SingletonJob, Stores } from "../../../invites/ports/store.js";
-import { PgAccountRequestStore } from "./account-request-store.js";
-import { PgApiKeyStore } from "./api-key-store.js";
-import { type PgChannel, openChannel } from "./channel.js";
-import { PgClaimStore } from "./claim-store.js";
+import { PostgresAccountRequestStore } from "./account-request-store.js";
+import { PostgresApiKeyStore } from "./api-key-store.js";
+import { type PostgresChannel, openChannel } from "./channel.js";
+import { PostgresClaimStore } from "./claim-store.js";
 import { type Pool, checkOut, createPool, guard, query, release } from "./database.js";
-import { PgInvitationStore } from "./invitation-store.js";
-import { PgInviteStore } from "./invite-store.js";
+import { PostgresInvitationStore } from "./invitation-store.js";
+import { PostgresInviteStore } from "./invite-store.js";
 import { JOB_KEYS, LOCK_SPACE } from "./locks.js";
 import { migrate } from "./migrations.js";
-import { PgRosterQueue } from "./roster-queue.js";
-import { PgStatsStore } from "./stats-store.js";
+import { PostgresRosterQueue } from "./roster-queue.js";
+import { PostgresStatsStore } from "./stats-store.js";
 
 const HEARTBEAT_MS = 2000;
 
@@ -31,10 +31,10 @@ export interface PostgresStores extends Stores {
  * migrations. `heartbeat` (default true) marks this process alive for the others and opens the
  * channel between instances.
  */
-export function openPostgres(url: string, options: { heartbeat?: boolean } = {}): PostgresStores {
+export function openPostgresStores(url: string, options: { heartbeat?: boolean } = {}): PostgresStores {
   const pool = createPool(url);
   // The CLI (no heartbeat) neither sends nor takes messages.
-  const channel: PgChannel | undefined = options.heartbeat === false ? undefined : openChannel(url);
+  const channel: PostgresChannel | undefined = options.heartbeat === false ? undefined : openChannel(url);
   const holder = randomUUID();
   let migrated: Promise<void> | undefined;
   // A failed attempt (database down at start) is tried again by the next call.
@@ -81,13 +81,13 @@ export function openPostgres(url: string, options: { heartbeat?: boolean } = {})
   return {
     kind: "postgresql",
     pool,
-    invites: new PgInviteStore(gated),
-    claims: new PgClaimStore(gated, holder),
-    rosterQueue: new PgRosterQueue(gated),
-    apiKeys: new PgApiKeyStore(gated),
-    stats: new PgStatsStore(gated),
-    invitations: new PgInvitationStore(gated),
-    accountRequests: new PgAccountRequestStore(gated),
+    invites: new PostgresInviteStore(gated),
+    claims: new PostgresClaimStore(gated, holder),
+    rosterQueue: new PostgresRosterQueue(gated),
+    apiKeys: new PostgresApiKeyStore(gated),
+    stats: new PostgresStatsStore(gated),
+    invitations: new PostgresInvitationStore(gated),
+    accountRequests: new PostgresAccountRequestStore(gated),
     ready,
     async isWritable(now) {
       try {

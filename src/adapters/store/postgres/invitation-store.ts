@@ -5,7 +5,7 @@ import { type Pool, type Queryable, guard, query, transaction } from "./database
 import { enqueueRosterSteps } from "./roster-queue.js";
 import { INVITATION_COLUMNS, type InvitationRow, toInvitation } from "../rows.js";
 
-export class PgInvitationStore implements InvitationStore {
+export class PostgresInvitationStore implements InvitationStore {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

@@ -11,7 +11,7 @@ const INSERT = `INSERT INTO invites (id, token_hash, type, username, inviter, al
 
 const insertValues = (i: NewInvite) => [i.id, i.tokenHash, i.type, i.username, i.inviter, i.allowRegistration, JSON.stringify(i.groups), i.source, i.note, i.createdAt, i.expiresAt, i.maxUses];
 
-export class PgInviteStore implements InviteStore {
+export class PostgresInviteStore implements InviteStore {
   readonly #pool: Pool;
   /** The last limited insert queued per inviter (see #inTurn). */
   readonly #turns = new Map<string, Promise<void>>();

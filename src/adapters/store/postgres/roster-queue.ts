@@ -21,7 +21,7 @@ export async function enqueueRosterSteps(client: Client, jid: string, follow: Fo
   }
 }
 
-export class PgRosterQueue implements RosterQueue {
+export class PostgresRosterQueue implements RosterQueue {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

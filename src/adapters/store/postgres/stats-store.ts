@@ -2,7 +2,7 @@
 import type { StatsStore, StoreStats } from "../../../invites/ports/store.js";
 import { type Pool, guard, query } from "./database.js";
 
-export class PgStatsStore implements StatsStore {
+export class PostgresStatsStore implements StatsStore {
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

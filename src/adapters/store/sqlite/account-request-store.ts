@@ -5,7 +5,7 @@ import { type Db, isPrimaryKeyViolation } from "./database.js";
 import { ACCOUNT_REQUEST_COLUMNS, type AccountRequestRow, toAccountRequest, toStoredRequest } from "../rows.js";
 
 /** Synchronous; the core sees it through the async AccountRequestStore port (see index.ts). */
-export class AccountRequestStore {
+export class SqliteAccountRequestStore {
   readonly #db: Db;
   readonly #insert: Statement;
   readonly #byId: Statement<[string], AccountRequestRow>;

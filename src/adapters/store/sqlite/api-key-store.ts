@@ -4,7 +4,7 @@ import type { ApiKey } from "../../../invites/ports/store.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
 import { API_KEY_COLUMNS, type ApiKeyRow, toApiKey } from "../rows.js";
 
-export class ApiKeyStore {
+export class SqliteApiKeyStore {
   readonly #insert: Statement;
   readonly #byId: Statement<[string], ApiKeyRow>;
   readonly #all: Statement<[], ApiKeyRow>;

@@ -6,14 +6,14 @@ import type { Statement } from "better-sqlite3";
 import type { Door, Redemption } from "../../../invites/domain/invite.js";
 import type { Db } from "./database.js";
 import type { ClaimContext, FollowUp, PendingClaim, RedemptionRecord, StoredClaim } from "../../../invites/ports/store.js";
-import type { RosterQueue } from "./roster-queue.js";
+import type { SqliteRosterQueue } from "./roster-queue.js";
 import { type PendingClaimRow, toPendingClaim } from "../rows.js";
 
-export class ClaimStore {
+export class SqliteClaimStore {
   /** One process works on a SQLite file: a claim of another holder was left by an earlier run. */
   readonly holder = randomUUID();
   readonly #db: Db;
-  readonly #queue: RosterQueue;
+  readonly #queue: SqliteRosterQueue;
   readonly #claimSlot: Statement;
   readonly #insertClaim: Statement;
   readonly #deleteClaim: Statement;
@@ -24,11 +24,11 @@ export class ClaimStore {
   readonly #insertRedemption: Statement;
   readonly #pending: Statement<[], PendingClaimRow>;
   readonly #noteCheck: Statement;
-  readonly #disown: Statement;
+  readonly #leave: Statement;
   readonly #redeemedSince: Statement<[string, number], { one: number }>;
   readonly #byRequester: Statement<[string], { invite_id: string | null; jid: string; door: string; requester: string | null; at: number }>;
 
-  constructor(db: Db, queue: RosterQueue) {
+  constructor(db: Db, queue: SqliteRosterQueue) {
     this.#db = db;
     this.#queue = queue;
     // The claim: one conditional UPDATE, so concurrent redemptions of a k-use invite get at most k slots.
@@ -44,7 +44,7 @@ export class ClaimStore {
     this.#consumeSlot = db.prepare(`UPDATE invites SET uses = uses + 1, pending = pending - ? WHERE id = ?`);
     this.#insertRedemption = db.prepare(`INSERT INTO redemptions (invite_id, jid, door, requester, action, consent_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(`SELECT id, invite_id, username, door, requester, claimed_at, checks, holder FROM claims ORDER BY claimed_at`);
-    this.#disown = db.prepare(`UPDATE claims SET holder = NULL WHERE id = ?`);
+    this.#leave = db.prepare(`UPDATE claims SET holder = NULL WHERE id = ?`);
     this.#noteCheck = db.prepare(`UPDATE claims SET checks = checks + 1, last_check = ? WHERE id = ?`);
     this.#redeemedSince = db.prepare(`SELECT 1 AS one FROM redemptions WHERE jid = ? AND at >= ? LIMIT 1`);
     this.#byRequester = db.prepare(
@@ -84,8 +84,8 @@ export class ClaimStore {
     this.#insertRedemption.run(null, redemption.jid, redemption.door, redemption.requester, redemption.action, redemption.consentAt ?? null, now);
   }
 
-  disown(claimId: string): void {
-    this.#disown.run(claimId);
+  leave(claimId: string): void {
+    this.#leave.run(claimId);
   }
 
   /** Gives a claimed use back, so the invite stays usable. */

@@ -1,14 +1,14 @@
 // Everything kept in the SQLite file, opened together on one connection. The stores are
 // synchronous (better-sqlite3); the core sees them through the async ports of src/invites/ports/store.ts.
 import { type Stores, StorageUnavailable } from "../../../invites/ports/store.js";
-import { AccountRequestStore } from "./account-request-store.js";
-import { ApiKeyStore } from "./api-key-store.js";
-import { ClaimStore } from "./claim-store.js";
+import { SqliteAccountRequestStore } from "./account-request-store.js";
+import { SqliteApiKeyStore } from "./api-key-store.js";
+import { SqliteClaimStore } from "./claim-store.js";
 import { type Db, isSqliteFailure, isWritable, openDatabase } from "./database.js";
-import { InvitationStore } from "./invitation-store.js";
-import { InviteStore } from "./invite-store.js";
-import { RosterQueue } from "./roster-queue.js";
-import { StatsStore } from "./stats-store.js";
+import { SqliteInvitationStore } from "./invitation-store.js";
+import { SqliteInviteStore } from "./invite-store.js";
+import { SqliteRosterQueue } from "./roster-queue.js";
+import { SqliteStatsStore } from "./stats-store.js";
 
 /** A synchronous store seen through its async port: each method, with storage failures made StorageUnavailable. */
 type Async<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : T[K] };
@@ -40,21 +40,21 @@ export interface SqliteStores extends Stores {
 }
 
 /** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
-export function openStores(path: string): SqliteStores {
+export function openSqliteStores(path: string): SqliteStores {
   const db = openDatabase(path);
-  const rosterQueue = new RosterQueue(db);
-  const invitations = new InvitationStore(db, rosterQueue);
+  const rosterQueue = new SqliteRosterQueue(db);
+  const invitations = new SqliteInvitationStore(db, rosterQueue);
   return {
     kind: "sqlite",
     db,
-    invites: asAsync(new InviteStore(db, invitations)),
-    claims: asAsync(new ClaimStore(db, rosterQueue)),
+    invites: asAsync(new SqliteInviteStore(db, invitations)),
+    claims: asAsync(new SqliteClaimStore(db, rosterQueue)),
     rosterQueue: asAsync(rosterQueue),
-    apiKeys: asAsync(new ApiKeyStore(db)),
-    stats: asAsync(new StatsStore(db)),
+    apiKeys: asAsync(new SqliteApiKeyStore(db)),
+    stats: asAsync(new SqliteStatsStore(db)),
     // The invitations of accounts created with an invite are written by a trigger (migration 6).
     invitations: asAsync(invitations),
-    accountRequests: asAsync(new AccountRequestStore(db)),
+    accountRequests: asAsync(new SqliteAccountRequestStore(db)),
     ready: () => Promise.resolve(),
     isWritable: (now) => Promise.resolve(isWritable(db, now)),
     compact: () => run(() => void db.pragma("wal_checkpoint(PASSIVE)")),

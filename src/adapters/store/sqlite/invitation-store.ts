@@ -3,12 +3,12 @@
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./database.js";
 import { type FollowUp, type Invitation, MAX_INVITATION_WALK as MAX_WALK } from "../../../invites/ports/store.js";
-import type { RosterQueue } from "./roster-queue.js";
+import type { SqliteRosterQueue } from "./roster-queue.js";
 import { INVITATION_COLUMNS, type InvitationRow, toInvitation } from "../rows.js";
 
-export class InvitationStore {
+export class SqliteInvitationStore {
   readonly #db: Db;
-  readonly #queue: RosterQueue;
+  readonly #queue: SqliteRosterQueue;
   readonly #all: Statement<[], InvitationRow>;
   readonly #byInviter: Statement<[string], InvitationRow>;
   readonly #invitedAs: Statement<[string], InvitationRow>;
@@ -19,7 +19,7 @@ export class InvitationStore {
   readonly #useSlot: Statement;
   readonly #insert: Statement;
 
-  constructor(db: Db, queue: RosterQueue) {
+  constructor(db: Db, queue: SqliteRosterQueue) {
     this.#db = db;
     this.#queue = queue;
     const columns = INVITATION_COLUMNS;

@@ -1,21 +1,21 @@
-// InviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
+// SqliteInviteStore: the invites table (create, find, revoke, list, purge), statements prepared once.
 import type { Statement } from "better-sqlite3";
 import type { Invite } from "../../../invites/domain/invite.js";
 import { type InviteQuota, type ListOptions, type NewInvite, type QuotaBreach, chainWalk } from "../../../invites/ports/store.js";
 import { type Db, isPrimaryKeyViolation } from "./database.js";
-import type { InvitationStore } from "./invitation-store.js";
+import type { SqliteInvitationStore } from "./invitation-store.js";
 import { INVITE_COLUMNS, type InviteRow, toInvite } from "../rows.js";
 
-export class InviteStore {
+export class SqliteInviteStore {
   readonly #db: Db;
-  readonly #invitations: InvitationStore;
+  readonly #invitations: SqliteInvitationStore;
   readonly #insert: Statement;
   readonly #byHash: Statement<[Buffer], InviteRow>;
   readonly #byId: Statement<[string], InviteRow>;
   readonly #revoke: Statement;
   readonly #purge: Statement;
 
-  constructor(db: Db, invitations: InvitationStore) {
+  constructor(db: Db, invitations: SqliteInvitationStore) {
     this.#db = db;
     this.#invitations = invitations;
     this.#insert = db.prepare(

@@ -7,7 +7,7 @@ import { rosterPairs } from "../../../invites/ports/store.js";
 import type { Db } from "./database.js";
 import { TASK_COLUMNS, type TaskRow, toTask } from "../rows.js";
 
-export class RosterQueue {
+export class SqliteRosterQueue {
   readonly #groupMembers: Statement<[string], { jid: string }>;
   readonly #joinGroup: Statement;
   readonly #insertTask: Statement;

@@ -4,7 +4,7 @@ import type { Statement } from "better-sqlite3";
 import type { StoreStats } from "../../../invites/ports/store.js";
 import type { Db } from "./database.js";
 
-export class StatsStore {
+export class SqliteStatsStore {
   readonly #invites: Statement<[number], { kind: string; status: string; count: number }>;
   readonly #claims: Statement<[], { count: number }>;
   readonly #roster: Statement<[], { queued: number | null; failing: number | null }>;

@@ -2,11 +2,12 @@
 // the welcome text for new accounts. Sent once; a user who is offline gets them from the
 // server's offline storage if it has one.
 import { randomUUID } from "node:crypto";
-import type { Notifier } from "../invites/ports/notifier.js";
-import type { ComponentConnection } from "./component.js";
-import { xml } from "../protocol/xml.js";
+import type { Component } from "@xmpp/component";
+import type { Notifier } from "../../invites/ports/notifier.js";
+import { xml } from "../../protocol/xml.js";
 
-export function createNotifier(connection: ComponentConnection, componentDomain: string): Notifier {
+/** `connection`: the component's (the XMPP edge's ComponentConnection fits). */
+export function createXmppNotifier(connection: { isOnline(): boolean; readonly xmpp: Component }, componentDomain: string): Notifier {
   return {
     async notify(to, text) {
       if (!connection.isOnline()) throw new Error("the component is not connected");
