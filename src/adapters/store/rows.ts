@@ -1,8 +1,7 @@
 // The tables' rows as both database engines return them, and their mapping to the core's records:
 // one definition for SQLite and PostgreSQL (SQLite answers booleans as 0/1, PostgreSQL as booleans).
-import type { ApiKey } from "../../invites/service/api-keys.js";
 import type { Door, Invite, InviteType } from "../../invites/domain/invite.js";
-import type { AccountRequest, Invitation, InvitationKind, PendingClaim, RosterTask, StoredRequest } from "../../invites/ports/store.js";
+import type { AccountRequest, ApiKey, Invitation, InvitationKind, PendingClaim, RosterTask, StoredRequest } from "../../invites/ports/store.js";
 
 const flag = (value: number | boolean): boolean => value === true || value === 1;
 
