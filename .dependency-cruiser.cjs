@@ -7,9 +7,37 @@ module.exports = {
     {
       name: "core-stays-pure",
       severity: "error",
-      comment: "src/invites is the domain: no stanzas, HTTP, config or concrete adapters.",
+      comment: "src/invites is the core (domain, ports, services): no stanzas, HTTP, config or concrete adapters.",
       from: { path: "^src/invites/" },
       to: { path: "^src/(xmpp|http|adapters|config|cli|client)/|^src/(app|log|metrics)\\.ts$|^src/protocol/(xml|forms|stanza-error|namespaces|iq)\\.ts$" },
+    },
+    {
+      name: "domain-is-a-leaf",
+      severity: "error",
+      comment: "src/invites/domain holds value types and pure helpers: it imports nothing else of the core.",
+      from: { path: "^src/invites/domain/" },
+      to: { path: "^src/invites/", pathNot: "^src/invites/domain/" },
+    },
+    {
+      name: "ports-see-only-the-domain",
+      severity: "error",
+      comment: "src/invites/ports declares what the core needs from outside, in the domain's terms only.",
+      from: { path: "^src/invites/ports/" },
+      to: { path: "^src/invites/", pathNot: "^src/invites/(domain|ports)/" },
+    },
+    {
+      name: "adapters-implement-ports",
+      severity: "error",
+      comment: "An adapter implements a port: it sees the core's ports and domain, never its services.",
+      from: { path: "^src/adapters/" },
+      to: { path: "^src/invites/", pathNot: "^src/invites/(domain|ports)/" },
+    },
+    {
+      name: "engines-chosen-at-the-root",
+      severity: "error",
+      comment: "Which store engine runs is decided in app.ts alone; everything else sees the Stores port.",
+      from: { path: "^src/", pathNot: "^src/(app\\.ts$|adapters/store/)" },
+      to: { path: "^src/adapters/store/" },
     },
     {
       name: "protocol-is-a-leaf",

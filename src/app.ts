@@ -1,27 +1,28 @@
 // The composition root: the only place that builds things and wires them together.
 import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion } from "./adapters/index.js";
-import { logServerProbe, probeServer } from "./adapters/probe.js";
+import { logServerProbe, probeServer } from "./adapters/server/probe.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
-import { AccountRequestService, type RequestNotifier } from "./invites/account-requests.js";
-import { ApiKeyService } from "./invites/api-keys.js";
-import { type Clock, systemClock } from "./invites/clock.js";
-import { ContactInvites } from "./invites/contacts.js";
-import { type InviteEvents, allOf } from "./invites/events.js";
+import { AccountRequestService, type RequestNotifier } from "./invites/requests/account-requests.js";
+import { ApiKeyService } from "./invites/service/api-keys.js";
+import { type Clock, systemClock } from "./invites/domain/clock.js";
+import { ContactInvites } from "./invites/social/contacts.js";
+import { type InviteEvents, allOf } from "./invites/domain/events.js";
 import { logAdapter, logEvents, logRoster } from "./log.js";
-import { Housekeeping } from "./invites/housekeeping.js";
-import { InviteLimits } from "./invites/limits.js";
-import { noticeEvents } from "./invites/notices.js";
-import type { RosterWriter, ServerAdapter } from "./invites/ports.js";
-import { RegistrationService } from "./invites/registration.js";
-import { RosterTaskRunner } from "./invites/roster-tasks.js";
-import { ClaimSettlement } from "./invites/settlement.js";
-import { InviteService } from "./invites/service.js";
-import { InvitationTree } from "./invites/tree.js";
-import { isPostgresUrl, openPostgres } from "./invites/postgres/index.js";
-import { openStores as openSqlite } from "./invites/sqlite/index.js";
-import type { Stores } from "./invites/store-ports.js";
+import { Housekeeping } from "./invites/service/housekeeping.js";
+import { InviteLimits } from "./invites/service/limits.js";
+import { noticeEvents } from "./invites/social/notices.js";
+import type { RosterWriter } from "./invites/ports/roster.js";
+import type { ServerAdapter } from "./invites/ports/server.js";
+import { RegistrationService } from "./invites/registration/registration-service.js";
+import { RosterTaskRunner } from "./invites/social/roster-tasks.js";
+import { ClaimSettlement } from "./invites/registration/settlement.js";
+import { InviteService } from "./invites/service/invite-service.js";
+import { InvitationTree } from "./invites/social/tree.js";
+import { isPostgresUrl, openPostgresStores } from "./adapters/store/postgres/index.js";
+import { openSqliteStores as openSqlite } from "./adapters/store/sqlite/index.js";
+import type { Stores } from "./invites/ports/store.js";
 import { type Metrics, createMetrics } from "./metrics.js";
 import { timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
@@ -30,14 +31,14 @@ import { inviteCommands } from "./xmpp/commands/index.js";
 import { type ComponentConnection, createComponentConnection } from "./xmpp/component.js";
 import { BridgeState, bridgeSubscriptionCheck, registerBridge, watchBridge } from "./xmpp/bridge.js";
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
-import { createNotifier } from "./xmpp/notifier.js";
+import { createXmppNotifier } from "./adapters/notifier/xmpp-message.js";
 import { requestNotifier } from "./xmpp/request-notices.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
 import { registerIbr } from "./xmpp/xep0077-register.js";
 import { registerPing } from "./xmpp/xep0199-ping.js";
-import { createPrivilegedRoster } from "./xmpp/xep0356-privilege.js";
+import { createXep0356RosterWriter } from "./adapters/roster/xep0356-privilege.js";
 import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
 
 export const PREAUTH_TTL_MS = 5 * 60_000;
@@ -82,7 +83,7 @@ export interface App {
 
 /** The database the config names: a postgresql:// or postgres:// URL, else a SQLite file. */
 export function openConfiguredStores(config: Config, options: { heartbeat?: boolean } = {}): Stores {
-  return isPostgresUrl(config.database) ? openPostgres(config.database, options) : openSqlite(config.database);
+  return isPostgresUrl(config.database) ? openPostgresStores(config.database, options) : openSqlite(config.database);
 }
 
 /** Account requests over the store, for the running app (which tells admins) and the CLI. */
@@ -149,7 +150,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const roster = logRoster(overrides.roster ?? createRoster(config.adapter, {
     domain: config.domain,
     log: adapterLog,
-    xep0356: () => createPrivilegedRoster({
+    xep0356: () => createXep0356RosterWriter({
       connection,
       domain: config.domain,
       componentDomain: config.component.domain,
@@ -170,7 +171,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const siteName = config.site_name ?? config.domain;
   const usedEvents = allOf([
     metrics.events,
-    noticeEvents(createNotifier(connection, config.component.domain), {
+    noticeEvents(createXmppNotifier(connection, config.component.domain), {
       siteName,
       domain: config.domain,
       admins: config.admins,
@@ -186,7 +187,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     clock,
     log: log.child({ feature: "xep0379" }),
     events: usedEvents,
-    onQueued: () => rosterTasks.kick(),
+    onQueued: () => rosterTasks.soon(),
   });
   const tree = new InvitationTree({ store: stores.invitations, invites });
   const { invite_limits: l } = config;
@@ -199,7 +200,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "settlement" }),
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
     events: usedEvents,
-    onRecorded: () => rosterTasks.kick(),
+    onRecorded: () => rosterTasks.soon(),
     exclusively: (work) => stores.exclusively("settlement", work),
     // Contact claims of the server's bridge are settled by the module's reading of the inviter's roster.
     ...(config.bridge === "none" ? {} : {
@@ -215,7 +216,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     policy: { inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration },
     log: log.child({ feature: "registration" }),
     minPasswordLength: config.password_policy.min_length,
-    onConsumed: () => rosterTasks.kick(),
+    onConsumed: () => rosterTasks.soon(),
     onClaimLeft: () => settlement.soon(),
     events: usedEvents,
     ...(timing ? { timer: timing } : {}),
@@ -224,7 +225,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
   // claims a lost link left open are settled.
   xmpp.on("online", () => {
-    rosterTasks.kick();
+    rosterTasks.soon();
     void settlement.run("connected");
   });
 

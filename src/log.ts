@@ -2,8 +2,9 @@
 // fields, message and bindings go through redact.ts before they are written, and pino's `redact`
 // paths stay as a second net for the obvious field names.
 import { pino, type DestinationStream, type Logger } from "pino";
-import type { InviteEvents } from "./invites/events.js";
-import type { AccountCheck, RosterWriter, ServerAdapter } from "./invites/ports.js";
+import type { InviteEvents } from "./invites/domain/events.js";
+import type { AccountCheck, ServerAdapter } from "./invites/ports/server.js";
+import type { RosterWriter } from "./invites/ports/roster.js";
 import { REDACTED, redactFields, redactText, tokenMarker } from "./redact.js";
 
 export const REDACT_PATHS = [

@@ -3,9 +3,9 @@
 // true whichever process (CLI, API, another instance) made the change; refusals and adapter
 // latency are this process's own (the domain reports them through InviteEvents and knows
 // nothing of Prometheus). Hand-written: a client library cost about 12 MB of memory.
-import type { ServerAdapter } from "./invites/ports.js";
-import type { InviteEvents } from "./invites/events.js";
-import type { StoreStats } from "./invites/store-ports.js";
+import type { ServerAdapter } from "./invites/ports/server.js";
+import type { InviteEvents } from "./invites/domain/events.js";
+import type { StoreStats } from "./invites/ports/store.js";
 
 type Labels = Record<string, string>;
 

@@ -4,7 +4,7 @@
 // `[token:ab12]` (the first 4 hex digits of its SHA-256, the hash the store keeps), so lines
 // about one invite can still be matched; passwords, keys and secrets become `[redacted]`.
 import type { Element } from "ltx";
-import { hashToken, isWellFormedToken } from "./invites/token.js";
+import { hashToken, isWellFormedToken } from "./invites/domain/token.js";
 
 export const REDACTED = "[redacted]";
 

@@ -1,12 +1,13 @@
 // Builds the configured adapter and its roster capability: an exhaustive switch on the type.
 import type { Logger } from "pino";
 import { type AdapterConfig, type RosterConfig, effectiveRoster } from "../config/schema.js";
-import type { RosterResult, RosterWriter, ServerAdapter } from "../invites/ports.js";
-import { createEjabberdApi } from "./ejabberd-api.js";
-import { createProsodyctl } from "./prosodyctl.js";
+import type { RosterResult, RosterWriter } from "../invites/ports/roster.js";
+import type { ServerAdapter } from "../invites/ports/server.js";
+import { createEjabberdApi } from "./server/ejabberd-api.js";
+import { createProsodyctl } from "./server/prosodyctl.js";
 import type { IqRequester } from "../protocol/iq.js";
-import { createXep0133Adapter } from "./xep0133.js";
-import { createXep0133AccountAdapter } from "./xep0133-account.js";
+import { createXep0133Adapter } from "./server/xep0133.js";
+import { createXep0133AccountAdapter } from "./server/xep0133-account.js";
 
 export interface AdapterDeps {
   /** The component connection (XEP-0133 from the component JID). */

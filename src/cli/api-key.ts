@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { openConfiguredStores } from "../app.js";
-import { type ApiKey, ApiKeyService } from "../invites/api-keys.js";
-import { systemClock } from "../invites/clock.js";
-import { iso } from "../invites/json.js";
+import { type ApiKey, ApiKeyService } from "../invites/service/api-keys.js";
+import { systemClock } from "../invites/domain/clock.js";
+import { iso } from "../invites/service/json.js";
 import { configPath, loadConfig } from "../config/load.js";
 import { sanitize } from "./format.js";
 import { UsageError, usage } from "./usage.js";

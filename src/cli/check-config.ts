@@ -4,12 +4,12 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import { configPath, loadConfig } from "../config/load.js";
-import { formatPeriod } from "../invites/period.js";
+import { formatPeriod } from "../invites/domain/period.js";
 import { type Config, effectiveRoster } from "../config/schema.js";
 import { describeAccountCheck, describeCapabilities, ejabberdApiVersion } from "../adapters/index.js";
-import { type ServerProbe, probeServer } from "../adapters/probe.js";
-import { supportedVersions } from "../adapters/servers.js";
-import { registrationMode } from "../invites/registration.js";
+import { type ServerProbe, probeServer } from "../adapters/server/probe.js";
+import { supportedVersions } from "../adapters/server/servers.js";
+import { registrationMode } from "../invites/registration/registration-service.js";
 import { redactText } from "../redact.js";
 import { usage } from "./usage.js";
 

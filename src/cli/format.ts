@@ -1,6 +1,6 @@
 // How invites look on the terminal and in --json output (snake_case, like the config).
-import { type Invite, inviteKind, inviteStatus } from "../invites/invite.js";
-import { iso, inviteJson, treeJson } from "../invites/json.js";
+import { type Invite, inviteKind, inviteStatus } from "../invites/domain/invite.js";
+import { iso, inviteJson, treeJson } from "../invites/service/json.js";
 
 export { iso, inviteJson, treeJson };
 

@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { openInvites } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
-import { inviteRequest } from "../invites/request.js";
-import { landingUrl } from "../invites/uri.js";
-import { systemClock } from "../invites/clock.js";
-import { inviteKind } from "../invites/invite.js";
-import type { InviteService } from "../invites/service.js";
-import { type InvitationTree, flatten } from "../invites/tree.js";
+import { inviteRequest } from "../invites/service/request.js";
+import { landingUrl } from "../invites/domain/uri.js";
+import { systemClock } from "../invites/domain/clock.js";
+import { inviteKind } from "../invites/domain/invite.js";
+import type { InviteService } from "../invites/service/invite-service.js";
+import { type InvitationTree, flatten } from "../invites/social/tree.js";
 import { inviteDetails, inviteJson, inviteTable, iso, sanitize, treeJson } from "./format.js";
 import { UsageError, usage } from "./usage.js";
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { redeemOverXmpp } from "../client/redeem.js";
 import { configPath, loadConfig } from "../config/load.js";
-import { parseInviteUri } from "../invites/uri.js";
+import { parseInviteUri } from "../invites/domain/uri.js";
 import { UsageError, usage } from "./usage.js";
 import { parseJid } from "../protocol/jid.js";
 import { checkXmlText } from "../protocol/xml-text.js";

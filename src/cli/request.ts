@@ -2,9 +2,9 @@
 import { parseArgs } from "node:util";
 import { accountRequests, openInvites } from "../app.js";
 import { configPath, loadConfig } from "../config/load.js";
-import { type AccountRequest, requestJson, requestState } from "../invites/account-requests.js";
-import { systemClock } from "../invites/clock.js";
-import { iso } from "../invites/json.js";
+import { type AccountRequest, requestJson, requestState } from "../invites/requests/account-requests.js";
+import { systemClock } from "../invites/domain/clock.js";
+import { iso } from "../invites/service/json.js";
 import { sanitize } from "./format.js";
 import { UsageError, usage } from "./usage.js";
 

@@ -2,7 +2,7 @@
 // log in (anonymously by default), send the preauth IQ, then the XEP-0077 registration.
 import { client, type Client } from "@xmpp/client";
 import type { Element } from "ltx";
-import { normalizeUsername } from "../invites/username.js";
+import { normalizeUsername } from "../invites/domain/username.js";
 import { NS } from "../protocol/namespaces.js";
 import { xml } from "../protocol/xml.js";
 import { stanzaErrorOf } from "../protocol/iq.js";

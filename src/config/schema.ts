@@ -2,7 +2,7 @@
 // Operator-facing keys are snake_case, as in Prosody's configuration.
 import { z } from "zod";
 import { isAccountJid, parseJid } from "../protocol/jid.js";
-import { parsePeriod } from "../invites/period.js";
+import { parsePeriod } from "../invites/domain/period.js";
 
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 

@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { AppError } from "../errors.js";
-import { requestJson } from "../invites/account-requests.js";
-import type { ApiKey } from "../invites/api-keys.js";
-import { INVITE_TYPES } from "../invites/invite.js";
-import { inviteJson, treeJson } from "../invites/json.js";
-import { inviteRequest } from "../invites/request.js";
-import { landingUrl } from "../invites/uri.js";
+import { requestJson } from "../invites/requests/account-requests.js";
+import type { ApiKey } from "../invites/service/api-keys.js";
+import { INVITE_TYPES } from "../invites/domain/invite.js";
+import { inviteJson, treeJson } from "../invites/service/json.js";
+import { inviteRequest } from "../invites/service/request.js";
+import { landingUrl } from "../invites/domain/uri.js";
 import { findNonXmlText } from "../protocol/xml-text.js";
 import { openApiDocument } from "./openapi.js";
 import { type HttpDeps, type HttpShared, route, sendApiError, stringField } from "./routing.js";

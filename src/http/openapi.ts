@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 import { ERRORS } from "../errors.js";
-import { INVITE_KINDS, INVITE_TYPES } from "../invites/invite.js";
+import { INVITE_KINDS, INVITE_TYPES } from "../invites/domain/invite.js";
 
 const invite = {
   type: "object",

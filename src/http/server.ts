@@ -2,7 +2,7 @@
 // fastify instance. Meant to sit behind a TLS reverse proxy.
 import Fastify, { type FastifyInstance } from "fastify";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
-import { isStorageFailure } from "../invites/store-ports.js";
+import { isStorageFailure } from "../invites/ports/store.js";
 import { registerApi } from "./api.js";
 import { RateLimiter } from "./guards.js";
 import { registerOps } from "./ops.js";

@@ -4,8 +4,8 @@
 import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, type ErrorCode, isAppError } from "../errors.js";
-import { type Invite, registersAccount } from "../invites/invite.js";
-import { invitePath, inviteUri, registerPath, requestPath } from "../invites/uri.js";
+import { type Invite, registersAccount } from "../invites/domain/invite.js";
+import { invitePath, inviteUri, registerPath, requestPath } from "../invites/domain/uri.js";
 import { phonePlatform, resolveApps } from "./apps.js";
 import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "./guards.js";
 import { type SafeHtml, trusted } from "./html.js";

@@ -22,9 +22,9 @@
 import type { Component, IqContext } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
-import type { ContactInvites } from "../invites/contacts.js";
-import type { SubscriptionCheck } from "../invites/ports.js";
-import type { RegistrationService } from "../invites/registration.js";
+import type { ContactInvites } from "../invites/social/contacts.js";
+import type { SubscriptionCheck } from "../invites/ports/server.js";
+import type { RegistrationService } from "../invites/registration/registration-service.js";
 import { parseForm, fieldValue } from "../protocol/forms.js";
 import type { IqReply } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";

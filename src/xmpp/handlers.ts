@@ -3,7 +3,7 @@
 import type { Component, IqContext, IqHandler } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
-import { isStorageFailure } from "../invites/store-ports.js";
+import { isStorageFailure } from "../invites/ports/store.js";
 import { errorElement, stanzaError } from "../protocol/stanza-error.js";
 import type { Element } from "../protocol/xml.js";
 import { scrubElement } from "../protocol/xml-text.js";

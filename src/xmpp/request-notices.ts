@@ -2,7 +2,7 @@
 // admin account, sent over the component connection. A failed send is logged and forgotten; the
 // request waits in the list either way.
 import type { Logger } from "pino";
-import type { AccountRequest, RequestNotifier } from "../invites/account-requests.js";
+import type { AccountRequest, RequestNotifier } from "../invites/requests/account-requests.js";
 import { isAccountJid } from "../protocol/jid.js";
 import { type Element, xml } from "../protocol/xml.js";
 

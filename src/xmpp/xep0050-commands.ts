@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Component, IqContext, JID } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
-import type { Clock } from "../invites/clock.js";
+import type { Clock } from "../invites/domain/clock.js";
 import { type FormSpec, type SubmittedForm, buildForm, nonXmlField, parseForm } from "../protocol/forms.js";
 import { guarded } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";

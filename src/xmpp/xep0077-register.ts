@@ -7,7 +7,7 @@
 import type { Component, IqContext } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
-import type { RegistrationService } from "../invites/registration.js";
+import type { RegistrationService } from "../invites/registration/registration-service.js";
 import { buildForm, fieldValue, parseForm } from "../protocol/forms.js";
 import { guarded } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";

@@ -8,8 +8,8 @@
 import type { Component } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
-import type { Clock } from "../invites/clock.js";
-import type { RegistrationService } from "../invites/registration.js";
+import type { Clock } from "../invites/domain/clock.js";
+import type { RegistrationService } from "../invites/registration/registration-service.js";
 import { type IqReply, guarded } from "./handlers.js";
 import { NS } from "../protocol/namespaces.js";
 

@@ -3,8 +3,9 @@
 // usable) and a slow one (timeout). Each *.contract.test.ts runs it for its server and adapters.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import type { RosterWriter, ServerAdapter } from "../../src/invites/ports.js";
-import { RegistrationService } from "../../src/invites/registration.js";
+import type { RosterWriter } from "../../src/invites/ports/roster.js";
+import type { ServerAdapter } from "../../src/invites/ports/server.js";
+import { RegistrationService } from "../../src/invites/registration/registration-service.js";
 import { type XmppServer, canLogin, rosterOf } from "../helpers/clients.js";
 import { makeCore } from "../helpers/invites.js";
 

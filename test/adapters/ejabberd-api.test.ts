@@ -2,7 +2,7 @@
 // real ejabberd gives only in odd states (HTTP 200 with body 1, 500s, silence).
 import { type Server, createServer } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { createEjabberdApi } from "../../src/adapters/ejabberd-api.js";
+import { createEjabberdApi } from "../../src/adapters/server/ejabberd-api.js";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

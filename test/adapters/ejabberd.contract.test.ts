@@ -2,10 +2,11 @@
 // component) and xep0133-account (from an admin account). Rosters go through the HTTP API, since
 // 23.01's XEP-0356 roster set is broken (processone/ejabberd#3942).
 import { afterAll, beforeAll } from "vitest";
-import type { RosterWriter, ServerAdapter } from "../../src/invites/ports.js";
-import { createEjabberdApi } from "../../src/adapters/ejabberd-api.js";
-import { createXep0133Adapter } from "../../src/adapters/xep0133.js";
-import { createXep0133AccountAdapter } from "../../src/adapters/xep0133-account.js";
+import type { RosterWriter } from "../../src/invites/ports/roster.js";
+import type { ServerAdapter } from "../../src/invites/ports/server.js";
+import { createEjabberdApi } from "../../src/adapters/server/ejabberd-api.js";
+import { createXep0133Adapter } from "../../src/adapters/server/xep0133.js";
+import { createXep0133AccountAdapter } from "../../src/adapters/server/xep0133-account.js";
 import { type EjabberdServer, startEjabberd } from "../../tools/demo/ejabberd.js";
 import { type ComponentConnection, createComponentConnection } from "../../src/xmpp/component.js";
 import { captureLog } from "../helpers/logger.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { luaString, parseShellOutput } from "../../src/adapters/prosodyctl.js";
+import { luaString, parseShellOutput } from "../../src/adapters/server/prosodyctl.js";
 
 describe("prosodyctl shell adapter, without a server", () => {
   it("quotes any text as a Lua string that cannot break out", () => {

@@ -3,7 +3,7 @@
 // Each *.contract.test.ts runs it against its server's component connection.
 import type { Element } from "ltx";
 import { describe, expect, it } from "vitest";
-import { blankExecute, createXep0133Adapter } from "../../src/adapters/xep0133.js";
+import { blankExecute, createXep0133Adapter } from "../../src/adapters/server/xep0133.js";
 import type { IqRequester } from "../../src/protocol/iq.js";
 import { NS } from "../../src/protocol/namespaces.js";
 import { type XmppServer, canLogin } from "../helpers/clients.js";

@@ -1,6 +1,6 @@
 import type { Element } from "ltx";
 import { describe, expect, it } from "vitest";
-import { addUserCommand, createXep0133Adapter } from "../../src/adapters/xep0133.js";
+import { addUserCommand, createXep0133Adapter } from "../../src/adapters/server/xep0133.js";
 import { stanza } from "../helpers/xml.js";
 
 function fakeServer(answer: (request: Element) => Element | Error) {

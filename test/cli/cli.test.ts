@@ -4,11 +4,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AccountRequestService } from "../../src/invites/account-requests.js";
-import { ApiKeyService } from "../../src/invites/api-keys.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { AccountRequestService } from "../../src/invites/requests/account-requests.js";
+import { ApiKeyService } from "../../src/invites/service/api-keys.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 
 const BIN = resolve("dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-cli-"));
@@ -93,7 +93,7 @@ describe("xmpp-invites CLI", () => {
 
   it("request list, approve and deny: account requests decided from the shell", async () => {
     // Requests come from the web form; here they are put in the same database directly.
-    const stores = openStores(join(dir, "state/invites.sqlite"));
+    const stores = openSqliteStores(join(dir, "state/invites.sqlite"));
     const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 604800 });
     const requests = new AccountRequestService({ store: stores.accountRequests, invites, clock: systemClock, expirySeconds: 86400, maxPending: 10 });
     const { request: heidi } = await requests.submit({ username: "heidi", message: "a friend of Romeo" });
@@ -189,7 +189,7 @@ describe("xmpp-invites CLI", () => {
     expect(human.stdout).toMatch(/^API key [a-z2-9]{8} "dashboard" created \(read-only\):\nxi_[a-z2-9]{8}_[A-Za-z0-9]{24}\nIt is shown only now/);
 
     const verify = async (presented: string) => {
-      const stores = openStores(join(dir, "state", "invites.sqlite"));
+      const stores = openSqliteStores(join(dir, "state", "invites.sqlite"));
       try {
         return await new ApiKeyService(stores.apiKeys, systemClock).verify(presented);
       } finally {

@@ -3,12 +3,12 @@
 // what it got. Only the refusal "token-used" is expected; anything else fails the process.
 import { createInterface } from "node:readline";
 import { isAppError } from "../../src/errors.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 
 const [path = "", token = "", attemptsText = "0", name = "w"] = process.argv.slice(2);
-const stores = openStores(path);
+const stores = openSqliteStores(path);
 const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
 
 const lines = createInterface({ input: process.stdin });

@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/invites/clock.js";
+import type { Clock } from "../../src/invites/domain/clock.js";
 
 export class FakeClock implements Clock {
   #now: number;

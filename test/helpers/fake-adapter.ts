@@ -1,5 +1,6 @@
 // In-memory adapters for unit tests: accounts and rosters in Maps, with switchable failures.
-import type { Account, AccountCheck, ChangePasswordResult, CreateAccountResult, RosterResult, RosterWriter, ServerAdapter, SubscribedItem } from "../../src/invites/ports.js";
+import type { Account, AccountCheck, ChangePasswordResult, CreateAccountResult, ServerAdapter } from "../../src/invites/ports/server.js";
+import type { RosterResult, RosterWriter, SubscribedItem } from "../../src/invites/ports/roster.js";
 
 export class FakeAdapter implements ServerAdapter {
   readonly kind = "fake";

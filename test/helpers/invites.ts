@@ -1,6 +1,6 @@
-import { RegistrationService, type RegistrationPolicy } from "../../src/invites/registration.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { RegistrationService, type RegistrationPolicy } from "../../src/invites/registration/registration-service.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 import { FakeClock } from "./clock.js";
 import { FakeAdapter } from "./fake-adapter.js";
 import { captureLog } from "./logger.js";
@@ -10,7 +10,7 @@ export const DOMAIN = "example.test";
 /** The domain core over an in-memory database, a fake clock and a fake adapter. */
 export function makeCore(policy: RegistrationPolicy = { inviteOnly: true, allowRegistration: false }) {
   const clock = new FakeClock();
-  const stores = openStores(":memory:");
+  const stores = openSqliteStores(":memory:");
   const { db, invites: store, claims, rosterQueue: queue } = stores;
   const invites = new InviteService({ store, claims, clock, domain: DOMAIN, defaultExpiry: 7 * 86400 });
   const adapter = new FakeAdapter();

@@ -4,13 +4,13 @@
 // Only the refusal "invite-limit" is expected; anything else fails the process.
 import { createInterface } from "node:readline";
 import { isAppError } from "../../src/errors.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteLimits } from "../../src/invites/limits.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteLimits } from "../../src/invites/service/limits.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 
 const [path = "", usersText = "0"] = process.argv.slice(2);
-const stores = openStores(path);
+const stores = openSqliteStores(path);
 const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
 const limits = new InviteLimits({ limits: { activePerUser: 1, perUserPerDay: 0, chainDepth: 0, chainWindowMs: 300_000, treeSize: 0 } });
 

@@ -1,7 +1,7 @@
 // Runs the real component wiring (middleware, iq callee, our handlers) with the socket faked:
 // receive() injects a stanza as if the server routed it, nextSent() returns what the component sent.
 import type { Element } from "ltx";
-import type { ServerAdapter } from "../../src/invites/ports.js";
+import type { ServerAdapter } from "../../src/invites/ports/server.js";
 import { type App, type AppOverrides, createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";

@@ -1,6 +1,6 @@
 // Every page and API status, in process (fastify inject), over the real registration core with a
 // fake adapter.
-import type { SqliteStores } from "../../src/invites/sqlite/index.js";
+import type { SqliteStores } from "../../src/adapters/store/sqlite/index.js";
 import type { InjectOptions } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeAdapter } from "../helpers/fake-adapter.js";

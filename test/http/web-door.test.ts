@@ -2,7 +2,7 @@
 // fake adapter: languages, installs that come back, account requests decided by admins, consent.
 import type { InjectOptions } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SqliteStores } from "../../src/invites/sqlite/index.js";
+import type { SqliteStores } from "../../src/adapters/store/sqlite/index.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { type Harness, createHarness } from "../helpers/xmpp-harness.js";
 import { stanza } from "../helpers/xml.js";

@@ -3,8 +3,8 @@
 // stream is never closed with not-well-formed and admins keep working.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { generateToken, hashToken } from "../../src/invites/token.js";
-import { sealingKeyOf } from "../../src/invites/seal.js";
+import { generateToken, hashToken } from "../../src/invites/domain/token.js";
+import { sealingKeyOf } from "../../src/invites/domain/seal.js";
 import { xml } from "../../src/protocol/xml.js";
 import type { ProsodyServer } from "../../tools/demo/prosody.js";
 import { type Session, canLogin, login } from "../helpers/clients.js";

@@ -1,6 +1,6 @@
 // Which server, which version, and what works there: the component asks (XEP-0092; ejabberd's API
 // `status`) at every connection and the start log says it, as `check-config --probe` does, from
-// one table (src/adapters/servers.ts). Run against the installed Prosody and ejabberd, whichever
+// one table (src/adapters/server/servers.ts). Run against the installed Prosody and ejabberd, whichever
 // generation they are; the expectations follow the version the package reports.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
-import { compareVersions } from "../../src/adapters/servers.js";
+import { compareVersions } from "../../src/adapters/server/servers.js";
 import { type EjabberdServer, startEjabberd } from "../../tools/demo/ejabberd.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import { upstreamVersion } from "../../tools/demo/versions.js";

@@ -1,8 +1,8 @@
-// The store contract: what every implementation of the ports in src/invites/store-ports.ts must do,
+// The store contract: what every implementation of the ports in src/invites/ports/store.ts must do,
 // run on SQLite (sqlite.test.ts) and on a real PostgreSQL (postgres.test.ts).
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { StorageUnavailable, type InviteQuota, type NewInvite, type Stores } from "../../src/invites/store-ports.js";
+import { StorageUnavailable, type InviteQuota, type NewInvite, type Stores } from "../../src/invites/ports/store.js";
 
 export interface ContractTarget {
   /** Fresh, empty, migrated stores (a new database each time). */

@@ -2,11 +2,11 @@
 // per test, a second pool as the other instance, and the server stopped to make it refuse work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "../../src/errors.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { InviteLimits, type InviteLimitSettings } from "../../src/invites/limits.js";
-import { InviteService } from "../../src/invites/service.js";
-import { openPostgres } from "../../src/invites/postgres/index.js";
-import { SCHEMA_VERSION } from "../../src/invites/postgres/migrations.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { InviteLimits, type InviteLimitSettings } from "../../src/invites/service/limits.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { openPostgresStores } from "../../src/adapters/store/postgres/index.js";
+import { SCHEMA_VERSION } from "../../src/adapters/store/postgres/migrations.js";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
 import { storeContract } from "./contract.js";
 
@@ -31,13 +31,13 @@ storeContract("PostgreSQL", {
   sharedJobs: true,
   async open() {
     const url = await freshDatabase();
-    const stores = openPostgres(url);
+    const stores = openPostgresStores(url);
     await stores.ready();
     urls.set(stores, url);
     return stores;
   },
   async openPeer(stores) {
-    const peer = openPostgres(urls.get(stores) ?? "");
+    const peer = openPostgresStores(urls.get(stores) ?? "");
     await peer.ready();
     return peer;
   },
@@ -50,7 +50,7 @@ storeContract("PostgreSQL", {
 describe("PostgreSQL migrations", () => {
   it("three instances starting at once on an empty database migrate it once, under the advisory lock", async () => {
     const url = await freshDatabase();
-    const instances = [openPostgres(url), openPostgres(url), openPostgres(url)];
+    const instances = [openPostgresStores(url), openPostgresStores(url), openPostgresStores(url)];
     try {
       await Promise.all(instances.map((stores) => stores.ready()));
       const { rows } = await instances[0]!.pool.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
@@ -63,7 +63,7 @@ describe("PostgreSQL migrations", () => {
   it("a database that is down at start is reported, and the next call migrates once it is up", async () => {
     const url = await freshDatabase();
     await server.stopProcess();
-    const stores = openPostgres(url, { heartbeat: false });
+    const stores = openPostgresStores(url, { heartbeat: false });
     try {
       await expect(stores.ready()).rejects.toThrow(/database is unavailable/);
       await server.startProcess();
@@ -85,7 +85,7 @@ describe("invite limits on two instances sharing one database", () => {
   for (const [name, settings, text] of cases) {
     it(`${name}: 200 contact invites of one user at once, half through each instance (its own pool), end with exactly 5`, async () => {
       const url = await freshDatabase();
-      const instances = [openPostgres(url), openPostgres(url)];
+      const instances = [openPostgresStores(url), openPostgresStores(url)];
       try {
         await Promise.all(instances.map((stores) => stores.ready()));
         const services = instances.map((stores) => new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 }));

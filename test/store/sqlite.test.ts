@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { type SqliteStores, openStores } from "../../src/invites/sqlite/index.js";
+import { type SqliteStores, openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 import { storeContract } from "./contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-store-"));
@@ -15,12 +15,12 @@ storeContract("SQLite", {
   sharedJobs: false,
   async open() {
     const path = join(dir, `s${++count}.sqlite`);
-    const stores = openStores(path);
+    const stores = openSqliteStores(path);
     paths.set(stores, path);
     return stores;
   },
   async openPeer(stores) {
-    return openStores(paths.get(stores) ?? "");
+    return openSqliteStores(paths.get(stores) ?? "");
   },
   async fail(stores) {
     // The connection refuses every write (SQLITE_READONLY), as on a read-only file system.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoreStats } from "../../src/invites/store-ports.js";
+import type { StoreStats } from "../../src/invites/ports/store.js";
 import { createMetrics } from "../../src/metrics.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 

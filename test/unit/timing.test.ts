@@ -1,9 +1,9 @@
 // The opt-in timing behind the benchmark's breakdown: off unless XMPP_INVITES_TIMING=1, and then
 // one debug line per request with the parts of a registration, never a token or a password.
 import { describe, expect, it } from "vitest";
-import { InviteService } from "../../src/invites/service.js";
-import { RegistrationService } from "../../src/invites/registration.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
+import { RegistrationService } from "../../src/invites/registration/registration-service.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
 import { timingFromEnv } from "../../src/timing.js";
 import { FakeAdapter } from "../helpers/fake-adapter.js";
 import { FakeClock } from "../helpers/clock.js";
@@ -20,7 +20,7 @@ describe("timingFromEnv", () => {
   it("reports each registration's parts at debug level, without its token or password", async () => {
     const logs = captureLog();
     const timing = timingFromEnv(logs.log, { XMPP_INVITES_TIMING: "1" });
-    const stores = openStores(":memory:");
+    const stores = openSqliteStores(":memory:");
     const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: new FakeClock(), domain: "example.test", defaultExpiry: 86400 });
     const registration = new RegistrationService({
       invites, adapter: new FakeAdapter(), policy: { inviteOnly: true, allowRegistration: false }, log: logs.log, minPasswordLength: 10,

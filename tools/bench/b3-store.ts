@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "../../src/invites/clock.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
-import { InviteService } from "../../src/invites/service.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
 import { ms, percentile, rssMb } from "./stats.js";
 
 export interface StoreResult {
@@ -26,7 +26,7 @@ export async function benchStore(total: number, samples: number): Promise<StoreR
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-bench-store-"));
   try {
     const path = join(dir, "invites.sqlite");
-    const stores = openStores(path);
+    const stores = openSqliteStores(path);
     const { db } = stores;
     const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 7 * 86400 });
     const kept: string[] = [];

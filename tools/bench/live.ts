@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { connectClient } from "../../src/client/redeem.js";
-import { systemClock } from "../../src/invites/clock.js";
-import { openStores } from "../../src/invites/sqlite/index.js";
-import { InviteService } from "../../src/invites/service.js";
+import { systemClock } from "../../src/invites/domain/clock.js";
+import { openSqliteStores } from "../../src/adapters/store/sqlite/index.js";
+import { InviteService } from "../../src/invites/service/invite-service.js";
 import type { ProsodyServer } from "../demo/prosody.js";
 import { NS } from "../../src/protocol/namespaces.js";
 import { xml } from "../../src/protocol/xml.js";
@@ -59,7 +59,7 @@ export interface ServerEndpoints {
 export async function startComponentProcess(server: ServerEndpoints, httpPort: number, cliPath: string, options: ComponentOptions = {}): Promise<ComponentProcess> {
   const configPath = join(server.dir, "bench-config.json");
   const database = join(server.dir, `bench-invites-${httpPort}.sqlite`);
-  const stores = openStores(database);
+  const stores = openSqliteStores(database);
   const { db } = stores;
   const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: server.domain, defaultExpiry: 86400 });
   for (let made = 0; made < (options.prefill ?? 0); made += 10_000) await invites.createMany(Math.min(10_000, (options.prefill ?? 0) - made), { note: "prefill" });

@@ -6,8 +6,8 @@
 import { type ClientApp, type Platform, platformOrder, playStoreLink } from "../apps.js";
 import { type SafeHtml, html } from "../html.js";
 import type { Translator } from "../i18n/index.js";
-import { type Invite, registersAccount } from "../../invites/invite.js";
-import { jidUri } from "../../invites/uri.js";
+import { type Invite, registersAccount } from "../../invites/domain/invite.js";
+import { jidUri } from "../../invites/domain/uri.js";
 import { type PageFrame, layout } from "./layout.js";
 
 export interface LandingView {

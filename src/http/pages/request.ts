@@ -1,7 +1,7 @@
 // GET /request/{token}: a requester's private status link. It says whether the request waits, was
 // denied or expired; once approved it is the registration form for the requested name (web.ts).
 import { type SafeHtml, html } from "../html.js";
-import type { AccountRequest } from "../../invites/account-requests.js";
+import type { AccountRequest } from "../../invites/requests/account-requests.js";
 import { copyField } from "./landing.js";
 import { type PageFrame, layout } from "./layout.js";
 

@@ -3,7 +3,7 @@
 // component then subscribes it and the inviter to each other (XEP-0379's outcome, written by the
 // roster writer). Accounts of other servers get the same outcome through the Prosody bridge.
 import { AppError } from "../../errors.js";
-import { parseInviteUri } from "../../invites/uri.js";
+import { parseInviteUri } from "../../invites/domain/uri.js";
 import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";

@@ -1,8 +1,8 @@
 // Account requests (admins): list those waiting, and approve or deny one. Approval creates a
 // single-use invite fixed to the requested username; the requester's status link becomes its form.
-import { type AccountRequestService, requestState } from "../../invites/account-requests.js";
-import type { Clock } from "../../invites/clock.js";
-import { iso } from "../../invites/json.js";
+import { type AccountRequestService, requestState } from "../../invites/requests/account-requests.js";
+import type { Clock } from "../../invites/domain/clock.js";
+import { iso } from "../../invites/service/json.js";
 import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 

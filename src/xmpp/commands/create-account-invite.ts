@@ -5,7 +5,7 @@ import { fieldBoolean, fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
-import { landingUrl } from "../../invites/uri.js";
+import { landingUrl } from "../../invites/domain/uri.js";
 
 export function createAccountInvite(deps: CommandDeps): AdhocCommand {
   return {

@@ -2,7 +2,7 @@
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
-import { landingUrl } from "../../invites/uri.js";
+import { landingUrl } from "../../invites/domain/uri.js";
 
 export function createContactInvite(deps: CommandDeps): AdhocCommand {
   return {

@@ -1,8 +1,8 @@
 // What every invite command needs: the invite service and the policy keys of the config.
-import type { ContactInvites } from "../../invites/contacts.js";
-import type { InviteLimits } from "../../invites/limits.js";
-import type { InviteService } from "../../invites/service.js";
-import type { InvitationTree } from "../../invites/tree.js";
+import type { ContactInvites } from "../../invites/social/contacts.js";
+import type { InviteLimits } from "../../invites/service/limits.js";
+import type { InviteService } from "../../invites/service/invite-service.js";
+import type { InvitationTree } from "../../invites/social/tree.js";
 
 export interface CommandDeps {
   readonly invites: InviteService;

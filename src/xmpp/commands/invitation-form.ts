@@ -1,6 +1,6 @@
 // XEP-0401 (v0.6) §5: the result form every invite-creating command returns.
-import type { Invite } from "../../invites/invite.js";
-import { iso } from "../../invites/json.js";
+import type { Invite } from "../../invites/domain/invite.js";
+import { iso } from "../../invites/service/json.js";
 import type { FieldSpec, FormSpec } from "../../protocol/forms.js";
 import { NS } from "../../protocol/namespaces.js";
 

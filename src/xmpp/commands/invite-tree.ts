@@ -1,7 +1,7 @@
 // "Who invited whom" (xmpp-invites#tree, admins): the invitation tree below one account, or all
 // of them, as an XEP-0004 §3.4 table with each account indented under its inviter.
-import { iso } from "../../invites/json.js";
-import { flatten } from "../../invites/tree.js";
+import { iso } from "../../invites/service/json.js";
+import { flatten } from "../../invites/social/tree.js";
 import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";

@@ -1,8 +1,8 @@
 // List pending invites (admins): an XEP-0004 §3.4 table, newest first.
-import { inviteKind } from "../../invites/invite.js";
+import { inviteKind } from "../../invites/domain/invite.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";
-import { iso } from "../../invites/json.js";
+import { iso } from "../../invites/service/json.js";
 
 const MAX_ROWS = 200;
 

@@ -5,7 +5,7 @@ import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";
 import { invitationForm } from "./invitation-form.js";
 import { parseJid } from "../../protocol/jid.js";
-import { landingUrl } from "../../invites/uri.js";
+import { landingUrl } from "../../invites/domain/uri.js";
 
 export function passwordResetInvite(deps: CommandDeps): AdhocCommand {
   return {

@@ -1,5 +1,5 @@
 // Revoke an invite (admins): pick one of the pending invites, or submit its id directly.
-import { inviteKind } from "../../invites/invite.js";
+import { inviteKind } from "../../invites/domain/invite.js";
 import { fieldValue } from "../../protocol/forms.js";
 import type { AdhocCommand } from "../xep0050-commands.js";
 import type { CommandDeps } from "./deps.js";

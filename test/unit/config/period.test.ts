@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatPeriod, parsePeriod } from "../../../src/invites/period.js";
+import { formatPeriod, parsePeriod } from "../../../src/invites/domain/period.js";
 
 describe("periods", () => {
   it.each([

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { systemClock } from "../../../src/invites/clock.js";
-import { InviteService } from "../../../src/invites/service.js";
-import { openStores } from "../../../src/invites/sqlite/index.js";
+import { systemClock } from "../../../src/invites/domain/clock.js";
+import { InviteService } from "../../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../../src/adapters/store/sqlite/index.js";
 import { startWorker } from "../../helpers/worker-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-claims-"));
@@ -18,7 +18,7 @@ function worker(path: string, token: string, attempts: number, name: string) {
 
 it("4 processes racing for 30 uses of one invite in one SQLite file get exactly 30 claims", async () => {
   const path = join(dir, "invites.sqlite");
-  const stores = openStores(path);
+  const stores = openSqliteStores(path);
   const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
   const { invite, token } = await invites.create({ maxUses: 30 });
   await stores.close();
@@ -36,7 +36,7 @@ it("4 processes racing for 30 uses of one invite in one SQLite file get exactly 
   expect(results.reduce((sum, r) => sum + (r.refused["token-used"] ?? 0), 0)).toBe(100 - 30);
   for (const r of results) expect(Object.keys(r.refused).filter((reason) => reason !== "token-used")).toEqual([]);
 
-  const after = openStores(path);
+  const after = openSqliteStores(path);
   try {
     const check = new InviteService({ store: after.invites, claims: after.claims, clock: systemClock, domain: "example.test", defaultExpiry: 3600 });
     expect(await check.get(invite.id)).toMatchObject({ uses: 0, pending: 30 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { openStores } from "../../../src/invites/sqlite/index.js";
+import { openSqliteStores } from "../../../src/adapters/store/sqlite/index.js";
 import { startWorker } from "../../helpers/worker-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-limits-"));
@@ -14,7 +14,7 @@ const USERS = 150;
 
 it(`4 processes each creating one invite for each of ${USERS} users (active_per_user 1) in one SQLite file: exactly one invite per user`, async () => {
   const path = join(dir, "invites.sqlite");
-  await openStores(path).close();
+  await openSqliteStores(path).close();
 
   const workers = ["a", "b", "c", "d"].map((name) => startWorker<{ created: number; refused: number }>(resolve("test/helpers/limit-worker.ts"), [path, String(USERS)], name));
   await Promise.all(workers.map((w) => w.ready));
@@ -24,7 +24,7 @@ it(`4 processes each creating one invite for each of ${USERS} users (active_per_
 
   expect(results.reduce((sum, r) => sum + r.created, 0)).toBe(USERS);
   expect(results.reduce((sum, r) => sum + r.refused, 0)).toBe(3 * USERS);
-  const after = openStores(path);
+  const after = openSqliteStores(path);
   try {
     const invites = await after.invites.list(Date.now(), { all: true });
     const perUser = new Map<string, number>();

@@ -1,8 +1,8 @@
-import { StorageUnavailable } from "../../../src/invites/store-ports.js";
+import { StorageUnavailable } from "../../../src/invites/ports/store.js";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors.js";
-import { InviteService } from "../../../src/invites/service.js";
-import type { RegistrationService, ServerClaimRequest } from "../../../src/invites/registration.js";
+import { InviteService } from "../../../src/invites/service/invite-service.js";
+import type { RegistrationService, ServerClaimRequest } from "../../../src/invites/registration/registration-service.js";
 import { DOMAIN, makeCore } from "../../helpers/invites.js";
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RosterTaskRunner } from "../../../src/invites/roster-tasks.js";
+import { RosterTaskRunner } from "../../../src/invites/social/roster-tasks.js";
 import { FakeRoster } from "../../helpers/fake-adapter.js";
 import { makeCore } from "../../helpers/invites.js";
 

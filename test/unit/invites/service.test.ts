@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../../src/invites/sqlite/database.js";
-import { InviteService } from "../../../src/invites/service.js";
-import { openStores } from "../../../src/invites/sqlite/index.js";
+import { openDatabase } from "../../../src/adapters/store/sqlite/database.js";
+import { InviteService } from "../../../src/invites/service/invite-service.js";
+import { openSqliteStores } from "../../../src/adapters/store/sqlite/index.js";
 import { FakeClock } from "../../helpers/clock.js";
 import { makeCore } from "../../helpers/invites.js";
 
@@ -151,7 +151,7 @@ describe("InviteService", () => {
   it("never stores a usable token in the database file", () => {
     const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-db-"));
     try {
-      const stores = openStores(join(dir, "sub", "invites.sqlite"));
+      const stores = openSqliteStores(join(dir, "sub", "invites.sqlite"));
       const { db } = stores;
       const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: new FakeClock(), domain: "example.test", defaultExpiry: 3600 });
       const tokens = Array.from({ length: 20 }, async () => (await invites.create({ note: "findme" })).token);

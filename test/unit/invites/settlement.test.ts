@@ -1,10 +1,10 @@
 // Claim settlement over the real SQLite stores and a fake server: what a crash or a timeout left
 // open is recorded when the account exists, given back when it does not, kept when nobody can tell.
 import { describe, expect, it } from "vitest";
-import { ContactInvites } from "../../../src/invites/contacts.js";
-import type { SubscriptionCheck } from "../../../src/invites/ports.js";
-import { DEFAULT_HOLD_LIMIT_MS } from "../../../src/invites/service.js";
-import { ClaimSettlement } from "../../../src/invites/settlement.js";
+import { ContactInvites } from "../../../src/invites/social/contacts.js";
+import type { SubscriptionCheck } from "../../../src/invites/ports/server.js";
+import { DEFAULT_HOLD_LIMIT_MS } from "../../../src/invites/service/invite-service.js";
+import { ClaimSettlement } from "../../../src/invites/registration/settlement.js";
 import { makeCore } from "../../helpers/invites.js";
 
 async function setup(maxUses = 1) {

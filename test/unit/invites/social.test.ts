@@ -1,11 +1,11 @@
 // Limits, the invitation tree, contact acceptance and notices, on the domain alone (in-memory
 // SQLite, fake clock, fake notifier).
 import { describe, expect, it } from "vitest";
-import { ContactInvites } from "../../../src/invites/contacts.js";
-import { InviteLimits, type InviteLimitSettings } from "../../../src/invites/limits.js";
-import { fillWelcome, invitingUser, noticeEvents } from "../../../src/invites/notices.js";
-import { migrate } from "../../../src/invites/sqlite/migrations.js";
-import { InvitationTree, flatten } from "../../../src/invites/tree.js";
+import { ContactInvites } from "../../../src/invites/social/contacts.js";
+import { InviteLimits, type InviteLimitSettings } from "../../../src/invites/service/limits.js";
+import { fillWelcome, invitingUser, noticeEvents } from "../../../src/invites/social/notices.js";
+import { migrate } from "../../../src/adapters/store/sqlite/migrations.js";
+import { InvitationTree, flatten } from "../../../src/invites/social/tree.js";
 import { makeCore } from "../../helpers/invites.js";
 import { captureLog } from "../../helpers/logger.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TOKEN_LENGTH, generateInviteId, generateToken, hashToken, isWellFormedToken } from "../../../src/invites/token.js";
+import { TOKEN_LENGTH, generateInviteId, generateToken, hashToken, isWellFormedToken } from "../../../src/invites/domain/token.js";
 
 describe("invite tokens", () => {
   it("are URI-safe letters and digits only, with at least 128 bits of entropy", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inviteUri, parseInviteUri } from "../../../src/invites/uri.js";
+import { inviteUri, parseInviteUri } from "../../../src/invites/domain/uri.js";
 
 describe("invite URIs", () => {
   it("XEP-0445 §2: account invite lets the invitee choose the name", () => {

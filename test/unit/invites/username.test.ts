@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeUsername } from "../../../src/invites/username.js";
+import { normalizeUsername } from "../../../src/invites/domain/username.js";
 
 describe("usernames (nodeprep / PRECIS rules)", () => {
   it.each([

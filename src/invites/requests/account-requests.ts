@@ -1,0 +1,184 @@
+// Requests for an account, decided by an admin. A visitor asks for a username (with an optional
+// message) and gets a private status link; admins are told and approve or deny. Approval creates a
+// single-use account invite fixed to that username, sealed to the status link (seal.ts), so the
+// link becomes the registration form and the registration core does the rest. No password is
+// asked for or kept while a request waits.
+import { AppError } from "../../errors.js";
+import type { Clock } from "../domain/clock.js";
+import { type Invite, inviteStatus } from "../domain/invite.js";
+import { seal, sealingKeyOf, unseal } from "../domain/seal.js";
+import type { InviteService } from "../service/invite-service.js";
+import type { AccountRequest, AccountRequestStore, RequestDecision, StoredRequest } from "../ports/store.js";
+import { generateInviteId, generateToken, hashToken, isWellFormedToken } from "../domain/token.js";
+import { normalizeUsername } from "../domain/username.js";
+import { checkXmlText } from "../../protocol/xml-text.js";
+
+export type { AccountRequest } from "../ports/store.js";
+
+/** Tells admins about a new request (over XMPP, from the component). Never throws. */
+export interface RequestNotifier {
+  requested(request: AccountRequest): void;
+}
+
+/** The state a requester's status link shows. */
+export type RequestView =
+  | { readonly state: "pending" | "denied" | "expired"; readonly request: AccountRequest }
+  /** Approved and the invite still active: the link is a registration form with this token. */
+  | { readonly state: "approved"; readonly request: AccountRequest; readonly inviteToken: string; readonly invite: Invite }
+  /** Approved and the account made (the invite used). */
+  | { readonly state: "registered"; readonly request: AccountRequest }
+  /** Approved, but the invite expired or was revoked unused. */
+  | { readonly state: "lapsed"; readonly request: AccountRequest };
+
+export const MAX_REQUEST_MESSAGE = 500;
+/** Answered requests are kept this long, so their links still say what happened. */
+const KEEP_ANSWERED_MS = 30 * 24 * 3600_000;
+
+export class AccountRequestService {
+  readonly #store: AccountRequestStore;
+  readonly #invites: InviteService;
+  readonly #clock: Clock;
+  readonly #expirySeconds: number;
+  readonly #maxPending: number;
+  readonly #notifier: RequestNotifier;
+
+  constructor(options: {
+    store: AccountRequestStore;
+    invites: InviteService;
+    clock: Clock;
+    /** How long a request waits for an answer. */
+    expirySeconds: number;
+    maxPending: number;
+    notifier?: RequestNotifier | undefined;
+  }) {
+    this.#store = options.store;
+    this.#invites = options.invites;
+    this.#clock = options.clock;
+    this.#expirySeconds = options.expirySeconds;
+    this.#maxPending = options.maxPending;
+    this.#notifier = options.notifier ?? { requested: () => undefined };
+  }
+
+  /** A new request; the status token is shown once (only its hash is stored). */
+  async submit(input: { username: string; message?: string | undefined }): Promise<{ request: AccountRequest; statusToken: string }> {
+    // The message goes to admins in stanzas (the notice, the list of requests).
+    checkXmlText({ username: input.username, message: input.message });
+    const name = normalizeUsername(input.username.trim());
+    if (!name.ok) throw new AppError("username-invalid");
+    const message = input.message?.trim() || null;
+    if (message !== null && [...message].length > MAX_REQUEST_MESSAGE) throw new AppError("message-too-long", String(MAX_REQUEST_MESSAGE));
+    const now = this.#clock.now();
+    const statusToken = generateToken();
+    const row = {
+      username: name.username,
+      message,
+      createdAt: now,
+      expiresAt: now + this.#expirySeconds * 1000,
+      statusHash: hashToken(statusToken),
+      sealingKey: sealingKeyOf(statusToken),
+    };
+    const limits = { now, maxPending: this.#maxPending, purgeBefore: now - KEEP_ANSWERED_MS };
+    for (;;) {
+      const id = generateInviteId();
+      // The limits are checked and the row written in one transaction of the store.
+      const outcome = await this.#store.submit({ id, ...row }, limits);
+      if (outcome === "full") throw new AppError("requests-full");
+      if (outcome === "exists") throw new AppError("request-exists");
+      if (outcome === "inserted") {
+        const request: AccountRequest = { id, username: row.username, message, status: "pending", createdAt: now, expiresAt: row.expiresAt, decidedAt: null, decidedBy: null, inviteId: null };
+        this.#notifier.requested(request);
+        return { request, statusToken };
+      }
+    }
+  }
+
+  /** What the status link shows; undefined for an unknown link. */
+  async view(statusToken: string): Promise<RequestView | undefined> {
+    if (!isWellFormedToken(statusToken)) return undefined;
+    const stored = await this.#store.byStatusHash(hashToken(statusToken));
+    if (!stored) return undefined;
+    const request = publicPart(stored);
+    const now = this.#clock.now();
+    if (stored.status === "denied") return { state: "denied", request };
+    if (stored.status === "pending") return { state: stored.expiresAt <= now ? "expired" : "pending", request };
+    const invite = stored.inviteId === null ? undefined : await this.#findInvite(stored.inviteId);
+    const status = invite === undefined ? "expired" : inviteStatus(invite, now);
+    if (status === "used") return { state: "registered", request };
+    const inviteToken = stored.sealedToken === null ? undefined : unseal(statusToken, stored.sealedToken);
+    if (status !== "active" || invite === undefined || inviteToken === undefined) return { state: "lapsed", request };
+    return { state: "approved", request, inviteToken, invite };
+  }
+
+  list(options: { all?: boolean; limit?: number } = {}): Promise<AccountRequest[]> {
+    return this.#store.list({ pendingAt: options.all ? undefined : this.#clock.now(), limit: options.limit ?? 100 });
+  }
+
+  async get(id: string): Promise<AccountRequest> {
+    const stored = await this.#store.byId(id);
+    if (!stored) throw new AppError("request-not-found", id);
+    return publicPart(stored);
+  }
+
+  /** Creates the single-use invite for the requested name, sealed to the requester's link. */
+  async approve(id: string, by: string): Promise<AccountRequest> {
+    const stored = await this.#pending(id);
+    const now = this.#clock.now();
+    const { invite, token } = await this.#invites.create({ type: "account", username: stored.username, maxUses: 1, source: `request:${id}`, note: `Account request ${id}` });
+    // The decision is conditional (still pending): when another admin decided first, the invite
+    // made here is revoked. Its token was never shown to anyone, so even a crash in between
+    // leaves nothing usable behind.
+    if (!(await this.#store.decide(id, { status: "approved", at: now, by, inviteId: invite.id, sealedToken: seal(stored.sealingKey, token) }, now))) {
+      await this.#invites.revoke(invite.id);
+      throw new AppError("request-decided", id);
+    }
+    return this.get(id);
+  }
+
+  async deny(id: string, by: string): Promise<AccountRequest> {
+    await this.#pending(id);
+    const now = this.#clock.now();
+    if (!(await this.#store.decide(id, { status: "denied", at: now, by, inviteId: null, sealedToken: null }, now))) throw new AppError("request-decided", id);
+    return this.get(id);
+  }
+
+  async #pending(id: string): Promise<StoredRequest> {
+    const stored = await this.#store.byId(id);
+    if (!stored) throw new AppError("request-not-found", id);
+    if (stored.status !== "pending" || stored.expiresAt <= this.#clock.now()) throw new AppError("request-decided", id);
+    return stored;
+  }
+
+  async #findInvite(id: string): Promise<Invite | undefined> {
+    try {
+      return await this.#invites.get(id);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The request's state as admins see it: pending ones past their expiry are "expired". */
+export function requestState(request: AccountRequest, now: number): RequestDecision | "expired" {
+  return request.status === "pending" && request.expiresAt <= now ? "expired" : request.status;
+}
+
+function publicPart(stored: StoredRequest): AccountRequest {
+  const { sealingKey: _key, sealedToken: _sealed, ...request } = stored;
+  return request;
+}
+
+/** How a request looks in JSON, for the CLI's --json and the HTTP API alike. */
+export function requestJson(request: AccountRequest, now: number): Record<string, unknown> {
+  const at = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  return {
+    id: request.id,
+    username: request.username,
+    message: request.message,
+    status: requestState(request, now),
+    created: at(request.createdAt),
+    expires: at(request.expiresAt),
+    decided: at(request.decidedAt),
+    decided_by: request.decidedBy,
+    invite_id: request.inviteId,
+  };
+}
