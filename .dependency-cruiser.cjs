@@ -1,5 +1,5 @@
 // The layering of src/, checked by `npm run lint:arch` (part of `npm test`). Each folder is one
-// layer; imports only point down. The README's "Layout" section draws the same picture.
+// layer; imports only point down. The "Layout" section of docs/development.md draws the same picture.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

@@ -1,4 +1,4 @@
-// The README's Prosody lines for redirecting the server's own in-band registration to the web
+// docs/web.md's Prosody lines for redirecting the server's own in-band registration to the web
 // door (XEP-0077 §5, mod_register_redirect), checked on a real Prosody.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { AppError, ERRORS, type ErrorCode } from "../../src/errors.js";
 
 describe("error registry", () => {
-  const readme = readFileSync("README.md", "utf8");
+  const readme = readFileSync("docs/protocols.md", "utf8");
   const codes = Object.keys(ERRORS) as ErrorCode[];
 
-  it.each(codes)("%s is documented in the README with its stanza error", (code) => {
+  it.each(codes)("%s is documented in docs/protocols.md with its stanza error", (code) => {
     const spec = ERRORS[code];
     const row = readme.split("\n").find((line) => line.startsWith(`| \`${code}\` |`));
     expect(row).toBeDefined();
