@@ -68,6 +68,34 @@ describe("ejabberd-api adapter", () => {
     expect(calls.filter((c) => c.command === "add_rosteritem").map((c) => Object.keys(c.body).filter((k) => k.startsWith("group")))).toEqual([["groups"], ["group"], ["group"]]);
   });
 
+  it("ejabberd 23.01 without its version: the 400 naming the missing 'group' switches it, once; a wrapped status still names the version", async () => {
+    const calls: Array<Record<string, unknown>> = [];
+    const url = await fakeApi((command, body) => {
+      if (command === "status") return { status: 200, body: { res: 0, text: STATUS("23.01") } };
+      calls.push(body);
+      // 23.01 ignores arguments it does not know and names the one it misses.
+      return "group" in body ? { status: 200, body: 0 } : { status: 400, body: { status: "error", code: 10, message: "Request have missing argument: group" } };
+    });
+    const api = createEjabberdApi({ url, domain: "example.test", timeoutMs: 1000 });
+    expect(await api.roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family"] })).toEqual({ ok: true });
+    expect(await api.roster.setSubscribed("juliet@example.test", { jid: "romeo@example.test", groups: [] })).toEqual({ ok: true });
+    expect(calls.map((body) => Object.keys(body).filter((k) => k.startsWith("group")))).toEqual([["group"], ["group"]]);
+    expect(await api.version()).toBe("23.01");
+  });
+
+  it("an old API that only says 'missing argument: group' after a list was sent: switched, once", async () => {
+    const calls: Array<Record<string, unknown>> = [];
+    const url = await fakeApi((command, body) => {
+      if (command === "status") return { status: 403, body: { status: "error", code: 32, message: "AccessRules: Account does not have the right to perform the operation." } };
+      calls.push(body);
+      return "group" in body ? { status: 200, body: 0 } : { status: 400, body: { status: "error", code: 10, message: "Request have missing argument: group" } };
+    });
+    const api = createEjabberdApi({ url, domain: "example.test", timeoutMs: 1000 });
+    expect(await api.roster.setSubscribed("romeo@example.test", { jid: "juliet@example.test", groups: ["Family"] })).toEqual({ ok: true });
+    expect(await api.roster.setSubscribed("juliet@example.test", { jid: "romeo@example.test", groups: [] })).toEqual({ ok: true });
+    expect(calls.map((body) => Object.keys(body).filter((k) => k.startsWith("group")))).toEqual([["groups"], ["group"], ["group"]]);
+  });
+
   it("409 on register means the account exists; 5xx is unavailable", async () => {
     let status = 409;
     const url = await fakeApi(() => ({ status, body: { status: "error", code: 10090, message: "User already registered" } }));

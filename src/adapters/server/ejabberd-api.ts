@@ -23,7 +23,9 @@ type Call = { ok: true; status: number; body: unknown } | { ok: false; reason: "
 
 /** The ejabberd version in `status`'s answer ("… ejabberd 24.12 is running in that node"). */
 export function ejabberdVersionOf(status: unknown): string | undefined {
-  return typeof status === "string" ? /\bejabberd (\d+\.\d+(?:\.\d+)*)\S* is running/.exec(status)?.[1] : undefined;
+  // A plain string on newer servers; older ones wrap it (restuple), so look inside whatever came.
+  const text = typeof status === "string" ? status : JSON.stringify(status ?? "");
+  return /\bejabberd (\d+\.\d+(?:\.\d+)*)\S* is running/.exec(text)?.[1];
 }
 
 /** How add_rosteritem takes its groups: API version 1 (ejabberd 24.02 and later) or 0. */
@@ -126,9 +128,17 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
   let shape: RosterItemShape | undefined;
   const addRosterItem = (args: Record<string, string>, groups: readonly string[], as: RosterItemShape) =>
     call("add_rosteritem", { ...args, ...(as === "groups" ? { groups: [...groups] } : { group: groups.join(";") }), subs: "both" });
-  /** A 400 that names the argument of the other shape: this API takes the other one. */
-  const wrongShape = (result: Call, as: RosterItemShape) =>
-    result.ok && result.status === 400 && typeof result.body === "object" && /unknown arguments/i.test(JSON.stringify(result.body)) && JSON.stringify(result.body).includes(`[${as}]`);
+  /**
+   * A 400 that names the argument of the other shape: this API takes the other one. Newer servers
+   * name the argument they do not know ("unknown arguments: [group]"), older ones the one they miss
+   * ("missing argument: group").
+   */
+  const wrongShape = (result: Call, as: RosterItemShape) => {
+    if (!result.ok || result.status !== 400) return false;
+    const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body);
+    const other = as === "groups" ? "group" : "groups";
+    return (/unknown arguments/i.test(text) && text.includes(`[${as}]`)) || new RegExp(`missing argument:? *${other}\\b`, "i").test(text);
+  };
 
   const roster: RosterWriter = {
     kind: "ejabberd-api",
