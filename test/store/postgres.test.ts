@@ -6,7 +6,7 @@ import { systemClock } from "../../src/invites/domain/clock.js";
 import { InviteLimits, type InviteLimitSettings } from "../../src/invites/service/limits.js";
 import { InviteService } from "../../src/invites/service/invite-service.js";
 import { openPostgresStores } from "../../src/adapters/store/postgres/index.js";
-import { SCHEMA_VERSION } from "../../src/adapters/store/postgres/migrations.js";
+import { SCHEMA_VERSION } from "../../src/adapters/store/postgres/engine.js";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
 import { storeContract } from "./contract.js";
 
