@@ -21,7 +21,10 @@ const DIALECT: SchemaDialect = {
   WHEN NEW.action = 'created' AND NEW.invite_id IS NOT NULL
   BEGIN
     INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
-    SELECT ${inviterOf("")},
+    SELECT COALESCE(inviter,
+                    CASE WHEN instr(source, '@') > 0 AND instr(source, '/') > 0 THEN lower(substr(source, 1, instr(source, '/') - 1))
+                         WHEN instr(source, '@') > 0 THEN lower(source) END,
+                    source, 'unknown'),
            NEW.jid, 'account', id, note, NEW.at
     FROM invites WHERE id = NEW.invite_id;
   END;`,
