@@ -195,6 +195,7 @@ ${t.invitationTrigger}
   ` },
 ];
 
+/** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */
 const postgres = (t: SchemaDialect, sql: string) => (t.engine === "postgres" ? sql : "");
 
 /** The statements of each version, in order: entry 0 brings an empty database to version 1. */
