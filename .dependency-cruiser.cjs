@@ -67,6 +67,20 @@ module.exports = {
       to: { path: "^src/(xmpp|http|cli)/|^src/app\\.ts$" },
     },
     {
+      name: "store-written-once",
+      severity: "error",
+      comment: "The shared store (src/adapters/store/*.ts) speaks the SqlEngine dialect only: no engine folder, no driver.",
+      from: { path: "^src/adapters/store/[^/]+\\.ts$" },
+      to: { path: "^src/adapters/store/(sqlite|postgres)/|node_modules/(better-sqlite3|pg)/" },
+    },
+    {
+      name: "engines-apart",
+      severity: "error",
+      comment: "Each engine folder stands alone beside the shared store.",
+      from: { path: "^src/adapters/store/(sqlite|postgres)/" },
+      to: { path: "^src/adapters/store/(sqlite|postgres)/", pathNot: "^src/adapters/store/$1/" },
+    },
+    {
       name: "only-the-root-wires",
       severity: "error",
       comment: "Only the composition root and the CLI import app.ts.",

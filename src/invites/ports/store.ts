@@ -1,6 +1,6 @@
 // The store ports: what the core needs from a database, whatever the engine. Every method is
 // async, so one contract fits an embedded engine (SQLite, sync underneath) and a networked one
-// (PostgreSQL). Implementations: src/adapters/store/sqlite/ and postgres/; both run test/store/contract.ts.
+// (PostgreSQL). Implemented once in src/adapters/store/ over each engine (sqlite/, postgres/); both run test/store/contract.ts.
 //
 // Rules every implementation keeps:
 // - A claim is ONE conditional write (no read-then-write): concurrent claims of a k-use invite,

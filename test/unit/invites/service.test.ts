@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../../src/adapters/store/sqlite/database.js";
 import { InviteService } from "../../../src/invites/service/invite-service.js";
-import { openSqliteStores } from "../../../src/adapters/store/sqlite/index.js";
+import { openDatabase, openSqliteStores } from "../../../src/adapters/store/sqlite/index.js";
 import { FakeClock } from "../../helpers/clock.js";
 import { makeCore } from "../../helpers/invites.js";
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ContactInvites } from "../../../src/invites/social/contacts.js";
 import { InviteLimits, type InviteLimitSettings } from "../../../src/invites/service/limits.js";
 import { fillWelcome, invitingUser, noticeEvents } from "../../../src/invites/social/notices.js";
-import { migrate } from "../../../src/adapters/store/sqlite/migrations.js";
+import { migrate } from "../../../src/adapters/store/sqlite/index.js";
 import { InvitationTree, flatten } from "../../../src/invites/social/tree.js";
 import { makeCore } from "../../helpers/invites.js";
 import { captureLog } from "../../helpers/logger.js";

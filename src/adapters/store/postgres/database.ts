@@ -1,12 +1,9 @@
-// The PostgreSQL connection pool, the one query helper (named prepared statements), transactions,
-// and which errors mean "the database is unavailable" (retry later) rather than a bug.
+// The PostgreSQL connection pool, transactions, and which errors mean "the database is unavailable" (retry later) rather than a bug.
 import pg from "pg";
 import { StorageUnavailable } from "../../../invites/ports/store.js";
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
-/** Anything that runs a query: the pool, or one client inside a transaction. */
-export type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -59,11 +56,6 @@ export async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One statement, prepared once per connection under `name`. */
-export async function query<R extends pg.QueryResultRow>(db: Queryable, name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-  return db.query<R>({ name, text, values });
-}
-
 /** Runs `work` in one transaction on one client; rolled back when it throws. */
 export async function transaction<T>(pool: Pool, work: (client: Client) => Promise<T>): Promise<T> {
   const client = await checkOut(pool);
@@ -107,9 +99,4 @@ export function release(client: Client, broken?: Error): void {
   const listener = listeners.get(client);
   if (listener) client.off("error", listener);
   client.release(broken ?? failed.get(client));
-}
-
-/** An INSERT hit a taken primary key (a random id drawn twice): the caller draws another. */
-export function isUniqueViolation(err: unknown, constraint: string): boolean {
-  return err instanceof pg.DatabaseError && err.code === "23505" && err.constraint === constraint;
 }

@@ -1,19 +1,75 @@
-// Everything kept in the SQLite file, opened together on one connection. The stores are
-// synchronous (better-sqlite3); the core sees them through the async ports of src/invites/ports/store.ts.
+// Everything kept in the SQLite file, on one connection (better-sqlite3, synchronous): the SQLite
+// SqlEngine, its pragmas and migrations. The stores themselves are shared (../stores.ts).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
 import { type Stores, StorageUnavailable } from "../../../invites/ports/store.js";
-import { SqliteAccountRequestStore } from "./account-request-store.js";
-import { SqliteApiKeyStore } from "./api-key-store.js";
-import { SqliteClaimStore } from "./claim-store.js";
-import { type Db, isSqliteFailure, isWritable, openDatabase } from "./database.js";
-import { SqliteInvitationStore } from "./invitation-store.js";
-import { SqliteInviteStore } from "./invite-store.js";
-import { SqliteRosterQueue } from "./roster-queue.js";
-import { SqliteStatsStore } from "./stats-store.js";
+import { type SchemaDialect, migrations } from "../schema.js";
+import { type Param, type SqlEngine, type Statement, drive } from "../sql.js";
+import { sqlStores } from "../stores.js";
 
-/** A synchronous store seen through its async port: each method, with storage failures made StorageUnavailable. */
-type Async<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : T[K] };
+export type Db = Database.Database;
 
-function run<R>(work: () => R): Promise<R> {
+const inviterOf = (p: string) => `COALESCE(${p}inviter,
+                  CASE WHEN instr(${p}source, '@') > 0 AND instr(${p}source, '/') > 0 THEN lower(substr(${p}source, 1, instr(${p}source, '/') - 1))
+                       WHEN instr(${p}source, '@') > 0 THEN lower(${p}source) END,
+                  ${p}source, 'unknown')`;
+
+const DIALECT: SchemaDialect = {
+  engine: "sqlite", bytes: "BLOB", time: "INTEGER", bool: "INTEGER", yes: "1", no: "0", serial: "INTEGER PRIMARY KEY", strict: " STRICT", inviterOf,
+  invitationTrigger: `  CREATE TRIGGER invitations_from_redemptions AFTER INSERT ON redemptions
+  WHEN NEW.action = 'created' AND NEW.invite_id IS NOT NULL
+  BEGIN
+    INSERT INTO invitations (inviter, invitee, kind, invite_id, note, at)
+    SELECT COALESCE(inviter,
+                    CASE WHEN instr(source, '@') > 0 AND instr(source, '/') > 0 THEN lower(substr(source, 1, instr(source, '/') - 1))
+                         WHEN instr(source, '@') > 0 THEN lower(source) END,
+                    source, 'unknown'),
+           NEW.jid, 'account', id, note, NEW.at
+    FROM invites WHERE id = NEW.invite_id;
+  END;`,
+};
+
+const MIGRATIONS = migrations(DIALECT);
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Forward only, numbered by PRAGMA user_version, each version in its own transaction. */
+export function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`The database schema (version ${current}) is newer than this program (version ${SCHEMA_VERSION}); upgrade xmpp-invites`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? "");
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+/** Opens (creating file and folder) and migrates the invite database. */
+export function openDatabase(path: string): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // WAL lets the CLI write while the running component reads; busy_timeout covers the overlap.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  // Checkpoints stall the commit that triggers them; let the WAL grow to ~40 MB between them
+  // (housekeeping also checkpoints) so registrations rarely pay for one.
+  db.pragma("wal_autocheckpoint = 10000");
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return db;
+}
+
+/** The database refused a write or a read for a reason outside the program (disk full, read-only, locked, I/O). */
+function isSqliteFailure(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CANTOPEN|NOMEM|PROTOCOL|CORRUPT|NOTADB)/.test(code);
+}
+
+function settle<T>(work: () => T): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (err) {
@@ -21,17 +77,30 @@ function run<R>(work: () => R): Promise<R> {
   }
 }
 
-/** Binds every method of `store`'s class (private fields need the real `this`). */
-function asAsync<T extends object>(store: T): Async<T> {
-  // Public fields (e.g. the claim holder) are copied as they are.
-  const out: Record<string, unknown> = { ...(store as Record<string, unknown>) };
-  const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
-  for (const name of Object.getOwnPropertyNames(prototype)) {
-    const method = prototype[name];
-    if (name === "constructor" || typeof method !== "function") continue;
-    out[name] = (...args: unknown[]) => run(() => (method as (...a: unknown[]) => unknown).apply(store, args));
-  }
-  return out as Async<T>;
+/** SQLite binds no booleans: 1 and 0. */
+const bindable = (params: readonly Param[]) => (params.some((p) => typeof p === "boolean") ? params.map((p) => (typeof p === "boolean" ? Number(p) : p)) : params);
+
+/**
+ * Statements are prepared once and run synchronously: a transaction runs from BEGIN IMMEDIATE
+ * (the file's write lock, so no other process writes between its reads and writes) to COMMIT
+ * without yielding, so nothing else on this connection interleaves. Locks need nothing more.
+ */
+function sqliteEngine(db: Db): SqlEngine {
+  const prepared = new Map<string, Database.Statement>();
+  const execute = (statement: Statement): unknown => {
+    if (statement.kind === "lock") return undefined;
+    let ready = prepared.get(statement.sql);
+    if (!ready) prepared.set(statement.sql, (ready = db.prepare(statement.sql)));
+    const params = bindable(statement.params);
+    if (statement.kind === "run") return ready.run(...params).changes;
+    return statement.kind === "get" ? ready.get(...params) : ready.all(...params);
+  };
+  return {
+    query: (work) => settle(() => drive(work, execute)),
+    transaction: (work) => settle(() => db.transaction(() => drive(work, execute)).immediate()),
+    // One process works on a SQLite file: a claim of another holder was left by an earlier run.
+    liveHolders: (holders, self) => Promise.resolve(new Set(holders.filter((holder) => holder === self))),
+  };
 }
 
 export interface SqliteStores extends Stores {
@@ -42,24 +111,14 @@ export interface SqliteStores extends Stores {
 /** Opens (creating and migrating) the database at `path` (":memory:" for tests). */
 export function openSqliteStores(path: string): SqliteStores {
   const db = openDatabase(path);
-  const rosterQueue = new SqliteRosterQueue(db);
-  const invitations = new SqliteInvitationStore(db, rosterQueue);
   return {
     kind: "sqlite",
     db,
-    invites: asAsync(new SqliteInviteStore(db, invitations)),
-    claims: asAsync(new SqliteClaimStore(db, rosterQueue)),
-    rosterQueue: asAsync(rosterQueue),
-    apiKeys: asAsync(new SqliteApiKeyStore(db)),
-    stats: asAsync(new SqliteStatsStore(db)),
-    // The invitations of accounts created with an invite are written by a trigger (migration 6).
-    invitations: asAsync(invitations),
-    accountRequests: asAsync(new SqliteAccountRequestStore(db)),
+    ...sqlStores(sqliteEngine(db)),
     ready: () => Promise.resolve(),
-    isWritable: (now) => Promise.resolve(isWritable(db, now)),
-    compact: () => run(() => void db.pragma("wal_checkpoint(PASSIVE)")),
+    compact: () => settle(() => void db.pragma("wal_checkpoint(PASSIVE)")),
     // One process owns the file's jobs (the component); the CLI runs none of them.
     exclusively: (_job, work) => work(),
-    close: () => run(() => void db.close()),
+    close: () => settle(() => void db.close()),
   };
 }
