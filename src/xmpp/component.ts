@@ -18,7 +18,7 @@ import {
   backoff, describeError, incomingShield, promptAck, replyRelay, requestTiming, sendGuard, stanzaTrace, statusLog,
 } from "./component-plugins.js";
 
-export { type AckSocket, type ReplyRelay, acknowledgePromptly } from "./component-plugins.js";
+export { type ReplyRelay, acknowledgePromptly } from "./component-plugins.js";
 
 export interface ConnectionOptions {
   readonly service: string;
