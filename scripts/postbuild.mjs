@@ -10,3 +10,5 @@ chmodSync(bin, 0o755);
 
 // The web pages' catalogues are read at run time beside the compiled i18n module.
 cpSync(new URL("../src/http/i18n/locales/", import.meta.url), new URL("../dist/http/i18n/locales/", import.meta.url), { recursive: true });
+// The stylesheet and the favicon are served from files beside the compiled server.
+cpSync(new URL("../src/http/static/", import.meta.url), new URL("../dist/http/static/", import.meta.url), { recursive: true });

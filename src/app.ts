@@ -24,7 +24,7 @@ import { isPostgresUrl, openPostgresStores } from "./adapters/store/postgres/ind
 import { openSqliteStores as openSqlite } from "./adapters/store/sqlite/index.js";
 import type { Stores } from "./invites/ports/store.js";
 import { type Metrics, createMetrics } from "./metrics.js";
-import { timingFromEnv } from "./timing.js";
+import { type Timing, timingFromEnv } from "./timing.js";
 import { NS } from "./protocol/namespaces.js";
 import { accountRequestCommands } from "./xmpp/commands/account-requests.js";
 import { inviteCommands } from "./xmpp/commands/index.js";
@@ -123,28 +123,74 @@ function inviteService(config: Config, stores: Stores, clock: Clock, events?: In
 export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
   const stores = openConfiguredStores(config);
-  // Instances sharing a database may share a component name too: where the server takes one
-  // connection per name (Prosody), the others stand by and take over when it goes.
-  const shared = stores.kind === "postgresql";
   const timing = timingFromEnv(log.child({ feature: "timing" }));
-  const connection = overrides.connection ?? createComponentConnection({
-    service: config.component.service,
-    domain: config.component.domain,
-    secret: config.component.secret,
-    log: log.child({ feature: "xep0114" }),
-    timing,
-    ...(overrides.backoff ? { backoff: overrides.backoff } : {}),
-    ...(shared ? { standby: { retryMs: STANDBY_RETRY_MS } } : {}),
-    // Where the server balances several connections (ejabberd), replies reach the instance that asked.
-    ...(stores.channel ? { relay: stores.channel } : {}),
-  });
-  const { xmpp } = connection;
+  const connection = overrides.connection ?? componentConnection(config, log, stores, timing, overrides.backoff);
   const measured = createMetrics({ isConnected: () => connection.isOnline(), storeStats: () => stores.stats.read(clock.now()) });
   // Every refusal and redemption, at every door, is logged where the metrics count it.
   const metrics: Metrics = { ...measured, events: logEvents(measured.events, log.child({ feature: "registration" })) };
   const invites = inviteService(config, stores, clock, metrics.events);
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
+  const server = serverAccess({ config, log, overrides, clock, stores, connection, metrics });
+  const core = registrationCore({ config, log, overrides, clock, stores, connection, metrics, timing, invites, ...server });
+  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
+  // Queued roster steps run as soon as the server is back (for writers that need no grant), and
+  // claims a lost link left open are settled.
+  connection.xmpp.on("online", () => {
+    server.rosterTasks.soon();
+    void core.settlement.run("connected");
+  });
+  const requests = accountRequests(config, stores, invites, clock, requestNotifier({
+    send: (stanza) => connection.xmpp.send(stanza),
+    componentJid: config.component.domain,
+    admins: config.admins,
+    domain: config.domain,
+    log: log.child({ feature: "requests" }),
+  }));
+  const bridge = new BridgeState(config.bridge);
+  registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
+  probeOnConnect(config, log, connection);
+  const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, ...core });
+  const housekeeping = new Housekeeping({
+    invites,
+    compact: () => stores.compact(),
+    exclusively: (work) => stores.exclusively("housekeeping", work),
+    log: log.child({ feature: "housekeeping" }),
+    intervalMs: HOUSEKEEPING_MS,
+  });
+  const parts = { config, stores, invites, connection, preauth, apiKeys, requests, metrics, http, bridge, ...server, ...core };
+  return { ...parts, ...lifecycle(parts, housekeeping, log) };
+}
 
+/** What the wiring functions below take: the config, the root logger and what is already built. */
+interface Built {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly overrides: AppOverrides;
+  readonly clock: Clock;
+  readonly stores: Stores;
+  readonly connection: ComponentConnection;
+  readonly metrics: Metrics;
+}
+
+function componentConnection(config: Config, log: Logger, stores: Stores, timing: Timing | undefined, backoff: AppOverrides["backoff"]): ComponentConnection {
+  // Instances sharing a database may share a component name too: where the server takes one
+  // connection per name (Prosody), the others stand by and take over when it goes.
+  const shared = stores.kind === "postgresql";
+  return createComponentConnection({
+    service: config.component.service,
+    domain: config.component.domain,
+    secret: config.component.secret,
+    log: log.child({ feature: "xep0114" }),
+    timing,
+    ...(backoff ? { backoff } : {}),
+    ...(shared ? { standby: { retryMs: STANDBY_RETRY_MS } } : {}),
+    // Where the server balances several connections (ejabberd), replies reach the instance that asked.
+    ...(stores.channel ? { relay: stores.channel } : {}),
+  });
+}
+
+/** The server adapter, the roster writer and the queue of roster steps it works through. */
+function serverAccess({ config, log, overrides, clock, stores, connection, metrics }: Built) {
   const adapterLog = log.child({ feature: "adapter" });
   const adapter = metrics.measure(logAdapter(overrides.adapter ?? createAdapter(config.adapter, { xmpp: connection, domain: config.domain, log: adapterLog }), adapterLog, config.domain));
   const roster = logRoster(overrides.roster ?? createRoster(config.adapter, {
@@ -167,12 +213,15 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
   });
-  // When an invite is used: metrics, and messages from the component (notices, welcome).
-  const siteName = config.site_name ?? config.domain;
-  const usedEvents = allOf([
+  return { adapter, roster, rosterTasks };
+}
+
+/** When an invite is used: metrics, and messages from the component (notices, welcome). */
+function usedEvents({ config, log, connection, metrics }: Built): InviteEvents {
+  return allOf([
     metrics.events,
     noticeEvents(createXmppNotifier(connection, config.component.domain), {
-      siteName,
+      siteName: config.site_name ?? config.domain,
       domain: config.domain,
       admins: config.admins,
       watchers: config.registration_watchers,
@@ -180,15 +229,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       welcome: config.welcome_message,
     }, log.child({ feature: "notices" })),
   ], (err) => log.warn({ err }, "an invite event listener failed"));
-  const contacts = new ContactInvites({
-    invites,
-    claims: stores.claims,
-    store: stores.invitations,
-    clock,
-    log: log.child({ feature: "xep0379" }),
-    events: usedEvents,
-    onQueued: () => rosterTasks.soon(),
-  });
+}
+
+/** The registration core and what it leans on: contact invites, the tree, limits, claim settlement. */
+function registrationCore(built: Built & { timing: Timing | undefined; invites: InviteService; adapter: ServerAdapter; rosterTasks: RosterTaskRunner }) {
+  const { config, log, overrides, clock, stores, connection, invites, adapter, rosterTasks, timing } = built;
+  const events = usedEvents(built);
+  const contacts = new ContactInvites({ invites, claims: stores.claims, store: stores.invitations, clock, log: log.child({ feature: "xep0379" }), events, onQueued: () => rosterTasks.soon() });
   const tree = new InvitationTree({ store: stores.invitations, invites });
   const { invite_limits: l } = config;
   const limits = new InviteLimits({
@@ -199,7 +246,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     adapter,
     log: log.child({ feature: "settlement" }),
     intervalMs: overrides.settlementMs ?? SETTLEMENT_MS,
-    events: usedEvents,
+    events,
     onRecorded: () => rosterTasks.soon(),
     exclusively: (work) => stores.exclusively("settlement", work),
     // Contact claims of the server's bridge are settled by the module's reading of the inviter's roster.
@@ -218,25 +265,16 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     minPasswordLength: config.password_policy.min_length,
     onConsumed: () => rosterTasks.soon(),
     onClaimLeft: () => settlement.soon(),
-    events: usedEvents,
+    events,
     ...(timing ? { timer: timing } : {}),
   });
-  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
-  // Queued roster steps run as soon as the server is back (for writers that need no grant), and
-  // claims a lost link left open are settled.
-  xmpp.on("online", () => {
-    rosterTasks.soon();
-    void settlement.run("connected");
-  });
+  return { contacts, tree, limits, settlement, registration };
+}
 
-  const requests = accountRequests(config, stores, invites, clock, requestNotifier({
-    send: (stanza) => xmpp.send(stanza),
-    componentJid: config.component.domain,
-    admins: config.admins,
-    domain: config.domain,
-    log: log.child({ feature: "requests" }),
-  }));
-
+/** The component's handlers: commands, disco, ping, XEP-0401 and XEP-0077, the server bridge. */
+function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connection"> & Pick<App, "invites" | "requests" | "preauth" | "bridge" | "contacts" | "tree" | "limits" | "registration">): void {
+  const { config, log, clock, connection, invites, requests, preauth, bridge, contacts, tree, limits, registration } = parts;
+  const { xmpp } = connection;
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
     xmpp,
@@ -267,12 +305,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   registerPreauth({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0401" }) });
   registerIbr({ xmpp, registration, sessions: preauth, log: log.child({ feature: "xep0077" }), domain: config.domain });
 
-  const bridge = new BridgeState(config.bridge);
   const bridgeLog = log.child({ feature: "bridge" });
   registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
   watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
+}
 
-  // Which server this is and what works there, at every connection (it may have been upgraded meanwhile).
+/** Which server this is and what works there, at every connection (it may have been upgraded meanwhile). */
+function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection): void {
   const serverLog = log.child({ feature: "server" });
   const apiVersion = ejabberdApiVersion(config.adapter, { domain: config.domain, log: serverLog });
   connection.xmpp.on("online", () => {
@@ -280,13 +319,16 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       .then((probe) => logServerProbe(serverLog, probe))
       .catch((err: unknown) => serverLog.warn({ err: err instanceof Error ? err.message : String(err) }, "could not ask the server who it is"));
   });
+}
 
-  const http = createHttp({
+function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "registration" | "apiKeys" | "requests" | "bridge" | "tree"> & { timing: Timing | undefined; adapter: ServerAdapter }): HttpServer {
+  const { config, log, clock, stores, connection, adapter, bridge } = parts;
+  return createHttp({
     config,
-    invites,
-    registration,
-    apiKeys,
-    metrics,
+    invites: parts.invites,
+    registration: parts.registration,
+    apiKeys: parts.apiKeys,
+    metrics: parts.metrics,
     clock,
     log: log.child({ feature: "http" }),
     health: async () => ({
@@ -297,20 +339,16 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       database: await stores.isWritable(clock.now()),
     }),
     bridgeWorks: () => bridge.works,
-    tree,
-    requests,
-    timing,
+    tree: parts.tree,
+    requests: parts.requests,
+    timing: parts.timing,
   });
-  const housekeeping = new Housekeeping({
-    invites,
-    compact: () => stores.compact(),
-    exclusively: (work) => stores.exclusively("housekeeping", work),
-    log: log.child({ feature: "housekeeping" }),
-    intervalMs: HOUSEKEEPING_MS,
-  });
+}
 
+/** Start and stop, in the order the parts depend on each other. */
+function lifecycle(parts: Omit<App, "start" | "stop"> & { adapter: ServerAdapter }, housekeeping: Housekeeping, log: Logger): Pick<App, "start" | "stop"> {
+  const { config, stores, http, adapter, roster, registration, bridge, settlement, connection, rosterTasks } = parts;
   return {
-    config, stores, invites, registration, connection, preauth, roster, rosterTasks, apiKeys, requests, metrics, http, bridge, settlement, contacts, tree, limits,
     async start() {
       await stores.ready();
       housekeeping.start();

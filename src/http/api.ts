@@ -11,6 +11,7 @@ import { inviteRequest } from "../invites/service/request.js";
 import { landingUrl } from "../invites/domain/uri.js";
 import { findNonXmlText } from "../protocol/xml-text.js";
 import { openApiDocument } from "./openapi.js";
+import type { RateLimiter } from "./guards.js";
 import { type HttpDeps, type HttpShared, route, sendApiError, stringField } from "./routing.js";
 
 const createBody = z.strictObject({
@@ -30,32 +31,57 @@ const registerBody = z.strictObject({
   password: z.string().max(4096),
 });
 
-
 export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpShared): void {
-  const { invites, apiKeys, config } = deps;
-  const now = () => deps.clock.now();
+  const api = apiContext(deps);
+  refuseNonXmlText(app, deps);
+  registerInviteRoutes(app, api);
+  registerRequestRoutes(app, api);
+  registerRegistrationRoute(app, api, shared.registrationLimiter);
+  route(app, "/api/v1/openapi.json", {
+    GET: (_request, reply) => reply.send(openApiDocument(deps.config.http.public_url)),
+  });
+}
 
-  /** Authenticates the request; read-only keys may only GET. */
-  const authorize = async (request: FastifyRequest, reply: FastifyReply, write: boolean): Promise<ApiKey | undefined> => {
-    const header = request.headers.authorization ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const key = match ? await apiKeys.verify(match[1] ?? "") : undefined;
-    if (!key) {
-      deps.log.debug({ method: request.method, route: request.routeOptions.url, ip: request.ip, reason: match ? "unknown-or-wrong-key" : "no-bearer-token" }, "API request refused: unauthorized");
-      reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
-      sendApiError(reply, new AppError("unauthorized"));
-      return undefined;
-    }
-    if (write && key.readOnly) {
-      deps.log.debug({ method: request.method, route: request.routeOptions.url, key: key.id }, "API request refused: read-only key");
-      sendApiError(reply, new AppError("read-only-key"));
-      return undefined;
-    }
-    return key;
+/** What every API route shares: its dependencies, the clock, the key check and the 422 body. */
+interface ApiContext {
+  readonly deps: HttpDeps;
+  now(): number;
+  /** Authenticates the request; read-only keys may only GET. Undefined: refused, the reply is sent. */
+  authorize(request: FastifyRequest, reply: FastifyReply, write: boolean): Promise<ApiKey | undefined>;
+  invalidBody(reply: FastifyReply, error: z.ZodError): FastifyReply;
+}
+
+function apiContext(deps: HttpDeps): ApiContext {
+  return {
+    deps,
+    now: () => deps.clock.now(),
+    authorize: async (request, reply, write) => {
+      const header = request.headers.authorization ?? "";
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const key = match ? await deps.apiKeys.verify(match[1] ?? "") : undefined;
+      if (!key) {
+        deps.log.debug({ method: request.method, route: request.routeOptions.url, ip: request.ip, reason: match ? "unknown-or-wrong-key" : "no-bearer-token" }, "API request refused: unauthorized");
+        reply.header("www-authenticate", 'Bearer realm="xmpp-invites"');
+        sendApiError(reply, new AppError("unauthorized"));
+        return undefined;
+      }
+      if (write && key.readOnly) {
+        deps.log.debug({ method: request.method, route: request.routeOptions.url, key: key.id }, "API request refused: read-only key");
+        sendApiError(reply, new AppError("read-only-key"));
+        return undefined;
+      }
+      return key;
+    },
+    invalidBody: (reply, error) =>
+      reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } }),
   };
+}
 
-  // Every string of a request (body, query, path) is text that may reach a stanza: what XML cannot
-  // carry is refused here, before any route looks at it (and so before anything is reserved).
+/**
+ * Every string of a request (body, query, path) is text that may reach a stanza: what XML cannot
+ * carry is refused here, before any route looks at it (and so before anything is reserved).
+ */
+function refuseNonXmlText(app: FastifyInstance, deps: HttpDeps): void {
   app.addHook("preValidation", async (request, reply) => {
     if (!request.url.startsWith("/api/")) return undefined;
     const field = findNonXmlText(request.body ?? {}) ?? findNonXmlText(request.query ?? {}, "query") ?? findNonXmlText(request.params ?? {}, "path");
@@ -63,38 +89,28 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
     deps.log.debug({ method: request.method, route: request.routeOptions.url, field }, "API request refused: characters XML cannot carry");
     return sendApiError(reply, new AppError("invalid-characters", field));
   });
+}
 
-  const invalidBody = (reply: FastifyReply, error: z.ZodError) =>
-    reply.code(422).send({ error: { code: "invalid-argument", message: error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ") } });
+const listLimit = (request: FastifyRequest) => Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
 
+/** Invites: list, create, revoke (one, or every pending one of a user), and who invited whom. */
+function registerInviteRoutes(app: FastifyInstance, api: ApiContext): void {
+  const { deps, authorize, now } = api;
+  const { invites } = deps;
   route(app, "/api/v1/invites", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
-      const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
-      const list = await invites.list({ all: stringField(request.query, "all") === "true", limit });
+      const list = await invites.list({ all: stringField(request.query, "all") === "true", limit: listLimit(request) });
       return reply.send({ invites: list.map((invite) => inviteJson(invite, now())) });
     },
     POST: async (request, reply) => {
       const key = await authorize(request, reply, true);
       if (!key) return reply;
       const parsed = createBody.safeParse(request.body ?? {});
-      if (!parsed.success) return invalidBody(reply, parsed.error);
-      const body = parsed.data;
-      const { invite, token, uri } = await invites.create(inviteRequest({
-        type: body.type,
-        username: body.username,
-        inviter: body.inviter,
-        allowRegistration: body.allow_registration,
-        groups: body.groups,
-        expires: body.expires,
-        uses: body.uses,
-        note: body.note,
-        source: `api:${key.id}`,
-      }, (field, message) => {
-        throw new AppError("invalid-argument", `${field}: ${message}`);
-      }));
+      if (!parsed.success) return api.invalidBody(reply, parsed.error);
+      const { invite, token, uri } = await invites.create(createRequest(parsed.data, key));
       return reply.code(201).header("location", `/api/v1/invites/${invite.id}`)
-        .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(config.http.public_url, token) ?? null });
+        .send({ ...inviteJson(invite, now()), token, uri, landing_url: landingUrl(deps.config.http.public_url, token) ?? null });
     },
     // Every invite of one user that could still be used, at once (e.g. an account found spamming).
     DELETE: async (request, reply) => {
@@ -105,7 +121,6 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.send({ user, revoked: revoked.map((invite) => inviteJson(invite, now())) });
     },
   });
-
   route(app, "/api/v1/tree", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
@@ -113,7 +128,6 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.send({ tree: treeJson(await deps.tree.tree(root === "" ? undefined : root)) });
     },
   });
-
   route(app, "/api/v1/invites/:id", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
@@ -124,8 +138,27 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       return reply.send(inviteJson(await invites.revoke(stringField(request.params, "id")), now()));
     },
   });
+}
 
-  // Requests for an account: list them and decide. The requester's side is the web form alone.
+function createRequest(body: z.infer<typeof createBody>, key: ApiKey) {
+  return inviteRequest({
+    type: body.type,
+    username: body.username,
+    inviter: body.inviter,
+    allowRegistration: body.allow_registration,
+    groups: body.groups,
+    expires: body.expires,
+    uses: body.uses,
+    note: body.note,
+    source: `api:${key.id}`,
+  }, (field, message) => {
+    throw new AppError("invalid-argument", `${field}: ${message}`);
+  });
+}
+
+/** Requests for an account: list them and decide. The requester's side is the web form alone. */
+function registerRequestRoutes(app: FastifyInstance, api: ApiContext): void {
+  const { deps, authorize, now } = api;
   const requests = () => {
     if (deps.requests === undefined) throw new AppError("request-not-found", "");
     return deps.requests;
@@ -133,8 +166,7 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   route(app, "/api/v1/requests", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
-      const limit = Math.min(1000, Math.max(1, Number(stringField(request.query, "limit") || 100) || 100));
-      const list = await requests().list({ all: stringField(request.query, "all") === "true", limit });
+      const list = await requests().list({ all: stringField(request.query, "all") === "true", limit: listLimit(request) });
       return reply.send({ requests: list.map((item) => requestJson(item, now())) });
     },
   });
@@ -155,9 +187,11 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
       },
     });
   }
+}
 
-  // Unauthenticated: the invite token is the credential, as on the web form.
-  const limiter = shared.registrationLimiter;
+/** The registration core's third door. Unauthenticated: the invite token is the credential, as on the web form. */
+function registerRegistrationRoute(app: FastifyInstance, api: ApiContext, limiter: RateLimiter): void {
+  const { deps } = api;
   route(app, "/api/v1/registrations", {
     POST: async (request, reply) => {
       if (!limiter.take(request.ip)) {
@@ -165,13 +199,9 @@ export function registerApi(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
         throw new AppError("rate-limited");
       }
       const parsed = registerBody.safeParse(request.body ?? {});
-      if (!parsed.success) return invalidBody(reply, parsed.error);
+      if (!parsed.success) return api.invalidBody(reply, parsed.error);
       const result = await deps.registration.register({ ...parsed.data, door: "api" });
       return reply.code(result.action === "created" ? 201 : 200).send({ jid: result.jid, action: result.action });
     },
-  });
-
-  route(app, "/api/v1/openapi.json", {
-    GET: (_request, reply) => reply.send(openApiDocument(config.http.public_url)),
   });
 }

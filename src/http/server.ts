@@ -6,8 +6,8 @@ import { isStorageFailure } from "../invites/ports/store.js";
 import { registerApi } from "./api.js";
 import { RateLimiter } from "./guards.js";
 import { registerOps } from "./ops.js";
-import { FAVICON_SVG, STYLE_CSS } from "./pages/layout.js";
-import { type HttpDeps, type HttpShared, route, sendApiError } from "./routing.js";
+import { type HttpDeps, type HttpShared, sendApiError } from "./routing.js";
+import { registerStatic } from "./static.js";
 import { registerWeb } from "./web.js";
 
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
@@ -69,15 +69,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).type("text/plain; charset=utf-8").send("Not Found\n"));
 
-  route(app, "/static/style.css", {
-    GET: (_request, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(STYLE_CSS),
-  });
-  // Browsers ask for /favicon.ico whatever the page says; both names get the same small image.
-  for (const url of ["/favicon.svg", "/favicon.ico"]) {
-    route(app, url, {
-      GET: (_request, reply) => reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(FAVICON_SVG),
-    });
-  }
+  registerStatic(app);
   const { max, window } = deps.config.http.rate_limit;
   const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now()) };
   registerWeb(app, deps, shared);

@@ -100,7 +100,20 @@ describe("languages", () => {
       const res = await inject({ method: "GET", url });
       expect(res.statusCode).toBe(200);
       expect(res.headers["content-type"]).toBe("image/svg+xml");
+      expect(res.headers["cache-control"]).toBe("public, max-age=86400");
+      expect(res.body).toMatch(/^<svg /);
     }
+  });
+
+  it("the stylesheet the pages link is served from its file, cacheable", async () => {
+    setup();
+    const page = await inject({ method: "GET", url: "/" });
+    expect(page.body).toContain('<link rel="stylesheet" href="/static/style.css">');
+    const res = await inject({ method: "GET", url: "/static/style.css" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/css; charset=utf-8");
+    expect(res.headers["cache-control"]).toBe("public, max-age=3600");
+    expect(res.body).toContain("margin-inline-start");
   });
 });
 

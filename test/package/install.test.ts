@@ -53,7 +53,7 @@ afterAll(async () => {
 describe("the packed tarball", () => {
   it("holds the built command, the systemd unit and the example config; no sources, tests or tools", () => {
     const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
-    for (const file of ["package/dist/cli/main.js", "package/prosody/mod_xmpp_invites.lua", "package/systemd/xmpp-invites.service", "package/config.example.json", "package/README.md", "package/package.json"]) {
+    for (const file of ["package/dist/cli/main.js", "package/prosody/mod_xmpp_invites.lua", "package/systemd/xmpp-invites.service", "package/config.example.json", "package/dist/http/static/style.css", "package/dist/http/static/favicon.svg", "package/README.md", "package/package.json"]) {
       expect(files).toContain(file);
     }
     expect(files.filter((file) => /^package\/(src|test|scripts|tools)\/|\.map$|^package\/dist\/(demo|bench)\//.test(file))).toEqual([]);

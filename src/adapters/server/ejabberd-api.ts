@@ -45,13 +45,34 @@ export interface EjabberdApi {
 }
 
 export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
+  const client = commandClient(options);
+  const version = statusVersion(client);
+  return { adapter: accountAdapter(client), roster: rosterWriter(client, version), version };
+}
+
+type Failure = { ok: false; reason: "rejected" | "unavailable"; detail: string };
+
+/** mod_http_api's commands over HTTP, and how their answers read. */
+interface CommandClient {
+  call(command: string, args: Record<string, string | string[]>): Promise<Call>;
+  /** Whether the last call reached the server. */
+  reachable(): boolean;
+  describe(command: string, status: number, body: unknown): string;
+  failure(command: string, result: Call): Failure;
+  /** rescode commands: 0 is success, anything else failure, even with HTTP 200. */
+  rescodeOk(result: Call): boolean;
+  user(username: string): { user: string; host: string };
+  /** check_account: a boolean, or the call that did not say. */
+  exists(username: string): Promise<boolean | Call>;
+}
+
+function commandClient(options: EjabberdApiOptions): CommandClient {
   const base = options.url.replace(/\/$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.username !== undefined) {
     headers["authorization"] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}`;
   }
   let reachable = true;
-
   const call = async (command: string, args: Record<string, string | string[]>): Promise<Call> => {
     const body = JSON.stringify(args);
     options.log?.trace({ url: `${base}/${command}`, body }, "ejabberd API request");
@@ -60,33 +81,42 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
       reachable = true;
       const text = await response.text();
       options.log?.trace({ command, status: response.status, body: text.slice(0, 2000) }, "ejabberd API response");
-      let answer: unknown = text;
-      try {
-        answer = JSON.parse(text);
-      } catch {
-        // a plain-text answer
-      }
-      return { ok: true, status: response.status, body: answer };
+      return { ok: true, status: response.status, body: jsonOrText(text) };
     } catch (err) {
       reachable = false;
       return { ok: false, reason: "unavailable", detail: `${command}: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}` };
     }
   };
   const describe = (command: string, status: number, body: unknown) => `${command}: HTTP ${status} ${typeof body === "string" ? body : JSON.stringify(body)}`.slice(0, 300);
-  /** rescode commands: 0 is success, anything else failure, even with HTTP 200. */
-  const rescodeOk = (result: Call) => result.ok && result.status === 200 && result.body === 0;
   const user = (username: string) => ({ user: username, host: options.domain });
-
-  const exists = async (username: string): Promise<boolean | Call> => {
-    const result = await call("check_account", user(username));
-    if (!result.ok) return result;
-    if (result.status === 200 && (result.body === 0 || result.body === 1)) return result.body === 0;
-    return result;
+  return {
+    call,
+    reachable: () => reachable,
+    describe,
+    failure: (command, result) =>
+      result.ok ? { ok: false, reason: result.status >= 500 ? "unavailable" : "rejected", detail: describe(command, result.status, result.body) } : result,
+    rescodeOk: (result) => result.ok && result.status === 200 && result.body === 0,
+    user,
+    exists: async (username) => {
+      const result = await call("check_account", user(username));
+      if (!result.ok) return result;
+      if (result.status === 200 && (result.body === 0 || result.body === 1)) return result.body === 0;
+      return result;
+    },
   };
-  const failure = (command: string, result: Call): { ok: false; reason: "rejected" | "unavailable"; detail: string } =>
-    result.ok ? { ok: false, reason: result.status >= 500 ? "unavailable" : "rejected", detail: describe(command, result.status, result.body) } : result;
+}
 
-  const adapter: ServerAdapter = {
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // a plain-text answer
+  }
+}
+
+function accountAdapter(client: CommandClient): ServerAdapter {
+  const { call, describe, failure, exists, user } = client;
+  return {
     kind: "ejabberd-api",
     async accountExists(username) {
       const known = await exists(username);
@@ -104,7 +134,7 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
       if (known === false) return { ok: false, reason: "missing", detail: "check_account: no such account" };
       if (known !== true) return failure("check_account", known);
       const result = await call("change_password", { ...user(account.username), newpass: account.password });
-      return rescodeOk(result) ? { ok: true } : failure("change_password", result);
+      return client.rescodeOk(result) ? { ok: true } : failure("change_password", result);
     },
     async deleteAccount(username: string): Promise<ChangePasswordResult> {
       const known = await exists(username);
@@ -114,20 +144,25 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
       return result.ok && result.status === 200 ? { ok: true } : failure("unregister", result);
     },
   };
+}
 
-  // Asked once it answers; a refusal (not in api_permissions) is remembered as unknown.
+/** The server's version from `status`, asked once it answers; a refusal (not in api_permissions) is remembered as unknown. */
+function statusVersion(client: CommandClient): () => Promise<string | undefined> {
   let known: Promise<string | undefined> | undefined;
-  const version = (): Promise<string | undefined> => {
-    known ??= call("status", {}).then((result) => {
+  return () => {
+    known ??= client.call("status", {}).then((result) => {
       if (!result.ok) known = undefined;
       return result.ok && result.status === 200 ? ejabberdVersionOf(result.body) : undefined;
     });
     return known;
   };
+}
 
+/** add_rosteritem with subs=both, in the argument shape this server's API takes. */
+function rosterWriter(client: CommandClient, version: () => Promise<string | undefined>): RosterWriter {
   let shape: RosterItemShape | undefined;
   const addRosterItem = (args: Record<string, string>, groups: readonly string[], as: RosterItemShape) =>
-    call("add_rosteritem", { ...args, ...(as === "groups" ? { groups: [...groups] } : { group: groups.join(";") }), subs: "both" });
+    client.call("add_rosteritem", { ...args, ...(as === "groups" ? { groups: [...groups] } : { group: groups.join(";") }), subs: "both" });
   /**
    * A 400 that names the argument of the other shape: this API takes the other one. Newer servers
    * name the argument they do not know ("unknown arguments: [group]"), older ones the one they miss
@@ -139,10 +174,9 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
     const other = as === "groups" ? "group" : "groups";
     return (/unknown arguments/i.test(text) && text.includes(`[${as}]`)) || new RegExp(`missing argument:? *${other}\\b`, "i").test(text);
   };
-
-  const roster: RosterWriter = {
+  return {
     kind: "ejabberd-api",
-    isAvailable: () => reachable,
+    isAvailable: () => client.reachable(),
     async setSubscribed(owner, item): Promise<RosterResult> {
       const user = parseJid(owner);
       const contact = parseJid(item.jid);
@@ -157,8 +191,7 @@ export function createEjabberdApi(options: EjabberdApiOptions): EjabberdApi {
       } else if (result.ok) {
         shape = as;
       }
-      return rescodeOk(result) ? { ok: true } : failure("add_rosteritem", result);
+      return client.rescodeOk(result) ? { ok: true } : client.failure("add_rosteritem", result);
     },
   };
-  return { adapter, roster, version };
 }

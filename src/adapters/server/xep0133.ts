@@ -108,91 +108,11 @@ function commonReason(outcome: Exclude<CommandOutcome, { ok: true }>): { reason:
 export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"): ServerAdapter {
   const { xmpp, domain, timeoutMs } = options;
   const to = options.commandsJid ?? domain;
-
-  // Set once a server has refused a first execute that carries the form: from then on, two steps.
-  let blankFirst = false;
-
-  const submitInto = async (node: string, fields: Record<string, string>, first: Element): Promise<CommandOutcome> => {
-    const reply = await xmpp.request(first, timeoutMs);
-    const sessionid = openSession(reply);
-    return sessionid === undefined ? readCommandReply(reply) : readCommandReply(await xmpp.request(adminCommand(to, node, fields, sessionid), timeoutMs));
-  };
-
-  const run = async (node: string, fields: Record<string, string>): Promise<CommandOutcome> => {
-    if (!xmpp.isOnline()) return { ok: false, condition: undefined, note: undefined, detail: "component not connected" };
-    try {
-      if (blankFirst) return await submitInto(node, fields, blankExecute(to, node));
-      // One round trip where the server takes the inline form; where it answers with its own form
-      // instead, the same form goes into the session it opened.
-      return await submitInto(node, fields, adminCommand(to, node, fields));
-    } catch (err) {
-      const refused = readCommandError(err);
-      if (blankFirst || refused.condition !== "bad-request") return refused;
-      // A server that will not take a form with the first execute: the plain two steps.
-      try {
-        const outcome = await submitInto(node, fields, blankExecute(to, node));
-        blankFirst = true;
-        return outcome;
-      } catch (again) {
-        return readCommandError(again);
-      }
-    }
-  };
-
-  // How this server can tell whether an account exists, learnt once it answers: Prosody completes
-  // user-stats with the note "User does not exist" for a missing account; ejabberd completes it
-  // alike for both, but lists every account in get-registered-users-list. Asking about a name that
-  // cannot exist tells which applies.
-  let method: Promise<"user-stats" | "list" | undefined> | undefined;
-  const learnMethod = async (): Promise<"user-stats" | "list" | undefined> => {
-    const nobody = `xmpp-invites-probe-${randomBytes(8).toString("hex")}`;
-    const stats = await run(USER_STATS, { accountjid: `${nobody}@${domain}` });
-    if (!stats.ok && stats.note !== undefined && MISSING_NOTE.test(stats.note)) return "user-stats";
-    const list = await registeredUsers();
-    if (list.ok) return "list";
-    const silent = [stats, list.outcome].find(isNoAnswer);
-    if (silent !== undefined && !silent.ok) throw new NoAnswer(silent.detail);
-    return undefined;
-  };
-  const registeredUsers = async (): Promise<{ ok: true; jids: Set<string> } | { ok: false; outcome: Exclude<CommandOutcome, { ok: true }> }> => {
-    // ejabberd answers the first execute with the complete list.
-    const command = xml("iq", { type: "set", to }, xml("command", { xmlns: NS.COMMANDS, node: REGISTERED_USERS, action: "execute" }));
-    let reply: Element;
-    try {
-      reply = await xmpp.request(command, timeoutMs);
-    } catch (err) {
-      return { ok: false, outcome: readCommandError(err) };
-    }
-    const field = reply.getChild("command", NS.COMMANDS)?.getChild("x", NS.DATA_FORMS)?.getChildren("field").find((f) => f.attrs.var === "registereduserjids");
-    if (!field) return { ok: false, outcome: { ok: false, condition: "feature-not-implemented", note: undefined, detail: "get-registered-users-list gave no list" } };
-    return { ok: true, jids: new Set(field.getChildren("value").map((value) => value.getText().toLowerCase())) };
-  };
-
-  const accountExists = async (username: string): Promise<AccountCheck> => {
-    if (!xmpp.isOnline()) return { exists: "unknown", detail: "component not connected" };
-    method ??= learnMethod();
-    let how: "user-stats" | "list" | undefined;
-    try {
-      how = await method;
-    } catch (err) {
-      method = undefined; // learn again once the server answers
-      return { exists: "unknown", detail: (err as Error).message };
-    }
-    if (how === undefined) return { exists: "unknown", detail: "this server offers neither user-stats that reports missing accounts nor get-registered-users-list (XEP-0133)" };
-    if (how === "list") {
-      const list = await registeredUsers();
-      return list.ok ? { exists: list.jids.has(`${username}@${domain}`) } : { exists: "unknown", detail: list.outcome.detail };
-    }
-    const stats = await run(USER_STATS, { accountjid: `${username}@${domain}` });
-    if (stats.ok) return { exists: true };
-    if (stats.note !== undefined && MISSING_NOTE.test(stats.note)) return { exists: false };
-    return { exists: "unknown", detail: stats.detail };
-  };
-
+  const run = commandRunner(xmpp, to, timeoutMs);
   return {
     kind,
     ready: () => xmpp.isOnline(),
-    accountExists,
+    accountExists: accountChecker(xmpp, run, () => registeredUsers(xmpp, to, timeoutMs), domain),
     async createAccount(account) {
       const outcome = await run(ADD_USER, addUserFields(domain, account));
       if (outcome.ok) return { ok: true };
@@ -213,6 +133,96 @@ export function createXep0133Adapter(options: Xep0133Options, kind = "xep0133"):
       if (outcome.condition === "item-not-found" || /could not be deleted|does not exist|not found/i.test(outcome.note ?? "")) return { ok: false, reason: "missing", detail: outcome.detail };
       return { ok: false, ...commonReason(outcome) };
     },
+  };
+}
+
+type RunCommand = (node: string, fields: Record<string, string>) => Promise<CommandOutcome>;
+type RegisteredUsers = { ok: true; jids: Set<string> } | { ok: false; outcome: Exclude<CommandOutcome, { ok: true }> };
+
+/** Runs an admin command with its form: in one round trip where the server takes it, else in two. */
+function commandRunner(xmpp: Xep0133Options["xmpp"], to: string, timeoutMs: number): RunCommand {
+  // Set once a server has refused a first execute that carries the form: from then on, two steps.
+  let blankFirst = false;
+
+  const submitInto = async (node: string, fields: Record<string, string>, first: Element): Promise<CommandOutcome> => {
+    const reply = await xmpp.request(first, timeoutMs);
+    const sessionid = openSession(reply);
+    return sessionid === undefined ? readCommandReply(reply) : readCommandReply(await xmpp.request(adminCommand(to, node, fields, sessionid), timeoutMs));
+  };
+
+  return async (node, fields) => {
+    if (!xmpp.isOnline()) return { ok: false, condition: undefined, note: undefined, detail: "component not connected" };
+    try {
+      if (blankFirst) return await submitInto(node, fields, blankExecute(to, node));
+      // One round trip where the server takes the inline form; where it answers with its own form
+      // instead, the same form goes into the session it opened.
+      return await submitInto(node, fields, adminCommand(to, node, fields));
+    } catch (err) {
+      const refused = readCommandError(err);
+      if (blankFirst || refused.condition !== "bad-request") return refused;
+      // A server that will not take a form with the first execute: the plain two steps.
+      try {
+        const outcome = await submitInto(node, fields, blankExecute(to, node));
+        blankFirst = true;
+        return outcome;
+      } catch (again) {
+        return readCommandError(again);
+      }
+    }
+  };
+}
+
+/** Every account of the domain, from get-registered-users-list (ejabberd answers the first execute with the complete list). */
+async function registeredUsers(xmpp: Xep0133Options["xmpp"], to: string, timeoutMs: number): Promise<RegisteredUsers> {
+  const command = xml("iq", { type: "set", to }, xml("command", { xmlns: NS.COMMANDS, node: REGISTERED_USERS, action: "execute" }));
+  let reply: Element;
+  try {
+    reply = await xmpp.request(command, timeoutMs);
+  } catch (err) {
+    return { ok: false, outcome: readCommandError(err) };
+  }
+  const field = reply.getChild("command", NS.COMMANDS)?.getChild("x", NS.DATA_FORMS)?.getChildren("field").find((f) => f.attrs.var === "registereduserjids");
+  if (!field) return { ok: false, outcome: { ok: false, condition: "feature-not-implemented", note: undefined, detail: "get-registered-users-list gave no list" } };
+  return { ok: true, jids: new Set(field.getChildren("value").map((value) => value.getText().toLowerCase())) };
+}
+
+/**
+ * How this server can tell whether an account exists, learnt once it answers: Prosody completes
+ * user-stats with the note "User does not exist" for a missing account; ejabberd completes it
+ * alike for both, but lists every account in get-registered-users-list. Asking about a name that
+ * cannot exist tells which applies.
+ */
+function accountChecker(xmpp: Xep0133Options["xmpp"], run: RunCommand, listUsers: () => Promise<RegisteredUsers>, domain: string): ServerAdapter["accountExists"] {
+  let method: Promise<"user-stats" | "list" | undefined> | undefined;
+  const learnMethod = async (): Promise<"user-stats" | "list" | undefined> => {
+    const nobody = `xmpp-invites-probe-${randomBytes(8).toString("hex")}`;
+    const stats = await run(USER_STATS, { accountjid: `${nobody}@${domain}` });
+    if (!stats.ok && stats.note !== undefined && MISSING_NOTE.test(stats.note)) return "user-stats";
+    const list = await listUsers();
+    if (list.ok) return "list";
+    const silent = [stats, list.outcome].find(isNoAnswer);
+    if (silent !== undefined && !silent.ok) throw new NoAnswer(silent.detail);
+    return undefined;
+  };
+  return async (username: string): Promise<AccountCheck> => {
+    if (!xmpp.isOnline()) return { exists: "unknown", detail: "component not connected" };
+    method ??= learnMethod();
+    let how: "user-stats" | "list" | undefined;
+    try {
+      how = await method;
+    } catch (err) {
+      method = undefined; // learn again once the server answers
+      return { exists: "unknown", detail: (err as Error).message };
+    }
+    if (how === undefined) return { exists: "unknown", detail: "this server offers neither user-stats that reports missing accounts nor get-registered-users-list (XEP-0133)" };
+    if (how === "list") {
+      const list = await listUsers();
+      return list.ok ? { exists: list.jids.has(`${username}@${domain}`) } : { exists: "unknown", detail: list.outcome.detail };
+    }
+    const stats = await run(USER_STATS, { accountjid: `${username}@${domain}` });
+    if (stats.ok) return { exists: true };
+    if (stats.note !== undefined && MISSING_NOTE.test(stats.note)) return { exists: false };
+    return { exists: "unknown", detail: stats.detail };
   };
 }
 

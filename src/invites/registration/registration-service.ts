@@ -225,6 +225,31 @@ export class RegistrationService {
 
   async #register(request: RegisterRequest): Promise<Registered> {
     const began = this.#timer?.now() ?? 0;
+    const username = await this.#admit(request);
+    const timer = this.#timer;
+    const marks = timer ? [timer.now()] : [];
+    const claim = request.token === undefined ? undefined : await this.#claim(request, request.token, username);
+    const jid = `${username}@${this.#invites.domain}`;
+    const attempt = this.#attempt(claim, this.#log.child({ jid, invite: claim?.invite.id, door: request.door }));
+    const { reset, log } = attempt;
+
+    if (timer) marks.push(timer.now());
+    await this.#askServer(attempt, { username, password: request.password });
+    if (timer) marks.push(timer.now());
+    await this.#record(attempt, username, { jid, door: request.door, requester: request.requester ?? null, consentAt: request.consentAt });
+    const consumed = timer?.now() ?? 0;
+    log.info(reset ? "password reset" : "account registered");
+    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null, jid);
+    this.#onConsumed();
+    if (timer) {
+      const [start = 0, claimed = 0, created = 0] = marks;
+      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: consumed - created, totalMs: timer.now() - began });
+    }
+    return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
+  }
+
+  /** Every refusal that needs nothing reserved: policy, username, invite, password, a reachable server. The username, normalised. */
+  async #admit(request: RegisterRequest): Promise<string> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
     // Before anything is looked up or reserved: a stanza could not carry it to the server.
     checkXmlText({ username: request.username, password: request.password });
@@ -252,39 +277,44 @@ export class RegistrationService {
       this.#log.warn({ incident, adapter: this.#adapter.kind }, "the server cannot be reached from this instance now; nothing claimed");
       throw new AppError("server-unavailable", incident);
     }
+    return username;
+  }
 
-    const timer = this.#timer;
-    const marks = timer ? [timer.now()] : [];
-    let claim: Claim | undefined;
-    if (request.token !== undefined) {
-      try {
-        claim = await this.#invites.claim(request.token, username, { door: request.door, requester: request.requester ?? null });
-      } catch (err) {
-        if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
-        throw storageError(err, this.#log);
-      }
+  async #claim(request: RegisterRequest, token: string, username: string): Promise<Claim> {
+    try {
+      return await this.#invites.claim(token, username, { door: request.door, requester: request.requester ?? null });
+    } catch (err) {
+      if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
+      throw storageError(err, this.#log);
     }
+  }
 
-    const jid = `${username}@${this.#invites.domain}`;
-    const redemption = { jid, door: request.door, requester: request.requester ?? null, consentAt: request.consentAt };
-    const log = this.#log.child({ jid, invite: claim?.invite.id, door: request.door });
-    const account = { username, password: request.password };
+  /** How a registration gives its claim back (the server said no) or leaves it to settlement (no answer). */
+  #attempt(claim: Claim | undefined, log: Logger): Attempt {
     const reset = claim?.invite.type === "reset";
-    // A claim is given back only when the server has said no; on silence it is left to settlement.
-    const giveBack = async () => {
-      if (claim) await this.#invites.release(claim);
+    return {
+      claim,
+      reset,
+      log,
+      // A claim is given back only when the server has said no; on silence it is left to settlement.
+      giveBack: async () => {
+        if (claim) await this.#invites.release(claim);
+      },
+      leave: async () => {
+        // Repeating a reset is harmless, so its use is given back at once.
+        if (!claim) return;
+        if (reset) await this.#invites.release(claim);
+        else {
+          await this.#invites.leave(claim);
+          this.#onClaimLeft();
+        }
+      },
     };
-    const leave = async () => {
-      // Repeating a reset is harmless, so its use is given back at once.
-      if (!claim) return;
-      if (reset) await this.#invites.release(claim);
-      else {
-        await this.#invites.leave(claim);
-        this.#onClaimLeft();
-      }
-    };
+  }
 
-    if (timer) marks.push(timer.now());
+  /** Creates the account (or changes its password, for a reset); any refusal settles the claim and throws. */
+  async #askServer(attempt: Attempt, account: { username: string; password: string }): Promise<void> {
+    const { reset, log, giveBack, leave } = attempt;
     let outcome;
     try {
       // A reset invite only ever changes a password: it cannot create an account (Prosody 0.12 lets it).
@@ -295,31 +325,31 @@ export class RegistrationService {
       log.error({ incident, err }, "adapter failed; whether the server acted is unknown");
       throw new AppError("server-unavailable", incident, err);
     }
-
-    if (!outcome.ok) {
-      const incident = newIncidentId();
-      switch (outcome.reason) {
-        case "exists":
-          await safely(giveBack, log);
-          log.info("username taken");
-          throw new AppError("username-taken");
-        case "missing":
-          await safely(giveBack, log);
-          log.info("no account to reset");
-          throw new AppError("account-not-found");
-        case "unavailable":
-          await safely(leave, log);
-          log.warn({ incident, detail: outcome.detail }, reset ? "no answer to the password change; use given back" : "no answer to the account creation; claim kept for settlement");
-          throw new AppError("server-unavailable", incident);
-        case "rejected":
-          await safely(giveBack, log);
-          log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
-          throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
-      }
+    if (outcome.ok) return;
+    const incident = newIncidentId();
+    switch (outcome.reason) {
+      case "exists":
+        await safely(giveBack, log);
+        log.info("username taken");
+        throw new AppError("username-taken");
+      case "missing":
+        await safely(giveBack, log);
+        log.info("no account to reset");
+        throw new AppError("account-not-found");
+      case "unavailable":
+        await safely(leave, log);
+        log.warn({ incident, detail: outcome.detail }, reset ? "no answer to the password change; use given back" : "no answer to the account creation; claim kept for settlement");
+        throw new AppError("server-unavailable", incident);
+      case "rejected":
+        await safely(giveBack, log);
+        log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
+        throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
     }
+  }
 
-    if (timer) marks.push(timer.now());
-    // The account exists; the use is recorded only now (XEP-0401: not consumed before success).
+  /** The account exists; the use is recorded only now (XEP-0401: not consumed before success). */
+  async #record(attempt: Attempt, username: string, redemption: Redemption): Promise<void> {
+    const { claim, reset, log, giveBack, leave } = attempt;
     try {
       if (claim) await this.#invites.consume(claim, redemption);
       else await this.#invites.recordOpenRegistration(redemption);
@@ -340,16 +370,18 @@ export class RegistrationService {
       log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
       throw new AppError(code, incident, err);
     }
-    const consumed = timer?.now() ?? 0;
-    log.info(reset ? "password reset" : "account registered");
-    this.#events.registered?.(request.door, reset ? "password-reset" : "created", claim?.invite ?? null, jid);
-    this.#onConsumed();
-    if (timer) {
-      const [start = 0, claimed = 0, created = 0] = marks;
-      timer.report(`register:${request.door}`, { claimMs: claimed - start, adapterMs: created - claimed, consumeMs: consumed - created, totalMs: timer.now() - began });
-    }
-    return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
+}
+
+type Redemption = Parameters<InviteService["consume"]>[1];
+
+/** One registration's claim (none in open registration) and how to settle it when the server says no or nothing. */
+interface Attempt {
+  readonly claim: Claim | undefined;
+  readonly reset: boolean;
+  readonly log: Logger;
+  giveBack(): Promise<void>;
+  leave(): Promise<void>;
 }
 
 /** A reset invite needs the account, any other must not find one. */
