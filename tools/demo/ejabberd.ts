@@ -6,7 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type ServerNames, accepts, freePort } from "./ports.js";
 import { packageVersion } from "./versions.js";
 
@@ -20,6 +20,10 @@ export interface EjabberdOptions extends ServerNames {
   logLevel?: "info" | "warning" | "error" | "debug";
   /** ejabberd's own in-band registration on unauthenticated streams, open to all (default false). */
   openRegistration?: boolean;
+  /** Compiled modules (.beam files) copied into the server's own code path (`-pa`). */
+  beams?: string[];
+  /** YAML lines under `modules:`, indented two spaces, e.g. to load a module from `beams`. */
+  extraModules?: string;
 }
 
 export interface EjabberdServer {
@@ -121,7 +125,7 @@ modules:
     versioning: true
   mod_version:
     show_os: false
-${privilege}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
+${privilege}${o.extraModules ? `${o.extraModules.trimEnd()}\n` : ""}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
 }
 
 // Without registration_timeout, ejabberd allows one registration per address every 600 s.
@@ -162,10 +166,14 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     privilege: opts.privilege ?? false,
     logLevel: opts.logLevel ?? "warning",
     openRegistration: opts.openRegistration ?? false,
+    beams: opts.beams ?? [],
+    extraModules: opts.extraModules ?? "",
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
   mkdirSync(join(dir, "spool"));
   mkdirSync(join(dir, "logs"));
+  mkdirSync(join(dir, "ebin"));
+  for (const beam of options.beams) copyFileSync(beam, join(dir, "ebin", basename(beam)));
   const [c2sPort, componentPort, httpPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, "ejabberd.yml"), renderConfig({ ...options, c2sPort, componentPort, httpPort }));
   const node = `xiej${randomBytes(3).toString("hex")}@localhost`;
@@ -174,7 +182,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     `EJABBERD_PID_PATH=${join(dir, "ejabberd.pid")}`,
     `ERL_DIST_PORT=${distPort}`,
     "INET_DIST_INTERFACE=127.0.0.1",
-    'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+    `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -pa ${join(dir, "ebin")}"`,
     "",
   ].join("\n"));
   if (existsSync("/etc/ejabberd/inetrc")) copyFileSync("/etc/ejabberd/inetrc", join(dir, "inetrc"));
