@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type App, createApp } from "../../src/app.js";
 import { buildEjabberdModule } from "../../src/cli/ejabberd-module.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -139,6 +139,50 @@ describe("mod_xmpp_invites on ejabberd: the server's own registration redeems th
     expect(await canLogin(server, "forgetful", "old-password-123")).toBe(false);
     expect(await canLogin(server, "someoneelse", "pw-esleenoemos-1234567")).toBe(false);
     await used(invite.id);
+  });
+
+  it("a fixed-username invite refuses another name (nothing created, invite intact); the password policy of every door applies", async () => {
+    const { invite, token } = await app.invites.create({ username: "fixedzoe" });
+    expect(await appRegisters(token, "notzoe", "pw-eoztno-1234567")).toEqual({
+      step: "register", ok: false, type: "modify", condition: "not-acceptable", text: "The chosen username is not valid with this invitation",
+    });
+    expect(await appRegisters(token, "fixedzoe", "abc")).toEqual({
+      step: "register", ok: false, type: "modify", condition: "not-acceptable", text: "Password is too short (minimum 10 characters)",
+    });
+    expect(await canLogin(server, "notzoe", "pw-eoztno-1234567")).toBe(false);
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect((await appRegisters(token, "fixedzoe", "pw-eozdexif-1234567")).ok).toBe(true);
+    await used(invite.id);
+  });
+
+  it("a reset invite for an account deleted meanwhile creates nothing", async () => {
+    await server.registerUser("leaving", "leaving-pw-1234");
+    const { invite, token } = await app.invites.create({ type: "reset", username: "leaving" });
+    await fetch(`${server.apiUrl()}/unregister`, { method: "POST", body: JSON.stringify({ user: "leaving", host: server.domain }) });
+    expect(await appRegisters(token, "leaving", "pw-gnivael-1234567")).toMatchObject({ step: "register", ok: false, type: "cancel" });
+    expect(await canLogin(server, "leaving", "pw-gnivael-1234567")).toBe(false);
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+  });
+
+  it("a consume that is lost is retried by the module until the component answers; meanwhile the use stays reserved", async () => {
+    const { invite, token } = await app.invites.create();
+    let lose = true;
+    const report = app.registration.settleServerClaim.bind(app.registration);
+    const lost = vi.spyOn(app.registration, "settleServerClaim").mockImplementation((...args) => (lose ? new Promise<never>(() => undefined) : report(...args)));
+    try {
+      expect(await appRegisters(token, "latecount", "pw-tnuocetal-1234567")).toEqual({ step: "register", ok: true });
+      expect(await canLogin(server, "latecount", "pw-tnuocetal-1234567")).toBe(true);
+      await until(() => lost.mock.calls.some(([, , outcome]) => outcome === "consume"), 10_000, "the module's consume");
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+      // Whoever else holds the link cannot use it meanwhile.
+      expect(await appRegisters(token, "latecount2", "pw-2tnuocetal-1234567")).toMatchObject({ step: "preauth", type: "cancel", condition: "forbidden" });
+      lose = false; // the module's next try (after its 3 s wait and 5 s back-off) gets through
+      await until(async () => (await app.invites.get(invite.id)).uses === 1, 30_000, "the module's retried consume");
+      expect(await app.invites.get(invite.id)).toMatchObject({ uses: 1, pending: 0 });
+      expect(lost.mock.calls.filter(([, , outcome]) => outcome === "consume").length).toBeGreaterThanOrEqual(2);
+    } finally {
+      lost.mockRestore();
+    }
   });
 
   it("one token raced across the app path, the XMPP door and the web door: exactly one account; a 3-use invite makes exactly 3", async () => {
