@@ -185,6 +185,28 @@ describe("mod_xmpp_invites on ejabberd: the server's own registration redeems th
     }
   });
 
+  it("a claim whose answer never arrives: the app is told to wait, nothing is created, and the module gives the use back at once", async () => {
+    const { invite, token } = await app.invites.create();
+    const claim = app.registration.claimForServer.bind(app.registration);
+    const lost = vi.spyOn(app.registration, "claimForServer").mockImplementation(async (...args) => {
+      await claim(...args); // reserved, but the answer is lost
+      return new Promise<never>(() => undefined);
+    });
+    const released = vi.spyOn(app.registration, "settleServerClaim");
+    try {
+      expect(await appRegisters(token, "unanswered", "pw-derewsnanu-1234567")).toEqual({
+        step: "register", ok: false, type: "wait", condition: "service-unavailable", text: "The invite service is not reachable; please try again later",
+      });
+      await until(() => released.mock.calls.some(([, username, outcome]) => username === "unanswered" && outcome === "release"), 5_000, "the module's release");
+    } finally {
+      lost.mockRestore();
+      released.mockRestore();
+    }
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await canLogin(server, "unanswered", "pw-derewsnanu-1234567")).toBe(false);
+    expect(await appRegisters(token, "unanswered", "pw-derewsnanu-1234567")).toEqual({ step: "register", ok: true });
+  });
+
   it("one token raced across the app path, the XMPP door and the web door: exactly one account; a 3-use invite makes exactly 3", async () => {
     for (const [uses, prefix] of [[1, "raceone"], [3, "racethree"]] as const) {
       const { invite, token } = await app.invites.create({ maxUses: uses });
