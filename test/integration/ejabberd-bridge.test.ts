@@ -306,3 +306,17 @@ describe("mod_xmpp_invites on ejabberd: the server's own registration redeems th
     expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 });
+
+describe("where Debian's ejabberd finds the module", () => {
+  it("ext_mod's contrib folder (CONTRIB_MODULES_PATH/mod_xmpp_invites/ebin, with a .spec file) works as well as -pa", async () => {
+    const { beam } = await buildEjabberdModule({ out: join(buildDir, "contrib-build") });
+    const contrib = await startEjabberd({ contribBeams: [beam], extraModules: "  mod_xmpp_invites:\n    component: invites.example.test" });
+    try {
+      const stream = await openRawStream(contrib.c2sPort, contrib.domain);
+      stream.close();
+      expect(stream.features).toMatch(/<register xmlns=['"]urn:xmpp:ibr-token:0['"]\/>/);
+    } finally {
+      await contrib.stop();
+    }
+  }, 90_000);
+});

@@ -22,6 +22,11 @@ export interface EjabberdOptions extends ServerNames {
   openRegistration?: boolean;
   /** Compiled modules (.beam files) copied into the server's own code path (`-pa`). */
   beams?: string[];
+  /**
+   * Compiled modules installed instead in ext_mod's contrib folder (CONTRIB_MODULES_PATH), as
+   * NAME/NAME.spec and NAME/ebin/NAME.beam, where ejabberd adds them to its code path at start.
+   */
+  contribBeams?: string[];
   /** YAML lines under `modules:`, indented two spaces, e.g. to load a module from `beams`. */
   extraModules?: string;
 }
@@ -167,6 +172,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     logLevel: opts.logLevel ?? "warning",
     openRegistration: opts.openRegistration ?? false,
     beams: opts.beams ?? [],
+    contribBeams: opts.contribBeams ?? [],
     extraModules: opts.extraModules ?? "",
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
@@ -174,6 +180,12 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
   mkdirSync(join(dir, "logs"));
   mkdirSync(join(dir, "ebin"));
   for (const beam of options.beams) copyFileSync(beam, join(dir, "ebin", basename(beam)));
+  for (const beam of options.contribBeams) {
+    const name = basename(beam, ".beam");
+    mkdirSync(join(dir, "contrib", name, "ebin"), { recursive: true });
+    copyFileSync(beam, join(dir, "contrib", name, "ebin", basename(beam)));
+    writeFileSync(join(dir, "contrib", name, `${name}.spec`), `{summary, "${name}"}.\n`);
+  }
   const [c2sPort, componentPort, httpPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, "ejabberd.yml"), renderConfig({ ...options, c2sPort, componentPort, httpPort }));
   const node = `xiej${randomBytes(3).toString("hex")}@localhost`;
@@ -182,6 +194,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     `EJABBERD_PID_PATH=${join(dir, "ejabberd.pid")}`,
     `ERL_DIST_PORT=${distPort}`,
     "INET_DIST_INTERFACE=127.0.0.1",
+    `CONTRIB_MODULES_PATH=${join(dir, "contrib")}`,
     `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -pa ${join(dir, "ebin")}"`,
     "",
   ].join("\n"));
