@@ -92,7 +92,8 @@ timeout_ms(Host) -> gen_mod:get_module_opt(Host, ?MODULE, timeout) * 1000.
 %%% What apps and the component look for
 
 %% XEP-0401 0.3.0 and XEP-0445: what apps look for before they send a preauth token. Pre-auth
-%% features are only sent on streams that have not logged in (and after STARTTLS when required).
+%% features are only sent on streams that have not logged in; the hook is not told whether the
+%% stream is encrypted (starttls_required on the listener is the operator's switch).
 c2s_pre_auth_features(Acc, _Host) ->
     [el(<<"register">>, [{<<"xmlns">>, <<"urn:xmpp:invite">>}], []),
      el(<<"register">>, [{<<"xmlns">>, <<"urn:xmpp:ibr-token:0">>}], []) | Acc].
