@@ -29,6 +29,10 @@ export interface EjabberdOptions extends ServerNames {
   contribBeams?: string[];
   /** YAML lines under `modules:`, indented two spaces, e.g. to load a module from `beams`. */
   extraModules?: string;
+  /** Modules for the main domain only (YAML lines indented two spaces, as for `extraModules`). */
+  domainModules?: string;
+  /** Another host with password accounts, e.g. for ejabberd's own registration beside the main domain's. */
+  extraHost?: string;
 }
 
 export interface EjabberdServer {
@@ -63,16 +67,31 @@ function renderConfig(o: Required<EjabberdOptions> & { c2sPort: number; componen
     ? `  mod_privilege:\n    roster:\n      both: invites_component\n    message:\n      outgoing: invites_component\n`
     : "";
   const privilegeRule = o.privilege ? "  invites_component:\n    - allow: invites_component\n" : "";
+  const modules = `  mod_adhoc: {}
+  mod_admin_extra: {}
+  mod_configure: {}
+  mod_disco: {}
+  mod_http_api: {}
+  mod_last: {}
+  mod_ping: {}
+  mod_roster:
+    versioning: true
+  mod_version:
+    show_os: false
+${privilege}${o.extraModules ? `${o.extraModules.trimEnd()}\n` : ""}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
+  // A host's own modules replace the global list: the domain gets that list plus its own.
+  const domainModules = o.domainModules ? `  ${o.domain}:\n    modules:\n${`${modules}${o.domainModules.trimEnd()}`.replace(/^/gm, "    ")}\n` : "";
   return `# Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 loglevel: ${o.logLevel}
 log_rotate_count: 0
 hosts:
   - ${o.domain}
   - ${o.anonDomain}
-host_config:
+${o.extraHost ? `  - ${o.extraHost}\n` : ""}host_config:
   ${o.anonDomain}:
     auth_method: anonymous
     anonymous_protocol: sasl_anon
+${domainModules}
 auth_method: internal
 certfiles: []
 acme:
@@ -119,18 +138,7 @@ ${privilegeRule}api_permissions:
     what:
 ${API_COMMANDS.map((command) => `      - ${command}`).join("\n")}
 modules:
-  mod_adhoc: {}
-  mod_admin_extra: {}
-  mod_configure: {}
-  mod_disco: {}
-  mod_http_api: {}
-  mod_last: {}
-  mod_ping: {}
-  mod_roster:
-    versioning: true
-  mod_version:
-    show_os: false
-${privilege}${o.extraModules ? `${o.extraModules.trimEnd()}\n` : ""}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
+${modules}${o.openRegistration ? "registration_timeout: infinity\n" : ""}`;
 }
 
 // Without registration_timeout, ejabberd allows one registration per address every 600 s.
@@ -138,7 +146,6 @@ const OPEN_REGISTRATION = `  mod_register:
     access: all
     ip_access: all
     password_strength: 0
-registration_timeout: infinity
 `;
 
 
@@ -174,6 +181,8 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     beams: opts.beams ?? [],
     contribBeams: opts.contribBeams ?? [],
     extraModules: opts.extraModules ?? "",
+    domainModules: opts.domainModules ?? "",
+    extraHost: opts.extraHost ?? "",
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
   mkdirSync(join(dir, "spool"));
