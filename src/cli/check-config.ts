@@ -94,7 +94,7 @@ export function describeBridge(mode: Config["bridge"], domain: string): string {
     case "none":
       return "apps cannot redeem invite links directly: the landing page leads with registration in the browser, then login in the app";
     default:
-      return `apps redeem invite links directly only if ${domain} has the bridge module (asked with disco#info at start); otherwise the landing page leads with registration in the browser`;
+      return `apps redeem invite links directly only if ${domain} has the bridge module, mod_xmpp_invites for Prosody or ejabberd (asked with disco#info at start); otherwise the landing page leads with registration in the browser`;
   }
 }
 

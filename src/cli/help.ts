@@ -98,6 +98,21 @@ register at the component with the invite's token. Handy to check a deployment e
   --component JID            The component's JID (or --config PATH: its component.domain)
   --json                     Print {"jid": ...}
 `,
+  "ejabberd-module": `Usage: xmpp-invites ejabberd-module build --out DIR [--component JID]
+                                      [--ejabberd DIR] [--xmpp-include DIR]
+
+Compile the ejabberd module that lets apps redeem invite links on ejabberd's own registration
+(mod_xmpp_invites, the counterpart of the Prosody module) for the ejabberd installed here, with
+the Erlang compiler that comes with it (erlc), into DIR/mod_xmpp_invites.beam; then print the
+configuration lines. Rebuild it after every upgrade of ejabberd.
+
+  --out DIR           Where to write mod_xmpp_invites.beam (created if missing)
+  --component JID     The component's JID, for the printed configuration
+  --ejabberd DIR      ejabberd's library directory (default: the newest ejabberd-VERSION found,
+                      e.g. /usr/lib/x86_64-linux-gnu/ejabberd-24.12)
+  --xmpp-include DIR  The include files of ejabberd's xmpp library (default: found next to
+                      ejabberd or in /usr/lib/erlang/lib, e.g. p1_xmpp-1.9.4/include)
+`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;
@@ -121,6 +136,8 @@ Commands:
   api-key list         The API keys
   api-key revoke ID    Revoke an API key
   redeem URI           Redeem an invite over XMPP, as an anonymous client would
+  ejabberd-module build --out DIR
+                       Compile the ejabberd module that lets apps redeem invite links
   help [COMMAND]       This overview, or one command's options
 
 Options:

@@ -30,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./api-key.js")).runApiKey(rest);
       case "redeem":
         return await (await import("./redeem.js")).runRedeem(rest);
+      case "ejabberd-module":
+        return await (await import("./ejabberd-module.js")).runEjabberdModule(rest);
       case "help":
         return help(rest);
       case "-V":
@@ -73,7 +75,7 @@ function help(args: string[]): number {
   return EXIT.ok;
 }
 
-const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "tree", "purge"], "api-key": ["create", "list", "revoke"], request: ["list", "show", "approve", "deny"] };
+const SUBCOMMANDS: Partial<Record<string, readonly string[]>> = { invite: ["create", "list", "show", "revoke", "tree", "purge"], "api-key": ["create", "list", "revoke"], request: ["list", "show", "approve", "deny"], "ejabberd-module": ["build"] };
 
 export function reportError(err: unknown, command?: string): number {
   if (err instanceof UsageError) {

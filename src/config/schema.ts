@@ -169,7 +169,7 @@ export const configSchema = z.strictObject({
   adapter: adapterConfig.default({ type: "xep0133", timeout: 10, roster: { type: "xep0356" } }).describe("How accounts are created on the server"),
   admins: z.array(bareJid).default([]).describe("Bare JIDs allowed to manage invites"),
   bridge: z.enum(["auto", "prosody", "none"]).default("auto")
-    .describe("Whether the server redeems invites in its own registration (Prosody: mod_xmpp_invites): auto = ask the server (disco#info), prosody = expect it, none = no bridge"),
+    .describe("Whether the server redeems invites in its own registration (mod_xmpp_invites for Prosody or ejabberd): auto = ask the server (disco#info), prosody = expect it, none = no bridge"),
   http: httpSection.describe("The web door: landing pages, web registration, HTTP API, health and metrics"),
   site_name: z.string().min(1).max(100).optional().describe("Shown on the web pages (default: the domain)"),
   webchat_url: httpUrl.optional().describe("A web chat where new users can log in, linked from the success page"),

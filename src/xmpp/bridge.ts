@@ -1,6 +1,6 @@
 // ====================================================================
 // The server bridge, urn:xmpp-invites:bridge:0 (this project's own protocol)
-// A module inside the XMPP server (prosody/mod_xmpp_invites.lua) lets the server's own in-band
+// A module inside the XMPP server (prosody/mod_xmpp_invites.lua, ejabberd/mod_xmpp_invites.erl) lets the server's own in-band
 // registration (XEP-0077 with the XEP-0401/XEP-0445 preauth on an unauthenticated stream) redeem
 // this component's invites. The server asks, from its bare domain:
 //   <check token='T'/>                                  is the token good? (the preauth step)
@@ -205,10 +205,10 @@ function reportBridge(log: Logger, bridge: BridgeState, domain: string): void {
       log.info(fields, `${domain} has the invite bridge: apps redeem invite links directly`);
       break;
     case "elsewhere":
-      log.warn(fields, `${domain} has the invite bridge, but for another component: apps cannot redeem this component's invites directly; set xmpp_invites_component to this component`);
+      log.warn(fields, `${domain} has the invite bridge, but for another component: apps cannot redeem this component's invites directly; set xmpp_invites_component (Prosody) or the module's component option (ejabberd) to this component`);
       break;
     default: {
-      const message = `${domain} has no invite bridge: apps cannot redeem invite links directly, so the landing page leads with registration in the browser (Prosody: load mod_xmpp_invites)`;
+      const message = `${domain} has no invite bridge: apps cannot redeem invite links directly, so the landing page leads with registration in the browser (Prosody: load mod_xmpp_invites; ejabberd: build it with xmpp-invites ejabberd-module build and load it)`;
       if (bridge.mode === "prosody") log.error(fields, message);
       else log.info(fields, message);
     }

@@ -13,6 +13,9 @@ import { type RawStream, openRawStream, preauthPayload, registerPayload } from "
 
 const BIN = resolve("dist/cli/main.js");
 
+/** What the suite needs of a server, Prosody or ejabberd. */
+export type FaultServer = Pick<ProsodyServer, "domain" | "anonDomain" | "componentDomain" | "componentSecret" | "c2sPort" | "componentService">;
+
 export interface ComponentProcess {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -26,7 +29,7 @@ export interface ComponentProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export function writeComponentConfig(server: ProsodyServer, path: string, database: string, extra: Record<string, unknown> = {}): void {
+export function writeComponentConfig(server: FaultServer, path: string, database: string, extra: Record<string, unknown> = {}): void {
   writeFileSync(path, JSON.stringify({
     domain: server.domain,
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
@@ -127,7 +130,7 @@ export interface RawClient {
   close(): void;
 }
 
-export async function rawClient(server: ProsodyServer, timeoutMs = 10_000): Promise<RawClient> {
+export async function rawClient(server: FaultServer, timeoutMs = 10_000): Promise<RawClient> {
   const socket: Socket = connect(server.c2sPort, "127.0.0.1");
   socket.setNoDelay(true);
   const received: Element[] = [];
@@ -274,7 +277,7 @@ export async function registerOverXmpp(client: RawClient, component: string, tok
  * The app path: an unauthenticated c2s stream to the server itself (preauth, then XEP-0077
  * register), as an app that opened the invite link does; the server's bridge module asks the component.
  */
-export async function registerOverApp(server: ProsodyServer, token: string, username: string, password: string, timeoutMs: number): Promise<Outcome> {
+export async function registerOverApp(server: FaultServer, token: string, username: string, password: string, timeoutMs: number): Promise<Outcome> {
   let stream: RawStream | undefined;
   const within = <T>(promise: Promise<T>) => Promise.race([promise, new Promise<undefined>((resolveLate) => setTimeout(() => resolveLate(undefined), timeoutMs))]);
   try {
@@ -364,7 +367,8 @@ export interface AuditFigures {
  * than its uses; every success a client was told of has its account and its recorded use; no invite
  * stays reserved for an account that does not exist; no account exists whose use is unrecorded.
  */
-export function audit(server: ProsodyServer, databasePath: string, attempts: readonly Attempt[]): AuditFigures {
+/** `server`: a Prosody whose account files are read, or the accounts of another server, listed before. */
+export function audit(server: ProsodyServer | ReadonlySet<string>, databasePath: string, attempts: readonly Attempt[]): AuditFigures {
   const db = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
     return auditRows(server, {
@@ -387,8 +391,8 @@ export interface AuditRows {
 }
 
 /** The audit of `audit`, on rows read from any database. */
-export function auditRows(server: ProsodyServer, rows: AuditRows, attempts: readonly Attempt[]): AuditFigures {
-  const accounts = accountsOnServer(server);
+export function auditRows(server: ProsodyServer | ReadonlySet<string>, rows: AuditRows, attempts: readonly Attempt[]): AuditFigures {
+  const accounts = server instanceof Set ? server : accountsOnServer(server as ProsodyServer);
   {
     const invites = new Map(rows.invites.map((r) => [r.id, r]));
     const recorded = new Map(rows.redemptions.map((row) => [row.jid.split("@")[0] ?? "", row.invite_id]));

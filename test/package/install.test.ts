@@ -53,10 +53,10 @@ afterAll(async () => {
 describe("the packed tarball", () => {
   it("holds the built command, the systemd unit and the example config; no sources, tests or tools", () => {
     const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
-    for (const file of ["package/dist/cli/main.js", "package/prosody/mod_xmpp_invites.lua", "package/systemd/xmpp-invites.service", "package/config.example.json", "package/dist/http/static/style.css", "package/dist/http/static/favicon.svg", "package/README.md", "package/package.json"]) {
+    for (const file of ["package/dist/cli/main.js", "package/prosody/mod_xmpp_invites.lua", "package/ejabberd/mod_xmpp_invites.erl", "package/systemd/xmpp-invites.service", "package/config.example.json", "package/dist/http/static/style.css", "package/dist/http/static/favicon.svg", "package/README.md", "package/package.json"]) {
       expect(files).toContain(file);
     }
-    expect(files.filter((file) => /^package\/(src|test|scripts|tools)\/|\.map$|^package\/dist\/(demo|bench)\//.test(file))).toEqual([]);
+    expect(files.filter((file) => /^package\/(src|test|scripts|tools)\/|\.map$|\.beam$|^package\/dist\/(demo|bench)\//.test(file))).toEqual([]);
   });
 
   it("builds at pack time, not at install time, and npm start runs the built code", () => {
@@ -88,6 +88,15 @@ describe("the packed tarball", () => {
     for (const dev of ["typescript", "vitest", "playwright-core"]) expect(existsSync(join(app, "node_modules", dev))).toBe(false);
     const result = spawnSync(join(app, "node_modules", ".bin", "xmpp-invites"), ["--version"], { env, encoding: "utf8" });
     expect(result.stdout).toBe(`xmpp-invites ${pkg.version}\n`);
+  });
+
+  it("the installed command compiles the shipped ejabberd module for the ejabberd installed here", () => {
+    const out = join(dir, "ejabberd-ebin");
+    const { code, stdout, stderr } = run("ejabberd-module", "build", "--out", out);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Built .*mod_xmpp_invites\.beam for ejabberd /);
+    expect(existsSync(join(out, "mod_xmpp_invites.beam"))).toBe(true);
   });
 
   it("the shipped unit runs the installed command as its own user, sandboxed, with a state folder", () => {

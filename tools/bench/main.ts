@@ -2,11 +2,12 @@
 // B2 component overhead, B3 store at scale, B4 memory, in one run against real servers on loopback.
 // Writes bench/results.json and BENCHMARKS.md (--quick: bench/results-quick.json, prints only).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildEjabberdModule } from "../../src/cli/ejabberd-module.js";
 import { isEjabberdInstalled, startEjabberd } from "../demo/ejabberd.js";
 import { freePort } from "../demo/ports.js";
 import { ensureProsodyInstalled, startProsody } from "../demo/prosody.js";
@@ -168,8 +169,15 @@ async function main(): Promise<void> {
     await prosody.stop();
   }
 
-  // ejabberd 23.01 has no invites: its anchor is its own open in-band registration.
-  const ejabberd = await startEjabberd({ openRegistration: true });
+  // ejabberd 23.01 and 24.12 have no invites: the anchor is ejabberd's own open in-band registration,
+  // on a second host of the same server; the bridge module (built for this ejabberd) on the main domain.
+  const moduleDir = mkdtempSync(join(tmpdir(), "xmpp-invites-bench-ejabberd-"));
+  const { beam } = await buildEjabberdModule({ out: moduleDir });
+  const ejabberd = await startEjabberd({
+    openRegistration: true, beams: [beam], extraHost: "native.example.test",
+    domainModules: "  mod_xmpp_invites:\n    component: invites.example.test\n",
+  });
+  rmSync(moduleDir, { recursive: true, force: true });
   try {
     await ejabberd.registerUser(ADMIN.username, ADMIN.password);
     await ejabberd.registerUser(INVITER, "inviter-password-0123");
@@ -181,8 +189,8 @@ async function main(): Promise<void> {
     for (let run = 0; run < plan.runs; run++) {
       for (const adapter of adapters) {
         const target: B1Target = {
-          domain: ejabberd.domain, nativeDomain: ejabberd.domain, anonDomain: ejabberd.anonDomain, componentDomain: ejabberd.componentDomain,
-          c2sPort: ejabberd.c2sPort, paths: ["native", "xmpp", "web"],
+          domain: ejabberd.domain, nativeDomain: "native.example.test", anonDomain: ejabberd.anonDomain, componentDomain: ejabberd.componentDomain,
+          c2sPort: ejabberd.c2sPort, paths: ["native", "app", "xmpp", "web"],
           nativeTokens: async (count) => Array.from({ length: count }, () => undefined),
           // XEP-0356 roster sets fail in ejabberd 23.01; its HTTP API writes rosters.
           admin: ADMIN, inviter: `${INVITER}@${ejabberd.domain}`, rosterWrites: adapter.name === "ejabberd-api",

@@ -6,7 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type ServerNames, accepts, freePort } from "./ports.js";
 import { packageVersion } from "./versions.js";
 
@@ -20,6 +20,19 @@ export interface EjabberdOptions extends ServerNames {
   logLevel?: "info" | "warning" | "error" | "debug";
   /** ejabberd's own in-band registration on unauthenticated streams, open to all (default false). */
   openRegistration?: boolean;
+  /** Compiled modules (.beam files) copied into the server's own code path (`-pa`). */
+  beams?: string[];
+  /**
+   * Compiled modules installed instead in ext_mod's contrib folder (CONTRIB_MODULES_PATH), as
+   * NAME/NAME.spec and NAME/ebin/NAME.beam, where ejabberd adds them to its code path at start.
+   */
+  contribBeams?: string[];
+  /** YAML lines under `modules:`, indented two spaces, e.g. to load a module from `beams`. */
+  extraModules?: string;
+  /** Modules for the main domain only (YAML lines indented two spaces, as for `extraModules`). */
+  domainModules?: string;
+  /** Another host with password accounts, e.g. for ejabberd's own registration beside the main domain's. */
+  extraHost?: string;
 }
 
 export interface EjabberdServer {
@@ -54,16 +67,31 @@ function renderConfig(o: Required<EjabberdOptions> & { c2sPort: number; componen
     ? `  mod_privilege:\n    roster:\n      both: invites_component\n    message:\n      outgoing: invites_component\n`
     : "";
   const privilegeRule = o.privilege ? "  invites_component:\n    - allow: invites_component\n" : "";
+  const modules = `  mod_adhoc: {}
+  mod_admin_extra: {}
+  mod_configure: {}
+  mod_disco: {}
+  mod_http_api: {}
+  mod_last: {}
+  mod_ping: {}
+  mod_roster:
+    versioning: true
+  mod_version:
+    show_os: false
+${privilege}${o.extraModules ? `${o.extraModules.trimEnd()}\n` : ""}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
+  // A host's own modules replace the global list: the domain gets that list plus its own.
+  const domainModules = o.domainModules ? `  ${o.domain}:\n    modules:\n${`${modules}${o.domainModules.trimEnd()}`.replace(/^/gm, "    ")}\n` : "";
   return `# Generated for a throwaway test server: loopback only, no TLS, deleted on stop.
 loglevel: ${o.logLevel}
 log_rotate_count: 0
 hosts:
   - ${o.domain}
   - ${o.anonDomain}
-host_config:
+${o.extraHost ? `  - ${o.extraHost}\n` : ""}host_config:
   ${o.anonDomain}:
     auth_method: anonymous
     anonymous_protocol: sasl_anon
+${domainModules}
 auth_method: internal
 certfiles: []
 acme:
@@ -110,18 +138,7 @@ ${privilegeRule}api_permissions:
     what:
 ${API_COMMANDS.map((command) => `      - ${command}`).join("\n")}
 modules:
-  mod_adhoc: {}
-  mod_admin_extra: {}
-  mod_configure: {}
-  mod_disco: {}
-  mod_http_api: {}
-  mod_last: {}
-  mod_ping: {}
-  mod_roster:
-    versioning: true
-  mod_version:
-    show_os: false
-${privilege}${o.openRegistration ? OPEN_REGISTRATION : ""}`;
+${modules}${o.openRegistration ? "registration_timeout: infinity\n" : ""}`;
 }
 
 // Without registration_timeout, ejabberd allows one registration per address every 600 s.
@@ -129,7 +146,6 @@ const OPEN_REGISTRATION = `  mod_register:
     access: all
     ip_access: all
     password_strength: 0
-registration_timeout: infinity
 `;
 
 
@@ -162,10 +178,23 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     privilege: opts.privilege ?? false,
     logLevel: opts.logLevel ?? "warning",
     openRegistration: opts.openRegistration ?? false,
+    beams: opts.beams ?? [],
+    contribBeams: opts.contribBeams ?? [],
+    extraModules: opts.extraModules ?? "",
+    domainModules: opts.domainModules ?? "",
+    extraHost: opts.extraHost ?? "",
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
   mkdirSync(join(dir, "spool"));
   mkdirSync(join(dir, "logs"));
+  mkdirSync(join(dir, "ebin"));
+  for (const beam of options.beams) copyFileSync(beam, join(dir, "ebin", basename(beam)));
+  for (const beam of options.contribBeams) {
+    const name = basename(beam, ".beam");
+    mkdirSync(join(dir, "contrib", name, "ebin"), { recursive: true });
+    copyFileSync(beam, join(dir, "contrib", name, "ebin", basename(beam)));
+    writeFileSync(join(dir, "contrib", name, `${name}.spec`), `{summary, "${name}"}.\n`);
+  }
   const [c2sPort, componentPort, httpPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, "ejabberd.yml"), renderConfig({ ...options, c2sPort, componentPort, httpPort }));
   const node = `xiej${randomBytes(3).toString("hex")}@localhost`;
@@ -174,7 +203,8 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     `EJABBERD_PID_PATH=${join(dir, "ejabberd.pid")}`,
     `ERL_DIST_PORT=${distPort}`,
     "INET_DIST_INTERFACE=127.0.0.1",
-    'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+    `CONTRIB_MODULES_PATH=${join(dir, "contrib")}`,
+    `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -pa ${join(dir, "ebin")}"`,
     "",
   ].join("\n"));
   if (existsSync("/etc/ejabberd/inetrc")) copyFileSync("/etc/ejabberd/inetrc", join(dir, "inetrc"));
