@@ -55,6 +55,12 @@ export class RateLimiter {
     return entry.count <= this.#max;
   }
 
+  /** Seconds until `key` may try again (at least 1): what a 429's Retry-After and its text say. */
+  retryAfterSeconds(key: string): number {
+    const entry = this.#hits.get(key);
+    return Math.max(1, Math.ceil(((entry?.resetAt ?? 0) - this.#now()) / 1000));
+  }
+
   #sweep(now: number): void {
     for (const [key, entry] of this.#hits) if (entry.resetAt <= now) this.#hits.delete(key);
     if (this.#hits.size >= 10_000) this.#hits.clear();
