@@ -140,11 +140,12 @@ export class AccountRequestService {
   /** The list as admins see it: each request's state as it is now, and whether its name was taken meanwhile. */
   async overview(options: { all?: boolean; limit?: number } = {}): Promise<RequestListing[]> {
     const list = await this.list(options);
-    return Promise.all(list.map((request) => this.describe(request)));
+    const holders = await this.#holders();
+    return Promise.all(list.map((request) => this.describe(request, holders)));
   }
 
   /** One request as admins see it (see overview). */
-  async describe(request: AccountRequest): Promise<RequestListing> {
+  async describe(request: AccountRequest, holders?: readonly Invite[]): Promise<RequestListing> {
     const now = this.#clock.now();
     const decided = requestState(request, now);
     let state: RequestListing["state"] = decided;
@@ -154,7 +155,7 @@ export class AccountRequestService {
       state = status === "used" ? "registered" : status === "active" ? "approved" : "lapsed";
     }
     const open = state === "pending" || state === "approved";
-    return { request, state, taken: open ? await this.#nameTaken(request.username, request.inviteId) : false };
+    return { request, state, taken: open ? await this.#nameTaken(request.username, request.inviteId, holders) : false };
   }
 
   async get(id: string): Promise<AccountRequest> {
@@ -198,10 +199,8 @@ export class AccountRequestService {
    * Whether `username` is taken: the server has the account, or another invite that can still be
    * used registers that very name (`own`, the request's own invite, aside).
    */
-  async #nameTaken(username: string, own: string | null): Promise<boolean | "unknown"> {
-    const now = this.#clock.now();
-    const holders = await this.#invites.list({ limit: HOLDERS_SCANNED });
-    const held = holders.some((invite) => invite.id !== own && invite.username === username && (registersAccount(invite) || invite.type === "reset") && inviteStatus(invite, now) === "active");
+  async #nameTaken(username: string, own: string | null, holders?: readonly Invite[]): Promise<boolean | "unknown"> {
+    const held = (holders ?? (await this.#holders())).some((invite) => invite.id !== own && invite.username === username);
     if (held) return true;
     if (this.#accounts === undefined) return "unknown";
     try {
@@ -209,6 +208,13 @@ export class AccountRequestService {
     } catch {
       return "unknown";
     }
+  }
+
+  /** The usable invites that register (or reset) one fixed name. */
+  async #holders(): Promise<Invite[]> {
+    const now = this.#clock.now();
+    const invites = await this.#invites.list({ limit: HOLDERS_SCANNED });
+    return invites.filter((invite) => invite.username !== null && (registersAccount(invite) || invite.type === "reset") && inviteStatus(invite, now) === "active");
   }
 
   async #findInvite(id: string): Promise<Invite | undefined> {
