@@ -15,7 +15,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     logger: false,
     bodyLimit: 16 * 1024,
     // A success page's address carries its signed note (routes/register.ts) in the path.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     trustProxy: deps.config.http.trust_proxy,
     // fastify's own request log is off: ours (below) goes through the masking logger, since tokens travel in URLs.
     return503OnClosing: true,
