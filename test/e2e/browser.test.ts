@@ -342,6 +342,8 @@ describe("no dead ends: phone, keyboard alone, no JavaScript", () => {
       // "@domain" sits after the box, to its right, in every language (the address reads left to right).
       const [box, suffix] = await Promise.all([page.locator("#username").boundingBox(), page.locator("#username-domain").boundingBox()]);
       expect((suffix?.x ?? 0) > (box?.x ?? 0) + (box?.width ?? 0) - 1, "@domain right of the box").toBe(true);
+      // …and whole, on one line (not "@exampl / e.test").
+      await expect(page.evaluate<boolean>(`(() => { const element = document.getElementById("username-domain"); return element.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(element).lineHeight); })()`)).resolves.toBe(true);
       await tabTo(page, "username");
       await page.keyboard.type("a b");
       await tabTo(page, "password");
@@ -353,6 +355,8 @@ describe("no dead ends: phone, keyboard alone, no JavaScript", () => {
       await page.waitForLoadState("load");
       // All four fields at once, in the summary that now has the focus.
       await expect(page.evaluate<string>(`document.activeElement?.id ?? ""`)).resolves.toBe("error-summary");
+      mkdirSync("test-artifacts", { recursive: true });
+      await page.screenshot({ path: `test-artifacts/errors-320-${lang}.png`, fullPage: true });
       await expect(page.locator("#error-summary h2").textContent()).resolves.toBe(TEXTS[lang].summary);
       expect(await page.locator("#error-summary a").evaluateAll((links) => links.map((link) => link.getAttribute("href")))).toEqual(["#username", "#password", "#confirm", "#consent"]);
       // The summary's first line leads to its field.
@@ -458,6 +462,8 @@ describe("dark mode: explicit colours that axe-core accepts", () => {
       await page.locator("#consent").check();
       await Promise.all([page.waitForURL(/\/done\//), page.locator("button[type=submit]").click()]);
       results.push(await auditPage(page, "success page", errors));
+      mkdirSync("test-artifacts", { recursive: true });
+      await page.screenshot({ path: `test-artifacts/success-dark-${lang}.png`, fullPage: true });
       await context.close();
       for (const result of results) expect({ page: result.name, violations: result.violations, overflow: result.overflow, dir: result.dir }).toEqual({ page: result.name, violations: [], overflow: false, dir });
     });

@@ -97,7 +97,7 @@ describe("form errors", () => {
     setup({ terms_url: "https://example.test/terms" });
     const { token } = await h.app.invites.create();
     const form = await get(`/invite/${token}/register`);
-    expect(form.body).toContain('<p class="muted" id="username-hint">No spaces, and none of these characters: &quot; &amp; &#39; / : &lt; &gt; @. Capital letters become lowercase.</p>');
+    expect(form.body).toContain('<p class="muted" id="username-hint">No spaces, and none of these characters: \u2066&quot; &amp; &#39; / : &lt; &gt; @\u2069. Capital letters become lowercase.</p>');
     expect(form.body).not.toContain("error-summary");
     const res = await post(`/invite/${token}/register`, { username: "a b", password: "x", confirm: "y" });
     expect(res.statusCode).toBe(422);

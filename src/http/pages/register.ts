@@ -4,8 +4,11 @@ import { type SafeHtml, html } from "../html.js";
 import type { RichChunk, Translator } from "../i18n/index.js";
 import { type PageFrame, errorSummary, layout } from "./layout.js";
 
-/** Characters a username may not hold besides spaces (nodeprep's ASCII exclusions). */
-const EXCLUDED = "\" & ' / : < > @";
+/**
+ * Characters a username may not hold besides spaces (nodeprep's ASCII exclusions), isolated left
+ * to right (U+2066…U+2069) so a right-to-left text neither reorders nor mirrors them.
+ */
+const EXCLUDED = "\u2066\" & ' / : < > @\u2069";
 
 /** The username rules in words, for the hint beside the field and for the refusal. */
 export function usernameRules(t: Translator): string {
