@@ -4,7 +4,7 @@ import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion }
 import { logServerProbe, probeServer } from "./adapters/server/probe.js";
 import type { Config } from "./config/schema.js";
 import { type HttpServer, createHttp } from "./http/index.js";
-import { AccountRequestService, type RequestNotifier } from "./invites/requests/account-requests.js";
+import { type AccountLookup, AccountRequestService, type RequestNotifier } from "./invites/requests/account-requests.js";
 import { ApiKeyService } from "./invites/service/api-keys.js";
 import { type Clock, systemClock } from "./invites/domain/clock.js";
 import { ContactInvites } from "./invites/social/contacts.js";
@@ -87,8 +87,9 @@ export function openConfiguredStores(config: Config, options: { heartbeat?: bool
 }
 
 /** Account requests over the store, for the running app (which tells admins) and the CLI. */
-export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier): AccountRequestService {
+export function accountRequests(config: Config, stores: Stores, invites: InviteService, clock: Clock, notifier?: RequestNotifier, accounts?: AccountLookup): AccountRequestService {
   return new AccountRequestService({
+    accounts,
     store: stores.accountRequests,
     invites,
     clock,
@@ -96,6 +97,21 @@ export function accountRequests(config: Config, stores: Stores, invites: InviteS
     maxPending: config.registration_requests.max_pending,
     notifier,
   });
+}
+
+/** The adapter as asked about a requested name: not at all while it cannot get through. */
+function askingServer(adapter: ServerAdapter): AccountLookup {
+  return { accountExists: (username) => (adapter.ready?.() === false ? Promise.resolve({ exists: "unknown" }) : adapter.accountExists(username)) };
+}
+
+/**
+ * For the shell: the configured adapter where it works without the running service (ejabberd's
+ * HTTP API, prosodyctl); the XEP-0133 adapters speak over a connection the CLI does not hold.
+ */
+export function standaloneAccounts(config: Config, log: Logger): AccountLookup | undefined {
+  const { adapter } = config;
+  if (adapter.type !== "ejabberd-api" && adapter.type !== "prosodyctl") return undefined;
+  return createAdapter(adapter, { xmpp: { isOnline: () => false, request: () => Promise.reject(new Error("no connection")) }, domain: config.domain, log });
 }
 
 /** The stores and the invite service alone, for commands that only touch the database. */
@@ -145,7 +161,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     admins: config.admins,
     domain: config.domain,
     log: log.child({ feature: "requests" }),
-  }));
+  }), askingServer(server.adapter));
   const bridge = new BridgeState(config.bridge);
   registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
   probeOnConnect(config, log, connection);

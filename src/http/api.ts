@@ -158,7 +158,7 @@ function createRequest(body: z.infer<typeof createBody>, key: ApiKey) {
 
 /** Requests for an account: list them and decide. The requester's side is the web form alone. */
 function registerRequestRoutes(app: FastifyInstance, api: ApiContext): void {
-  const { deps, authorize, now } = api;
+  const { deps, authorize } = api;
   const requests = () => {
     if (deps.requests === undefined) throw new AppError("request-not-found", "");
     return deps.requests;
@@ -166,14 +166,14 @@ function registerRequestRoutes(app: FastifyInstance, api: ApiContext): void {
   route(app, "/api/v1/requests", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
-      const list = await requests().list({ all: stringField(request.query, "all") === "true", limit: listLimit(request) });
-      return reply.send({ requests: list.map((item) => requestJson(item, now())) });
+      const list = await requests().overview({ all: stringField(request.query, "all") === "true", limit: listLimit(request) });
+      return reply.send({ requests: list.map(requestJson) });
     },
   });
   route(app, "/api/v1/requests/:id", {
     GET: async (request, reply) => {
       if (!(await authorize(request, reply, false))) return reply;
-      return reply.send(requestJson(await requests().get(stringField(request.params, "id")), now()));
+      return reply.send(requestJson(await requests().describe(await requests().get(stringField(request.params, "id")))));
     },
   });
   for (const decision of ["approve", "deny"] as const) {
@@ -183,7 +183,7 @@ function registerRequestRoutes(app: FastifyInstance, api: ApiContext): void {
         if (!key) return reply;
         const id = stringField(request.params, "id");
         const decided = decision === "approve" ? await requests().approve(id, `api:${key.id}`) : await requests().deny(id, `api:${key.id}`);
-        return reply.send(requestJson(decided, now()));
+        return reply.send(requestJson(await requests().describe(decided)));
       },
     });
   }
@@ -194,12 +194,14 @@ function registerRegistrationRoute(app: FastifyInstance, api: ApiContext, limite
   const { deps } = api;
   route(app, "/api/v1/registrations", {
     POST: async (request, reply) => {
-      if (!limiter.take(request.ip)) {
-        deps.metrics.events.refused?.("api", "rate-limited");
-        throw new AppError("rate-limited");
-      }
       const parsed = registerBody.safeParse(request.body ?? {});
       if (!parsed.success) return api.invalidBody(reply, parsed.error);
+      // Only attempts that reach the registration core count: a malformed body is not a guess.
+      if (!limiter.take(request.ip)) {
+        deps.metrics.events.refused?.("api", "rate-limited");
+        reply.header("retry-after", String(limiter.retryAfterSeconds(request.ip)));
+        throw new AppError("rate-limited");
+      }
       const result = await deps.registration.register({ ...parsed.data, door: "api" });
       return reply.code(result.action === "created" ? 201 : 200).send({ jid: result.jid, action: result.action });
     },

@@ -118,6 +118,17 @@ export function phonePlatform(userAgent: string | undefined): Platform | undefin
   return undefined;
 }
 
+/**
+ * Whether the visitor taps (a phone or tablet) or clicks (a desktop system): a hint from the
+ * User-Agent for the wording alone; undefined when it does not say, and the text stays neutral.
+ */
+export function pointerKind(userAgent: string | undefined): "tap" | "click" | undefined {
+  if (userAgent === undefined) return undefined;
+  if (/\b(Android|iPhone|iPad|iPod|Mobile)\b/i.test(userAgent)) return "tap";
+  if (/\b(Windows NT|Macintosh|X11|CrOS|Linux x86_64)\b/.test(userAgent)) return "click";
+  return undefined;
+}
+
 /** Platforms in display order: the visitor's phone platform first. */
 export function platformOrder(first: Platform | undefined): readonly Platform[] {
   return first === undefined ? PLATFORMS : [first, ...PLATFORMS.filter((platform) => platform !== first)];

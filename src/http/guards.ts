@@ -14,6 +14,33 @@ export function isValidCsrf(key: string, inviteToken: string, presented: unknown
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * A short signed note a page can be shown again from (the success page after a form's redirect):
+ * the payload in base64url JSON and an HMAC of it. It carries nothing secret, only what the page
+ * says, and `exp` (ms) after which it is refused.
+ */
+export function signNote(key: string, payload: Record<string, unknown> & { exp: number }): string {
+  const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
+  return `${body}.${createHmac("sha256", key).update(`note:${body}`).digest("base64url")}`;
+}
+
+/** The note's payload when its signature holds, else undefined; `expired` when it is past `exp`. */
+export function readNote(key: string, note: string, now: number): Record<string, unknown> | "expired" | undefined {
+  const [body, mac, extra] = note.split(".");
+  if (body === undefined || mac === undefined || extra !== undefined) return undefined;
+  const expected = Buffer.from(createHmac("sha256", key).update(`note:${body}`).digest("base64url"));
+  const given = Buffer.from(mac);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as unknown;
+    if (typeof payload !== "object" || payload === null) return undefined;
+    const record = payload as Record<string, unknown>;
+    return typeof record["exp"] === "number" && record["exp"] > now ? record : "expired";
+  } catch {
+    return undefined;
+  }
+}
+
 /** Browsers say where a request comes from; a cross-site form post is refused outright. */
 export function isCrossSite(headers: Record<string, string | string[] | undefined>, host: string | undefined): boolean {
   const site = headers["sec-fetch-site"];
@@ -53,6 +80,12 @@ export class RateLimiter {
     }
     entry.count += 1;
     return entry.count <= this.#max;
+  }
+
+  /** Seconds until `key` may try again (at least 1): what a 429's Retry-After and its text say. */
+  retryAfterSeconds(key: string): number {
+    const entry = this.#hits.get(key);
+    return Math.max(1, Math.ceil(((entry?.resetAt ?? 0) - this.#now()) / 1000));
   }
 
   #sweep(now: number): void {

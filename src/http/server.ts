@@ -14,6 +14,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: 16 * 1024,
+    // A success page's address carries its signed note (routes/register.ts) in the path.
+    routerOptions: { maxParamLength: 2048 },
     trustProxy: deps.config.http.trust_proxy,
     // fastify's own request log is off: ours (below) goes through the masking logger, since tokens travel in URLs.
     return503OnClosing: true,
@@ -67,12 +69,13 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.code(500).type("application/json; charset=utf-8").send({ error: { code: "internal", message: `An unknown error has occurred (incident ${incident})` } });
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).type("text/plain; charset=utf-8").send("Not Found\n"));
-
   registerStatic(app);
   const { max, window } = deps.config.http.rate_limit;
   const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now()) };
-  registerWeb(app, deps, shared);
+  const pageNotFound = registerWeb(app, deps, shared);
+  // People get a page in their language (or a redirect without the trailing slash); programs plain text.
+  app.setNotFoundHandler((request, reply) =>
+    request.url.startsWith("/api/") || request.url.startsWith("/static/") ? reply.code(404).type("text/plain; charset=utf-8").send("Not Found\n") : pageNotFound(request, reply));
   registerApi(app, deps, shared);
   registerOps(app, deps);
   return app;

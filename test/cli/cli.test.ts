@@ -113,6 +113,35 @@ describe("xmpp-invites CLI", () => {
     expect(invite).toMatchObject({ type: "account", username: "heidi", max_uses: 1 });
   });
 
+  it("request list warns of a name taken meanwhile and approve refuses it; list --all says registered once the account exists", async () => {
+    const stores = openSqliteStores(join(dir, "state/invites.sqlite"));
+    const invites = new InviteService({ store: stores.invites, claims: stores.claims, clock: systemClock, domain: "example.test", defaultExpiry: 604800 });
+    const requests = new AccountRequestService({ store: stores.accountRequests, invites, clock: systemClock, expirySeconds: 86400, maxPending: 10 });
+    const { request: judy, statusToken } = await requests.submit({ username: "judy" });
+    const { request: kim } = await requests.submit({ username: "kim" });
+    await stores.close();
+    // An operator hands "kim" out by a fixed-username invite meanwhile.
+    expect(cli("invite", "create", "--username", "kim").code).toBe(0);
+    const table = cli("request", "list").stdout;
+    expect(table).toMatch(new RegExp(`${kim.id}\\s+pending\\s+\\S+\\s+kim\\s+\\[name taken: approval refused\\]`));
+    // The default adapter speaks over the component connection: the shell cannot ask the server.
+    expect(table).toMatch(new RegExp(`${judy.id}\\s+pending\\s+\\S+\\s+judy\\s+\\[name not checked with the server\\]`));
+    expect(JSON.parse(cli("request", "list", "--json").stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: kim.id, name_taken: true }), expect.objectContaining({ id: judy.id, name_taken: null })]));
+    expect(cli("request", "approve", kim.id)).toMatchObject({ code: 1, stderr: "xmpp-invites: The requested username already exists.\n" });
+    expect(cli("request", "approve", judy.id).code).toBe(0);
+
+    // The requester uses the approval: the account is made with its invite.
+    const again = openSqliteStores(join(dir, "state/invites.sqlite"));
+    const service = new InviteService({ store: again.invites, claims: again.claims, clock: systemClock, domain: "example.test", defaultExpiry: 604800 });
+    const view = await new AccountRequestService({ store: again.accountRequests, invites: service, clock: systemClock, expirySeconds: 86400, maxPending: 10 }).view(statusToken);
+    if (view?.state !== "approved") throw new Error("the request was not approved");
+    const claim = await service.claim(view.inviteToken, "judy");
+    await service.consume(claim, { jid: "judy@example.test", door: "web", requester: null });
+    await again.close();
+    expect(cli("request", "list", "--all").stdout).toMatch(new RegExp(`${judy.id}\\s+registered\\s+\\S+\\s+judy\\n`));
+    expect(JSON.parse(cli("request", "show", judy.id, "--json").stdout)).toMatchObject({ status: "registered" });
+  });
+
   it("errors go to stderr with a non-zero exit code", () => {
     expect(cli("invite", "revoke", "nosuchid")).toMatchObject({ code: 1, stdout: "", stderr: "xmpp-invites: No invite with id nosuchid\n" });
     expect(cli("invite", "create", "--uses", "0")).toMatchObject({ code: 1, stdout: "" });

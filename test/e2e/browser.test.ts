@@ -68,7 +68,7 @@ describe("web onboarding in a real browser", () => {
     await page.getByLabel("Password", { exact: true }).fill("balcony-at-midnight");
     await page.getByLabel("Repeat the password").fill("balcony-at-midnight");
     await page.getByRole("checkbox", { name: /I accept the terms of service/ }).check();
-    await page.getByRole("button", { name: "Create account" }).click();
+    await Promise.all([page.waitForURL(/\/done\//), page.getByRole("button", { name: "Create account" }).click()]);
     await expect(page.locator("h1").textContent()).resolves.toBe("Your account is ready");
     const text = await page.locator("main").textContent();
     expect(text).toContain(`juliet@${live.server.domain}`);
@@ -176,7 +176,7 @@ const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly st
       await page.locator("#password").fill("lantern-over-the-harbour");
       await page.locator("#confirm").fill("lantern-over-the-harbour");
       await page.locator("#consent").check();
-      await page.locator("button[type=submit]").click();
+      await Promise.all([page.waitForURL(/\/done\//), page.locator("button[type=submit]").click()]);
       await expect(page.locator("h1").count()).resolves.toBe(1);
       await audit("success page");
     },
@@ -269,7 +269,7 @@ describe("every page, in three languages: accessible, on a phone, without errors
     await page.getByLabel("Passwort", { exact: true }).fill("quiet-library-lamp");
     await page.getByLabel("Passwort wiederholen").fill("quiet-library-lamp");
     await page.getByRole("checkbox").check();
-    await page.getByRole("button", { name: "Konto erstellen" }).click();
+    await Promise.all([page.waitForURL(/\/done\//), page.getByRole("button", { name: "Konto erstellen" }).click()]);
     await expect(page.locator("h1").textContent()).resolves.toBe("Dein Konto ist bereit");
     // The cookie keeps the choice on the next page.
     await page.goto(`${base}/`);
@@ -310,10 +310,162 @@ describe("every page, in three languages: accessible, on a phone, without errors
     const focusedTag = () => page.evaluate<string>(`document.activeElement?.tagName ?? ""`);
     steps = 0;
     while ((await focusedTag()) !== "BUTTON" && steps++ < 10) await page.keyboard.press("Tab");
-    await page.keyboard.press("Enter");
-    await page.waitForURL(/\/register/);
+    await Promise.all([page.waitForURL(/\/done\//), page.keyboard.press("Enter")]);
     await expect(page.locator("h1").textContent()).resolves.toBe("Your account is ready");
     await context.close();
     expect(await canLogin(live.server, "keyboard", "tab-tab-enter-42")).toBe(true);
   });
+});
+
+const ANDROID_UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
+/** Per language: the registration form's labels and the texts the walks below look for. */
+const TEXTS = {
+  en: { summary: "Please correct the following", done: "Your account is ready", tap: "Tap the button", more: "Apps for other devices", unknownRequest: "This request link is not valid" },
+  de: { summary: "Bitte korrigiere Folgendes", done: "Dein Konto ist bereit", tap: "Tippe auf die Schaltfläche", more: "Apps für andere Geräte", unknownRequest: "Dieser Antragslink ist nicht gültig" },
+  ar: { summary: "يُرجى تصحيح ما يلي", done: "حسابك جاهز", tap: "المس الزر", more: "تطبيقات لأجهزة أخرى", unknownRequest: "رابط هذا الطلب غير صالح" },
+} as const;
+
+/** Presses Tab until the focused element's id is `id` (or gives up), keyboard only. */
+async function tabTo(page: Page, id: string, limit = 40): Promise<void> {
+  const focusedId = () => page.evaluate<string>(`document.activeElement?.id ?? ""`);
+  for (let steps = 0; (await focusedId()) !== id && steps < limit; steps++) await page.keyboard.press("Tab");
+  expect(await focusedId()).toBe(id);
+}
+
+describe("no dead ends: phone, keyboard alone, no JavaScript", () => {
+  for (const { lang, dir } of LANGUAGES) {
+    it(`${lang} (${dir}): every error at once under a summary that has the focus; fixed, the success page survives reload and a language switch; the address never breaks mid-word`, async () => {
+      const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 320, height: 640 }, userAgent: ANDROID_UA });
+      const page = await context.newPage();
+      const { token } = await live.app.invites.create();
+      await open(page, lang, `/invite/${token}/register`);
+      // "@domain" sits after the box, to its right, in every language (the address reads left to right).
+      const [box, suffix] = await Promise.all([page.locator("#username").boundingBox(), page.locator("#username-domain").boundingBox()]);
+      expect((suffix?.x ?? 0) > (box?.x ?? 0) + (box?.width ?? 0) - 1, "@domain right of the box").toBe(true);
+      // …and whole, on one line (not "@exampl / e.test").
+      await expect(page.evaluate<boolean>(`(() => { const element = document.getElementById("username-domain"); return element.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(element).lineHeight); })()`)).resolves.toBe(true);
+      await tabTo(page, "username");
+      await page.keyboard.type("a b");
+      await tabTo(page, "password");
+      await page.keyboard.type("x");
+      await tabTo(page, "confirm");
+      await page.keyboard.type("y");
+      await tabTo(page, "confirm");
+      await Promise.all([page.waitForEvent("framenavigated"), page.keyboard.press("Enter")]);
+      await page.waitForLoadState("load");
+      // All four fields at once, in the summary that now has the focus.
+      await expect(page.evaluate<string>(`document.activeElement?.id ?? ""`)).resolves.toBe("error-summary");
+      mkdirSync("test-artifacts", { recursive: true });
+      await page.screenshot({ path: `test-artifacts/errors-320-${lang}.png`, fullPage: true });
+      await expect(page.locator("#error-summary h2").textContent()).resolves.toBe(TEXTS[lang].summary);
+      expect(await page.locator("#error-summary a").evaluateAll((links) => links.map((link) => link.getAttribute("href")))).toEqual(["#username", "#password", "#confirm", "#consent"]);
+      // The summary's first line leads to its field.
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Enter");
+      await expect(page.evaluate<string>(`document.activeElement?.id ?? ""`)).resolves.toBe("username");
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(`juliet-${lang}`);
+      for (const id of ["password", "confirm"]) {
+        await tabTo(page, id);
+        await page.keyboard.type("lantern-over-the-harbour");
+      }
+      await tabTo(page, "consent");
+      await page.keyboard.press("Space");
+      await page.keyboard.press("Enter");
+      await page.waitForURL(/\/done\//);
+      const done = page.url();
+      await expect(page.locator("h1").textContent()).resolves.toBe(TEXTS[lang].done);
+      // The address fits whole on a 320 px screen: one line, not broken inside a word.
+      const jid = page.locator("p.success .jid");
+      await expect(jid.textContent()).resolves.toBe(`juliet-${lang}@${live.server.domain}`);
+      expect(await jid.evaluate((element) => element.getClientRects().length)).toBe(1);
+      await page.reload();
+      await expect(page.locator("h1").textContent()).resolves.toBe(TEXTS[lang].done);
+      // The picker's plain link switches the language and keeps the page.
+      await page.getByRole("navigation").getByRole("link", { name: "English" }).click();
+      await expect(page.locator("h1").textContent()).resolves.toBe(TEXTS.en.done);
+      expect(page.url().replace(/\?.*$/, "")).toBe(done.replace(/\?.*$/, ""));
+      await context.close();
+    });
+
+    it(`${lang} (${dir}): a trailing slash still opens the page; an unknown request link speaks of a request; on a phone its own apps first, “tap”, the others behind a disclosure opened with the keyboard; badges fit 320 px`, async () => {
+      const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 320, height: 640 }, userAgent: ANDROID_UA });
+      const page = await context.newPage();
+      await open(page, lang, "/request/AAAAAAAAAAAAAAAAAAAAAAAA", 404);
+      await expect(page.locator("h1").textContent()).resolves.toBe(TEXTS[lang].unknownRequest);
+      live.app.bridge.discovery = "present";
+      try {
+        const { token } = await live.app.invites.create();
+        await open(page, lang, `/invite/${token}/`);
+        expect(new URL(page.url()).pathname).toBe(`/invite/${token}`);
+        await expect(page.locator("main").textContent()).resolves.toContain(TEXTS[lang].tap);
+        const details = page.locator("details.more-apps");
+        await expect(details.getAttribute("open")).resolves.toBeNull();
+        await expect(page.getByText("Gajim").first().isVisible()).resolves.toBe(false);
+        await page.locator("details.more-apps > summary").focus();
+        await page.keyboard.press("Enter");
+        await expect(page.getByText("Gajim").first().isVisible()).resolves.toBe(true);
+        await expect(page.locator("details.more-apps > summary").textContent()).resolves.toBe(TEXTS[lang].more);
+      } finally {
+        live.app.bridge.discovery = "absent";
+      }
+      await context.close();
+    });
+  }
+
+  for (const lang of ["en", "de", "ar", "ru", "pl"]) {
+    it(`${lang}: every app badge stays whole on one line of a 320 px phone`, async () => {
+      const context = await browser.newContext({ viewport: { width: 320, height: 640 }, userAgent: ANDROID_UA });
+      const page = await context.newPage();
+      live.app.bridge.discovery = "present";
+      try {
+        const { token } = await live.app.invites.create();
+        await open(page, lang, `/invite/${token}`);
+        await page.locator("details.more-apps > summary").click();
+        const badges = await page.evaluate<Array<{ lines: number; right: number }>>(`[...document.querySelectorAll(".badge")].map((element) => {
+          const box = element.getBoundingClientRect();
+          const style = getComputedStyle(element);
+          return { lines: Math.round((box.height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)) / parseFloat(style.lineHeight)), right: box.right };
+        })`);
+        expect(badges.length).toBeGreaterThan(2);
+        for (const badge of badges) expect(badge).toEqual({ lines: 1, right: expect.any(Number) });
+        expect(Math.max(...badges.map((badge) => badge.right))).toBeLessThanOrEqual(320);
+      } finally {
+        live.app.bridge.discovery = "absent";
+      }
+      await context.close();
+    });
+  }
+});
+
+describe("dark mode: explicit colours that axe-core accepts", () => {
+  for (const { lang, dir } of LANGUAGES) {
+    it(`${lang} (${dir}): front page, form with errors, success page`, async () => {
+      const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true, colorScheme: "dark", userAgent: ANDROID_UA });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      watchErrors(page, errors);
+      const results: Audited[] = [];
+      const colours = () => page.evaluate<{ background: string; color: string }>(`({ background: getComputedStyle(document.body).backgroundColor, color: getComputedStyle(document.body).color })`);
+      await open(page, lang, "/");
+      // The page sets both, dark: no transparent background left to the browser.
+      await expect(colours()).resolves.toEqual({ background: "rgb(18, 23, 34)", color: "rgb(230, 233, 239)" });
+      results.push(await auditPage(page, "front page", errors));
+      const { token } = await live.app.invites.create();
+      await open(page, lang, `/invite/${token}/register`);
+      await page.locator("#username").fill(`dark-${lang}`);
+      await Promise.all([page.waitForEvent("framenavigated"), page.locator("button[type=submit]").click()]);
+      await page.waitForLoadState("load");
+      results.push(await auditPage(page, "form with errors", errors));
+      await page.locator("#password").fill("lantern-over-the-harbour");
+      await page.locator("#confirm").fill("lantern-over-the-harbour");
+      await page.locator("#consent").check();
+      await Promise.all([page.waitForURL(/\/done\//), page.locator("button[type=submit]").click()]);
+      results.push(await auditPage(page, "success page", errors));
+      mkdirSync("test-artifacts", { recursive: true });
+      await page.screenshot({ path: `test-artifacts/success-dark-${lang}.png`, fullPage: true });
+      await context.close();
+      for (const result of results) expect({ page: result.name, violations: result.violations, overflow: result.overflow, dir: result.dir }).toEqual({ page: result.name, violations: [], overflow: false, dir });
+    });
+  }
 });

@@ -18,6 +18,12 @@ function csrfOf(body: string): string {
   return /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? "";
 }
 
+/** The page a form's 303 leads to (POST, redirect, GET). */
+async function followed(res: { statusCode: number; headers: Record<string, unknown> }, headers: Record<string, string> = {}) {
+  expect(res.statusCode).toBe(303);
+  return inject({ method: "GET", url: String(res.headers["location"]), headers });
+}
+
 async function postForm(token: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   const page = await inject({ method: "GET", url: `/invite/${token}/register` });
   return inject({
@@ -170,9 +176,12 @@ describe("web registration /invite/{token}/register", () => {
   it("creates the account and shows the JID, never the password", async () => {
     setup({ webchat_url: "https://chat.example.test/" });
     const { invite, token } = await h.app.invites.create();
-    const res = await postForm(token, { username: "Alice", password: "9876543210!x", confirm: "9876543210!x" });
+    const posted = await postForm(token, { username: "Alice", password: "9876543210!x", confirm: "9876543210!x" });
+    expect(posted.headers["cache-control"]).toBe("no-store");
+    const res = await followed(posted);
     expect(res.statusCode).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
+    expect(posted.headers["location"]).not.toContain("9876543210");
     expect(res.body).toContain("alice@example.test");
     expect(res.body).toContain('href="https://chat.example.test/"');
     expect(res.body).not.toContain("9876543210!x");
@@ -221,7 +230,7 @@ describe("web registration /invite/{token}/register", () => {
     accounts().set("alice", "old-password-123");
     const { token } = await h.app.invites.create({ type: "reset", username: "alice" });
     expect((await inject({ method: "GET", url: `/invite/${token}` })).body).toContain("Choose a new password in the browser");
-    const res = await postForm(token, { password: "new-password-456", confirm: "new-password-456" });
+    const res = await followed(await postForm(token, { password: "new-password-456", confirm: "new-password-456" }));
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain("Your password has been changed");
     expect(accounts()).toEqual(new Map([["alice", "new-password-456"]]));
@@ -240,14 +249,26 @@ describe("web registration /invite/{token}/register", () => {
     expect(accounts().size).toBe(0);
   });
 
-  it("rate-limits posts per client address", async () => {
-    setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 3, window: 60 } } });
+  it("rate-limits posts per client address: only attempts that reach the registration core count; the 429 says the real wait", async () => {
+    setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 3, window: 600 } } });
+    accounts().set("taken", "x");
     const { token } = await h.app.invites.create({ maxUses: 10 });
+    // Typing errors the form finds itself, as many as anyone makes: none of them counts.
+    const typos = [];
+    for (let i = 0; i < 6; i++) typos.push((await postForm(token, { username: "x y", password: "short", confirm: "other" })).statusCode);
+    expect(typos).toEqual([422, 422, 422, 422, 422, 422]);
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" })).statusCode);
-    expect(statuses).toEqual([422, 422, 422, 429, 429]);
-    h.clock.advance(61_000);
-    expect((await postForm(token, { username: "ok", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) statuses.push((await postForm(token, { username: "taken", password: "9876543210!x", confirm: "9876543210!x" })).statusCode);
+    expect(statuses).toEqual([409, 409, 409, 429, 429]);
+    h.clock.advance(120_000);
+    const limited = await postForm(token, { username: "taken", password: "9876543210!x", confirm: "9876543210!x" });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers["retry-after"]).toBe("480");
+    expect(limited.body).toContain("Please try again in 8 minutes.");
+    const german = await postForm(token, { username: "taken", password: "9876543210!x", confirm: "9876543210!x" }, { cookie: "lang=de" });
+    expect(german.body).toContain("Bitte versuche es in 8 Minuten erneut.");
+    h.clock.advance(481_000);
+    expect((await postForm(token, { username: "ok", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(303);
   });
 });
 
@@ -255,13 +276,19 @@ describe("one rate limit for the web form and the API", () => {
   it("attempts at either door count against the same per-address limit", async () => {
     setup({ http: { listen: "127.0.0.1:0", rate_limit: { max: 4, window: 60 } } });
     const { token } = await h.app.invites.create({ maxUses: 10 });
-    const api = () => inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "x y", password: "9876543210!x" } });
-    const web = () => postForm(token, { username: "x y", password: "9876543210!x", confirm: "9876543210!x" });
+    accounts().set("taken", "x");
+    const api = () => inject({ method: "POST", url: "/api/v1/registrations", payload: { token, username: "taken", password: "9876543210!x" } });
+    const web = () => postForm(token, { username: "taken", password: "9876543210!x", confirm: "9876543210!x" });
+    // A body the API cannot read never reaches the core: not counted.
+    expect((await inject({ method: "POST", url: "/api/v1/registrations", payload: { token } })).statusCode).toBe(422);
     const statuses = [(await web()).statusCode, (await api()).statusCode, (await web()).statusCode, (await api()).statusCode, (await api()).statusCode, (await web()).statusCode];
     // Four attempts in all are allowed; the fifth and sixth are refused, at whichever door.
-    expect(statuses).toEqual([422, 422, 422, 422, 429, 429]);
+    expect(statuses).toEqual([409, 409, 409, 409, 429, 429]);
+    const refused = await api();
+    expect(refused.headers["retry-after"]).toBe("60");
+    expect(refused.json()).toMatchObject({ error: { code: "rate-limited" } });
     h.clock.advance(61_000);
-    expect((await api()).statusCode).toBe(422);
+    expect((await api()).statusCode).toBe(409);
   });
 });
 
@@ -476,7 +503,7 @@ describe("operations", () => {
   it("GET /metrics counts invites, redemptions by door, refusals by reason, adapter latency and the connection", async () => {
     setup();
     const { token } = await h.app.invites.create();
-    expect((await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(200);
+    expect((await postForm(token, { username: "mia", password: "9876543210!x", confirm: "9876543210!x" })).statusCode).toBe(303);
     // Refusals that reach the registration core, each with its reason, at the API door.
     const register = (payload: Record<string, string>) => inject({ method: "POST", url: "/api/v1/registrations", payload });
     expect((await register({ token, username: "max", password: "9876543210!x" })).statusCode).toBe(404);

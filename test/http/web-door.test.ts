@@ -172,7 +172,7 @@ describe("terms and privacy", () => {
     expect(accounts().has("juliet")).toBe(false);
     h.clock.advance(5000);
     const ok = await post(`/invite/${token}/register`, { username: "juliet", password: "balcony-at-midnight", confirm: "balcony-at-midnight", consent: "yes" });
-    expect(ok.statusCode).toBe(200);
+    expect(ok.statusCode).toBe(303);
     const row = db().prepare("SELECT jid, consent_at FROM redemptions").get() as { jid: string; consent_at: number };
     expect(row).toEqual({ jid: "juliet@example.test", consent_at: h.clock.now() });
   });
@@ -181,7 +181,7 @@ describe("terms and privacy", () => {
     setup();
     const { token } = await h.app.invites.create();
     expect((await inject({ method: "GET", url: `/invite/${token}/register` })).body).not.toContain('name="consent"');
-    expect((await post(`/invite/${token}/register`, { username: "juliet", password: "balcony-at-midnight", confirm: "balcony-at-midnight" })).statusCode).toBe(200);
+    expect((await post(`/invite/${token}/register`, { username: "juliet", password: "balcony-at-midnight", confirm: "balcony-at-midnight" })).statusCode).toBe(303);
     expect(db().prepare("SELECT consent_at FROM redemptions").get()).toEqual({ consent_at: null });
   });
 });
@@ -227,7 +227,9 @@ describe("requests for an account", () => {
     const form = await inject({ method: "GET", url: link });
     expect(form.body).toContain("Your request has been approved. Choose a password to create your account.");
     expect(form.body).toMatch(/<input type="text" id="username" name="username" value="juliet"[^>]* readonly/);
-    const done = await post(link, { username: "mallory", password: "balcony-at-midnight", confirm: "balcony-at-midnight" });
+    const posted = await post(link, { username: "mallory", password: "balcony-at-midnight", confirm: "balcony-at-midnight" });
+    expect(posted.statusCode).toBe(303);
+    const done = await inject({ method: "GET", url: String(posted.headers["location"]) });
     expect(done.statusCode).toBe(200);
     expect(done.body).toContain("juliet@example.test");
     expect(accounts().get("juliet")).toBe("balcony-at-midnight");
@@ -257,10 +259,15 @@ describe("requests for an account", () => {
     const again = await submit({ username: "Carol" });
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain("Someone has already asked for this username.");
+    // A name the form refuses by itself does not count against the three an hour.
     expect((await submit({ username: "a b" })).statusCode).toBe(422);
-    const limited = await submit({ username: "dave" });
+    expect((await submit({ username: "" })).statusCode).toBe(422);
+    expect((await submit({ username: "dave" })).statusCode).toBe(303);
+    const limited = await submit({ username: "erin" });
     expect(limited.statusCode).toBe(429);
-    expect((await h.app.requests.list()).map((r) => r.username)).toEqual(["carol"]);
+    expect(limited.headers["retry-after"]).toBe("3600");
+    expect(limited.body).toContain("Please try again in 60 minutes.");
+    expect((await h.app.requests.list()).map((r) => r.username).sort()).toEqual(["carol", "dave"]);
   });
 
   it("XML 1.0 §2.2: a username or message XML cannot carry gets the field's own error (400); nothing stored, no admin told", async () => {

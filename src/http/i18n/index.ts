@@ -85,7 +85,8 @@ export class Texts {
   }
 
   #translator(language: Language): Translator {
-    const dates = new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short", timeZone: "UTC" });
+    // The zone's name is the language's own, placed where the language puts it.
+    const dates = new Intl.DateTimeFormat(language, { year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: "UTC", timeZoneName: "short" });
     return {
       language,
       dir: LANGUAGE_INFO[language].dir,
@@ -94,7 +95,7 @@ export class Texts {
         const out = this.#format(language, key).format<RichChunk>({ ...TAGS, ...values });
         return html`${Array.isArray(out) ? out : [out]}`;
       },
-      date: (ms) => `${dates.format(new Date(ms))} UTC`,
+      date: (ms) => dates.format(new Date(ms)),
     };
   }
 }

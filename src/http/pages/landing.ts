@@ -27,6 +27,8 @@ export interface LandingView {
   readonly apps: readonly ClientApp[];
   /** The visitor's phone platform (from the User-Agent); undefined on a computer. */
   readonly phone: Platform | undefined;
+  /** How the visitor presses a button (from the User-Agent): undefined when it cannot tell. */
+  readonly pointer: "tap" | "click" | undefined;
 }
 
 /** Whether an app given the invite's URI can do what it promises on this server. */
@@ -92,7 +94,7 @@ function appFirst(view: LandingView): SafeHtml {
   </li>
   <li>
     <h2>${t.text("landing.step.open")}</h2>
-    <p>${t.text("landing.step.open.text")}</p>
+    <p>${t.text(view.pointer === "tap" ? "landing.step.open.text.tap" : view.pointer === "click" ? "landing.step.open.text.click" : "landing.step.open.text")}</p>
     <div class="actions"><a class="button" href="${view.uri}">${t.text("landing.open")}</a></div>
     ${copyField(t, "invite-link", t.text("landing.copy.uri"), view.uri)}
   </li>
@@ -124,7 +126,7 @@ function browserFirst(view: LandingView): SafeHtml {
   const reset = invite.type === "reset";
   const known = invite.username === null ? undefined : `${invite.username}@${domain}`;
   const login = known === undefined
-    ? t.rich("landing.login.any", { example: `yourname@${domain}` })
+    ? t.rich("landing.login.any", { example: `${t.text("landing.example.username")}@${domain}` })
     : t.rich(reset ? "landing.login.reset" : "landing.login.known", { address: known, link: (chunks) => html`<a class="jid" href="${jidUri(known)}">${chunks}</a>` });
   return html`
 <ol class="steps">
@@ -146,15 +148,26 @@ function validUntil(t: Translator, invite: Invite): SafeHtml {
   return html`<p class="muted">${t.rich("landing.validUntil", { date: html`<time datetime="${new Date(invite.expiresAt).toISOString()}">${t.date(invite.expiresAt)}</time>` })}</p>`;
 }
 
+/** What an app list needs: on a success page there is no invite to hand over (`uri` undefined). */
+export type AppListView = Pick<LandingView, "frame" | "apps" | "phone"> & { readonly uri: string | undefined };
+
 /**
  * redeems: apps that take preauth links are badged and get the invite through the Play Store;
  * contact: any app adds the contact; login: apps only log in, so no app is said to open the invite.
- * The visitor's phone platform comes first.
+ * On a phone its own platform's apps are listed, the others behind a disclosure.
  */
-function appList(view: LandingView, mode: "redeems" | "contact" | "login"): SafeHtml {
+export function appList(view: AppListView, mode: "redeems" | "contact" | "login"): SafeHtml {
+  const { t } = view.frame;
+  if (view.phone === undefined) return appSections(view, mode, platformOrder(undefined));
+  const [own = view.phone, ...others] = platformOrder(view.phone);
+  return html`${appSections(view, mode, [own])}
+<details class="more-apps"><summary>${t.text("apps.more")}</summary>${appSections(view, mode, others)}</details>`;
+}
+
+function appSections(view: AppListView, mode: "redeems" | "contact" | "login", platforms: readonly Platform[]): SafeHtml {
   const { t } = view.frame;
   const uri = mode === "login" ? undefined : view.uri;
-  const sections = platformOrder(view.phone).map((platform) => {
+  const sections = platforms.map((platform) => {
     const apps = view.apps.filter((app) => app.platforms.includes(platform));
     if (apps.length === 0) return "";
     const name = platform === "Web" ? t.text("apps.platform.web") : platform;

@@ -50,3 +50,18 @@ ${LANGUAGES.map((language) => {
 </ul>
 </nav>`;
 }
+
+/**
+ * The list of what a refused form got wrong, first on the page: it takes the focus on load (no
+ * script: `autofocus` on a focusable box), is read out, and links each line to its field.
+ */
+export function errorSummary(t: Translator, fields: ReadonlyArray<{ readonly field?: string; readonly text: string | undefined }>): SafeHtml {
+  const entries = fields.filter((entry): entry is { field?: string; text: string } => entry.text !== undefined);
+  if (entries.length === 0) return html``;
+  return html`<div class="error-summary" id="error-summary" tabindex="-1" autofocus aria-labelledby="error-summary-title">
+<h2 id="error-summary-title">${t.text("form.errors.title", { count: entries.length })}</h2>
+<ul>
+${entries.map((entry) => html`<li>${entry.field === undefined ? entry.text : html`<a href="#${entry.field}">${entry.text}</a>`}</li>`)}
+</ul>
+</div>`;
+}

@@ -1,8 +1,19 @@
 // GET/POST /invite/{token}/register (and an approved request's status page): the web registration
 // (or password reset) form.
 import { type SafeHtml, html } from "../html.js";
-import type { RichChunk } from "../i18n/index.js";
-import { type PageFrame, layout } from "./layout.js";
+import type { RichChunk, Translator } from "../i18n/index.js";
+import { type PageFrame, errorSummary, layout } from "./layout.js";
+
+/**
+ * Characters a username may not hold besides spaces (nodeprep's ASCII exclusions), isolated left
+ * to right (U+2066…U+2069) so a right-to-left text neither reorders nor mirrors them.
+ */
+const EXCLUDED = "\u2066\" & ' / : < > @\u2069";
+
+/** The username rules in words, for the hint beside the field and for the refusal. */
+export function usernameRules(t: Translator): string {
+  return t.text("register.username.hint", { chars: EXCLUDED });
+}
 
 export interface RegisterErrors {
   readonly username?: string;
@@ -44,15 +55,22 @@ export function registerPage(view: RegisterView): SafeHtml {
   const body = html`
 <h1>${reset ? t.text("register.heading.reset") : t.text("register.heading", { site: frame.siteName })}</h1>
 ${view.notice ? html`<p class="success" role="status">${view.notice}</p>` : ""}
-${errors.general ? html`<p class="alert" role="alert">${errors.general}</p>` : ""}
+${errorSummary(t, [
+    { field: "username", text: errors.username },
+    { field: "password", text: errors.password },
+    { field: "confirm", text: errors.confirm },
+    { field: "consent", text: errors.consent },
+    { text: errors.general },
+  ])}
 <form method="post" action="${view.action}" novalidate>
   <input type="hidden" name="csrf" value="${view.csrf}">
   <div>
     <label for="username">${t.text("register.username")}</label>
-    <div class="field-row">
-      <input type="text" id="username" name="username" value="${username}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="100" dir="ltr"${fixed ? html` readonly` : ""}${described("username", errors.username, "username-domain")}>
+    <div class="field-row" dir="ltr">
+      <input type="text" id="username" name="username" value="${username}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="100" dir="ltr"${fixed ? html` readonly` : ""}${described("username", errors.username, fixed ? "username-domain" : "username-domain username-hint")}>
       <span class="muted" id="username-domain">@${view.domain}</span>
     </div>
+    ${fixed ? "" : html`<p class="muted" id="username-hint">${usernameRules(t)}</p>`}
     ${errorLine("username", errors.username)}
   </div>
   <div>

@@ -2,6 +2,7 @@
 // denied or expired; once approved it is the registration form for the requested name (web.ts).
 import { type SafeHtml, html } from "../html.js";
 import type { AccountRequest } from "../../invites/requests/account-requests.js";
+import { jidUri } from "../../invites/domain/uri.js";
 import { copyField } from "./landing.js";
 import { type PageFrame, layout } from "./layout.js";
 
@@ -41,7 +42,7 @@ ${copyField(t, "status-link", t.text("request.pending.link"), view.statusUrl)}
       break;
     case "registered":
       body = html`<h1>${t.text("request.registered.heading")}</h1><p class="lead">${t.rich("request.registered.lead", { address: jid })}</p>
-<div class="actions"><a class="button" href="xmpp:${jid}">${t.text("landing.open")}</a></div>`;
+<div class="actions"><a class="button" href="${jidUri(view.domain)}">${t.text("success.open")}</a></div>`;
       break;
     case "lapsed":
       body = html`<h1>${t.text("request.lapsed.heading")}</h1><p class="lead">${t.rich("request.lapsed.lead", { address: jid })}</p>

@@ -2,19 +2,19 @@
 // (CSRF key, rate limits, same-origin check), the page answer and the links.
 import { createHmac } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { AppError } from "../../errors.js";
 import { type Invite, registersAccount } from "../../invites/domain/invite.js";
 import { type ClientApp, resolveApps } from "../apps.js";
-import { RateLimiter, csrfToken, isCrossSite, isValidCsrf } from "../guards.js";
+import { RateLimiter, csrfToken, isCrossSite, isValidCsrf, readNote, signNote } from "../guards.js";
 import type { SafeHtml } from "../html.js";
-import { errorText } from "../i18n/errors.js";
 import { Texts } from "../i18n/index.js";
 import { type Language, chooseLanguage, cookieValue, matchLanguage } from "../i18n/negotiate.js";
 import type { PageFrame } from "../pages/layout.js";
-import { invalidPage, messagePage } from "../pages/result.js";
+import { type Done, invalidPage, messagePage, notFoundPage } from "../pages/result.js";
 import { type HttpDeps, type HttpShared, stringField } from "../routing.js";
 
 const LANG_COOKIE_MAX_AGE = 365 * 24 * 3600;
+/** How long a success page's address shows it: long enough to reload, share or switch language. */
+const DONE_TTL_MS = 24 * 3600_000;
 
 export interface PageContext {
   readonly deps: HttpDeps;
@@ -29,10 +29,21 @@ export interface PageContext {
   frame(request: FastifyRequest, reply: FastifyReply): PageFrame;
   page(reply: FastifyReply, body: SafeHtml, status?: number): FastifyReply;
   invalid(reply: FastifyReply, frame: PageFrame): FastifyReply;
+  /** The 404 of a page family: an unknown request link is not spoken of as an invite. */
+  notFound(reply: FastifyReply, frame: PageFrame, kind: "request" | "page"): FastifyReply;
   /** The CSRF token of a form bound to `subject` (an invite token, a request's status token…). */
   csrf(subject: string): string;
-  /** The checks every form post passes first; a page to answer with when one fails. */
-  refusePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter, csrfSubject: string): FastifyReply | undefined;
+  /** The checks every form post passes first (same site, CSRF); a page to answer with when one fails. */
+  refusePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, csrfSubject: string): FastifyReply | undefined;
+  /**
+   * Counts one attempt that is about to reach the core (a form its own checks refuse never
+   * counts); over the limit, the 429 page with the real wait.
+   */
+  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): FastifyReply | undefined;
+  /** Where a finished form sends the visitor: a signed note of what the success page says. */
+  donePath(done: Done): string;
+  /** The note back, "expired", or undefined when it is not one of ours. */
+  readDone(note: string): Done | "expired" | undefined;
   baseUrl(request: FastifyRequest): string;
   /** The invite behind `token` when it can still be used. */
   activeInvite(token: string): Promise<Invite | undefined>;
@@ -57,18 +68,31 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
     frame,
     page,
     invalid: (reply, shown) => page(reply, invalidPage(shown), 404),
+    notFound: (reply, shown, kind) => page(reply, notFoundPage(shown, kind), 404),
     csrf: (subject) => csrfToken(csrfKey, subject),
-    refusePost: (request, reply, shown, rate, csrfSubject) => {
+    refusePost: (request, reply, shown, csrfSubject) => {
       const { t } = shown;
-      if (!rate.take(request.ip)) {
-        deps.metrics.events.refused?.("web", "rate-limited");
-        return page(reply, messagePage(shown, t.text("page.wait"), errorText(t, new AppError("rate-limited"))), 429);
-      }
       if (isCrossSite(request.headers, request.host)) return page(reply, messagePage(shown, t.text("page.notAllowed"), t.text("page.notAllowed.text")), 403);
       if (!isValidCsrf(csrfKey, csrfSubject, stringField(request.body, "csrf"))) {
         return page(reply, messagePage(shown, t.text("page.expired"), t.text("page.expired.text")), 403);
       }
       return undefined;
+    },
+    limited: (request, reply, shown, rate) => {
+      if (rate.take(request.ip)) return undefined;
+      deps.metrics.events.refused?.("web", "rate-limited");
+      const seconds = rate.retryAfterSeconds(request.ip);
+      reply.header("retry-after", String(seconds));
+      const { t } = shown;
+      return page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);
+    },
+    donePath: (done) => `/done/${signNote(csrfKey, { j: done.jid, a: done.action, i: done.inviter, exp: deps.clock.now() + DONE_TTL_MS })}`,
+    readDone: (note) => {
+      const payload = readNote(csrfKey, note, deps.clock.now());
+      if (payload === undefined || payload === "expired") return payload;
+      const { j: jid, a: action, i: inviter } = payload;
+      if (typeof jid !== "string" || (action !== "created" && action !== "password-reset") || (inviter !== null && typeof inviter !== "string")) return undefined;
+      return { jid, action, inviter };
     },
     baseUrl: (request) => config.http.public_url?.replace(/\/$/, "") ?? `${request.protocol}://${request.host}`,
     activeInvite: async (token) => {

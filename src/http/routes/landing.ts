@@ -1,7 +1,7 @@
 // GET /invite/{token}: the landing page a link or QR code opens.
 import type { FastifyInstance } from "fastify";
 import { inviteUri, invitePath, registerPath } from "../../invites/domain/uri.js";
-import { phonePlatform } from "../apps.js";
+import { phonePlatform, pointerKind } from "../apps.js";
 import { trusted } from "../html.js";
 import { appRedeems, landingPage } from "../pages/landing.js";
 import { route, stringField } from "../routing.js";
@@ -24,7 +24,8 @@ export function registerLandingRoutes(app: FastifyInstance, ctx: PageContext): v
       // Conversations reads this header (HTTP HEAD) when a scanned QR code holds the page's URL;
       // it is sent only when the app can redeem what it points at.
       if (appRedeems(invite, bridge)) reply.header("link", `<${uri}>; rel="alternate"`);
-      const userAgent = request.headers["user-agent"];
+      const header = request.headers["user-agent"];
+      const userAgent = typeof header === "string" ? header : undefined;
       return ctx.page(reply, landingPage({
         frame,
         domain,
@@ -36,7 +37,8 @@ export function registerLandingRoutes(app: FastifyInstance, ctx: PageContext): v
         registerUrl: ctx.webRegistration(invite) ? registerPath(token) : undefined,
         qrSvg,
         apps: ctx.apps,
-        phone: phonePlatform(typeof userAgent === "string" ? userAgent : undefined),
+        phone: phonePlatform(userAgent),
+        pointer: pointerKind(userAgent),
       }));
     },
   });

@@ -4,6 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, isAppError } from "../../errors.js";
 import { requestPath } from "../../invites/domain/uri.js";
+import { normalizeUsername } from "../../invites/domain/username.js";
+import { MAX_REQUEST_MESSAGE } from "../../invites/requests/account-requests.js";
 import { findNonXmlText, toXmlText } from "../../protocol/xml-text.js";
 import { errorText } from "../i18n/errors.js";
 import type { PageFrame } from "../pages/layout.js";
@@ -11,7 +13,7 @@ import { requestStatusPage } from "../pages/request.js";
 import { homePage } from "../pages/result.js";
 import { route, stringField } from "../routing.js";
 import type { PageContext } from "./context.js";
-import { USERNAME_ERRORS, registrationForm, submitRegistration } from "./register.js";
+import { USERNAME_ERRORS, registrationForm, submitRegistration, usernameInvalid } from "./register.js";
 
 type RequestFields = { username: string; message: string };
 type RequestErrors = { username?: string; message?: string; general?: string };
@@ -35,7 +37,7 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: PageContext): v
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       if (!ctx.requestsOn) return ctx.invalid(reply, frame);
-      const refused = ctx.refusePost(request, reply, frame, ctx.requestLimiter, "account-request");
+      const refused = ctx.refusePost(request, reply, frame, "account-request");
       if (refused) return refused;
       return submitRequest(ctx, request, reply, frame, (fields, errors, status) => home(reply, frame, fields, errors, status));
     },
@@ -46,7 +48,7 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: PageContext): v
       const frame = ctx.frame(request, reply);
       const token = stringField(request.params, "token");
       const view = await ctx.deps.requests?.view(token);
-      if (!view) return ctx.invalid(reply, frame);
+      if (!view) return ctx.notFound(reply, frame, "request");
       if (view.state === "approved") {
         if (!ctx.deps.registration.isAvailable) return ctx.invalid(reply, frame);
         const target = { invite: view.invite, token, action: requestPath(token), csrfSubject: token };
@@ -57,10 +59,10 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: PageContext): v
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const token = stringField(request.params, "token");
-      const refused = ctx.refusePost(request, reply, frame, ctx.registrationLimiter, token);
+      const refused = ctx.refusePost(request, reply, frame, token);
       if (refused) return refused;
       const view = await ctx.deps.requests?.view(token);
-      if (!view) return ctx.invalid(reply, frame);
+      if (!view) return ctx.notFound(reply, frame, "request");
       if (view.state !== "approved" || !ctx.deps.registration.isAvailable) return reply.code(303).redirect(requestPath(token), 303);
       return submitRegistration(ctx, request, reply, frame, { invite: view.invite, token: view.inviteToken, action: requestPath(token), csrfSubject: token });
     },
@@ -78,13 +80,27 @@ async function submitRequest(ctx: PageContext, request: FastifyRequest, reply: F
     const shown = { username: toXmlText(fields.username).text, message: toXmlText(fields.message).text };
     return again(shown, { [unfit]: errorText(t, new AppError("invalid-characters", unfit)) }, 400);
   }
-  if (!fields.username) return again(fields, { username: t.text("form.username.missing") }, 422);
+  const errors = requestFormErrors(frame, fields);
+  if (Object.keys(errors).length > 0) return again(fields, errors, 422);
+  // Only a request the form itself accepts counts against the limit.
+  const limited = ctx.limited(request, reply, frame, ctx.requestLimiter);
+  if (limited) return limited;
   try {
     const { statusToken } = await requests.submit(fields);
     return reply.code(303).header("cache-control", "no-store").redirect(`${requestPath(statusToken)}?sent=1`, 303);
   } catch (err) {
     if (!isAppError(err)) throw err;
-    const errors = USERNAME_ERRORS.has(err.code) ? { username: errorText(t, err) } : err.code === "message-too-long" ? { message: errorText(t, err) } : { general: errorText(t, err) };
+    const errors = err.code === "username-invalid" ? { username: usernameInvalid(frame) } : USERNAME_ERRORS.has(err.code) ? { username: errorText(t, err) } : err.code === "message-too-long" ? { message: errorText(t, err) } : { general: errorText(t, err) };
     return again(fields, errors, err.spec.http);
   }
+}
+
+/** The request form's own checks, every field at once (the core checks them again). */
+function requestFormErrors(frame: PageFrame, fields: RequestFields): RequestErrors {
+  const { t } = frame;
+  const errors: { -readonly [K in keyof RequestErrors]: RequestErrors[K] } = {};
+  if (!fields.username) errors.username = t.text("form.username.missing");
+  else if (!normalizeUsername(fields.username).ok) errors.username = usernameInvalid(frame);
+  if ([...fields.message.trim()].length > MAX_REQUEST_MESSAGE) errors.message = errorText(t, new AppError("message-too-long", String(MAX_REQUEST_MESSAGE)));
+  return errors;
 }

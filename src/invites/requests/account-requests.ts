@@ -5,7 +5,8 @@
 // asked for or kept while a request waits.
 import { AppError } from "../../errors.js";
 import type { Clock } from "../domain/clock.js";
-import { type Invite, inviteStatus } from "../domain/invite.js";
+import { type Invite, inviteStatus, registersAccount } from "../domain/invite.js";
+import type { ServerAdapter } from "../ports/server.js";
 import { seal, sealingKeyOf, unseal } from "../domain/seal.js";
 import type { InviteService } from "../service/invite-service.js";
 import type { AccountRequest, AccountRequestStore, RequestDecision, StoredRequest } from "../ports/store.js";
@@ -30,7 +31,24 @@ export type RequestView =
   /** Approved, but the invite expired or was revoked unused. */
   | { readonly state: "lapsed"; readonly request: AccountRequest };
 
+/** What admins see of a request: its state as it is now, and whether its name is still free. */
+export interface RequestListing {
+  readonly request: AccountRequest;
+  /** approved: the invite waits; registered: the account was made with it; lapsed: the invite expired or was revoked unused. */
+  readonly state: RequestDecision | "expired" | "registered" | "lapsed";
+  /**
+   * For requests still to be decided or used: true when the name is taken meanwhile (an account,
+   * or another invite holds it), "unknown" when the server could not say; false otherwise.
+   */
+  readonly taken: boolean | "unknown";
+}
+
+/** How the service asks whether an account exists (the server adapter; absent: only invites are looked at). */
+export type AccountLookup = Pick<ServerAdapter, "accountExists">;
+
 export const MAX_REQUEST_MESSAGE = 500;
+/** How many waiting invites are looked through for one holding a name. */
+const HOLDERS_SCANNED = 1000;
 /** Answered requests are kept this long, so their links still say what happened. */
 const KEEP_ANSWERED_MS = 30 * 24 * 3600_000;
 
@@ -41,6 +59,7 @@ export class AccountRequestService {
   readonly #expirySeconds: number;
   readonly #maxPending: number;
   readonly #notifier: RequestNotifier;
+  readonly #accounts: AccountLookup | undefined;
 
   constructor(options: {
     store: AccountRequestStore;
@@ -50,6 +69,8 @@ export class AccountRequestService {
     expirySeconds: number;
     maxPending: number;
     notifier?: RequestNotifier | undefined;
+    /** Asked before a request is taken and before it is approved: a name that exists is refused. */
+    accounts?: AccountLookup | undefined;
   }) {
     this.#store = options.store;
     this.#invites = options.invites;
@@ -57,6 +78,7 @@ export class AccountRequestService {
     this.#expirySeconds = options.expirySeconds;
     this.#maxPending = options.maxPending;
     this.#notifier = options.notifier ?? { requested: () => undefined };
+    this.#accounts = options.accounts;
   }
 
   /** A new request; the status token is shown once (only its hash is stored). */
@@ -67,6 +89,8 @@ export class AccountRequestService {
     if (!name.ok) throw new AppError("username-invalid");
     const message = input.message?.trim() || null;
     if (message !== null && [...message].length > MAX_REQUEST_MESSAGE) throw new AppError("message-too-long", String(MAX_REQUEST_MESSAGE));
+    // Refused up front: approving it would lead the requester to a form that cannot succeed.
+    if ((await this.#nameTaken(name.username, null)) === true) throw new AppError("username-taken");
     const now = this.#clock.now();
     const statusToken = generateToken();
     const row = {
@@ -113,6 +137,27 @@ export class AccountRequestService {
     return this.#store.list({ pendingAt: options.all ? undefined : this.#clock.now(), limit: options.limit ?? 100 });
   }
 
+  /** The list as admins see it: each request's state as it is now, and whether its name was taken meanwhile. */
+  async overview(options: { all?: boolean; limit?: number } = {}): Promise<RequestListing[]> {
+    const list = await this.list(options);
+    const holders = await this.#holders();
+    return Promise.all(list.map((request) => this.describe(request, holders)));
+  }
+
+  /** One request as admins see it (see overview). */
+  async describe(request: AccountRequest, holders?: readonly Invite[]): Promise<RequestListing> {
+    const now = this.#clock.now();
+    const decided = requestState(request, now);
+    let state: RequestListing["state"] = decided;
+    if (decided === "approved") {
+      const invite = request.inviteId === null ? undefined : await this.#findInvite(request.inviteId);
+      const status = invite === undefined ? "expired" : inviteStatus(invite, now);
+      state = status === "used" ? "registered" : status === "active" ? "approved" : "lapsed";
+    }
+    const open = state === "pending" || state === "approved";
+    return { request, state, taken: open ? await this.#nameTaken(request.username, request.inviteId, holders) : false };
+  }
+
   async get(id: string): Promise<AccountRequest> {
     const stored = await this.#store.byId(id);
     if (!stored) throw new AppError("request-not-found", id);
@@ -122,6 +167,8 @@ export class AccountRequestService {
   /** Creates the single-use invite for the requested name, sealed to the requester's link. */
   async approve(id: string, by: string): Promise<AccountRequest> {
     const stored = await this.#pending(id);
+    // Taken meanwhile: an approval would hand the requester a form that cannot succeed.
+    if ((await this.#nameTaken(stored.username, null)) === true) throw new AppError("username-taken");
     const now = this.#clock.now();
     const { invite, token } = await this.#invites.create({ type: "account", username: stored.username, maxUses: 1, source: `request:${id}`, note: `Account request ${id}` });
     // The decision is conditional (still pending): when another admin decided first, the invite
@@ -148,6 +195,28 @@ export class AccountRequestService {
     return stored;
   }
 
+  /**
+   * Whether `username` is taken: the server has the account, or another invite that can still be
+   * used registers that very name (`own`, the request's own invite, aside).
+   */
+  async #nameTaken(username: string, own: string | null, holders?: readonly Invite[]): Promise<boolean | "unknown"> {
+    const held = (holders ?? (await this.#holders())).some((invite) => invite.id !== own && invite.username === username);
+    if (held) return true;
+    if (this.#accounts === undefined) return "unknown";
+    try {
+      return (await this.#accounts.accountExists(username)).exists;
+    } catch {
+      return "unknown";
+    }
+  }
+
+  /** The usable invites that register (or reset) one fixed name. */
+  async #holders(): Promise<Invite[]> {
+    const now = this.#clock.now();
+    const invites = await this.#invites.list({ limit: HOLDERS_SCANNED });
+    return invites.filter((invite) => invite.username !== null && (registersAccount(invite) || invite.type === "reset") && inviteStatus(invite, now) === "active");
+  }
+
   async #findInvite(id: string): Promise<Invite | undefined> {
     try {
       return await this.#invites.get(id);
@@ -168,13 +237,16 @@ function publicPart(stored: StoredRequest): AccountRequest {
 }
 
 /** How a request looks in JSON, for the CLI's --json and the HTTP API alike. */
-export function requestJson(request: AccountRequest, now: number): Record<string, unknown> {
+export function requestJson(listing: RequestListing): Record<string, unknown> {
+  const { request } = listing;
   const at = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z"));
   return {
     id: request.id,
     username: request.username,
     message: request.message,
-    status: requestState(request, now),
+    status: listing.state,
+    /** Whether the name was taken meanwhile (null: the server could not say). */
+    name_taken: listing.taken === "unknown" ? null : listing.taken,
     created: at(request.createdAt),
     expires: at(request.expiresAt),
     decided: at(request.decidedAt),

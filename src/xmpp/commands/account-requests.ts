@@ -1,6 +1,6 @@
 // Account requests (admins): list those waiting, and approve or deny one. Approval creates a
 // single-use invite fixed to the requested username; the requester's status link becomes its form.
-import { type AccountRequestService, requestState } from "../../invites/requests/account-requests.js";
+import { type AccountRequestService, type RequestListing, requestState } from "../../invites/requests/account-requests.js";
 import type { Clock } from "../../invites/domain/clock.js";
 import { iso } from "../../invites/service/json.js";
 import { fieldValue } from "../../protocol/forms.js";
@@ -8,13 +8,18 @@ import type { AdhocCommand } from "../xep0050-commands.js";
 
 const MAX_ROWS = 200;
 
+/** What admins read next to a name before approving it. */
+function nameNote(taken: RequestListing["taken"]): string {
+  return taken === true ? "TAKEN: approval refused" : taken === "unknown" ? "not checked (server did not answer)" : "free";
+}
+
 export function accountRequestCommands(deps: { requests: AccountRequestService; clock: Clock }): AdhocCommand[] {
   const list: AdhocCommand = {
     node: "xmpp-invites#requests",
     name: "List account requests",
     allowed: (r) => r.isAdmin,
     async run() {
-      const pending = await deps.requests.list({ limit: MAX_ROWS });
+      const pending = await deps.requests.overview({ limit: MAX_ROWS });
       return {
         status: "completed",
         form: {
@@ -25,11 +30,12 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
             reported: [
               { var: "id", label: "Id" },
               { var: "username", label: "Username" },
+              { var: "name", label: "Name" },
               { var: "message", label: "Message" },
               { var: "created", label: "Requested" },
               { var: "expire", label: "Expires" },
             ],
-            items: pending.map((request) => ({ id: request.id, username: request.username, message: request.message ?? "", created: iso(request.createdAt), expire: iso(request.expiresAt) })),
+            items: pending.map(({ request, taken }) => ({ id: request.id, username: request.username, name: nameNote(taken), message: request.message ?? "", created: iso(request.createdAt), expire: iso(request.expiresAt) })),
           },
         },
       };
@@ -44,7 +50,7 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
       const id = form === undefined ? undefined : fieldValue(form, "id")?.trim();
       const decision = form === undefined ? undefined : fieldValue(form, "decision")?.trim();
       if (!id || (decision !== "approve" && decision !== "deny")) {
-        const pending = await deps.requests.list({ limit: MAX_ROWS });
+        const pending = await deps.requests.overview({ limit: MAX_ROWS });
         return {
           status: "executing",
           form: {
@@ -57,7 +63,7 @@ export function accountRequestCommands(deps: { requests: AccountRequestService; 
                 type: "list-single",
                 label: "Request",
                 required: true,
-                options: pending.map((request) => ({ value: request.id, label: [request.id, request.username, request.message ?? ""].filter(Boolean).join(" — ") })),
+                options: pending.map(({ request, taken }) => ({ value: request.id, label: [request.id, request.username, taken === true ? `(${nameNote(taken)})` : "", request.message ?? ""].filter(Boolean).join(" — ") })),
               },
               {
                 var: "decision",
