@@ -4,6 +4,7 @@
 // page family under routes/, all given one PageContext.
 import type { FastifyInstance } from "fastify";
 import { createPageContext } from "./routes/context.js";
+import { createPortal, registerAccountRoutes } from "./routes/account.js";
 import { registerLandingRoutes } from "./routes/landing.js";
 import { registerRegisterRoutes } from "./routes/register.js";
 import { registerRequestRoutes } from "./routes/requests.js";
@@ -14,4 +15,9 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   registerRequestRoutes(app, ctx);
   registerLandingRoutes(app, ctx);
   registerRegisterRoutes(app, ctx);
+  // The portal (/account, /admin): on when config `portal.enabled`.
+  if (deps.portal !== undefined) {
+    const portal = createPortal(ctx, deps.portal);
+    registerAccountRoutes(app, ctx, portal);
+  }
 }
