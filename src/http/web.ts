@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { createPageContext } from "./routes/context.js";
 import { createPortal, registerAccountRoutes } from "./routes/account.js";
+import { registerAdminRoutes } from "./routes/admin.js";
 import { registerLandingRoutes } from "./routes/landing.js";
 import { registerRegisterRoutes } from "./routes/register.js";
 import { registerRequestRoutes } from "./routes/requests.js";
@@ -19,5 +20,6 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   if (deps.portal !== undefined) {
     const portal = createPortal(ctx, deps.portal);
     registerAccountRoutes(app, ctx, portal);
+    registerAdminRoutes(app, ctx, portal);
   }
 }

@@ -236,3 +236,89 @@ describe("portal account page", () => {
     expect((await inject({ method: "GET", url: "/" })).body).not.toContain("/account/login");
   });
 });
+
+describe("portal admin page", () => {
+  const get = async (url: string, session: string) => inject({ method: "GET", url, headers: { cookie: `xi_portal=${session}` } });
+
+  it("only admins: a user gets 404, a visitor without a session goes to sign in", async () => {
+    setup();
+    expect((await inject({ method: "GET", url: "/admin" })).headers["location"]).toBe("/account/login");
+    const romeo = await signedIn();
+    expect((await get("/admin", romeo)).statusCode).toBe(404);
+    const created = await h.app.invites.create({ note: "x" });
+    expect((await post(`/admin/invites/${created.invite.id}/revoke`, romeo)).statusCode).toBe(404);
+    expect((await h.app.invites.get(created.invite.id)).revokedAt).toBeNull();
+    const admin = await signedIn("admin");
+    expect((await get("/account", admin)).body).toContain('href="/admin"');
+    expect((await get("/admin", admin)).statusCode).toBe(200);
+  });
+
+  it("approves a waiting request through the core; a second decision, here or through the API, is \"already decided\"", async () => {
+    setup({ registration_requests: { enabled: true } });
+    const { request } = await h.app.requests.submit({ username: "rosaline", message: "Romeo's friend" });
+    const other = (await h.app.requests.submit({ username: "benvolio" })).request;
+    const admin = await signedIn("admin");
+    const page = await get("/admin", admin);
+    expect(page.body).toContain('<span class="jid">rosaline</span>');
+    expect(page.body).toContain("Romeo&#39;s friend");
+    const approved = await post(`/admin/requests/${request.id}/approve`, admin, {}, "/admin");
+    expect(approved.statusCode).toBe(303);
+    expect(approved.headers["location"]).toBe("/admin?approved=rosaline");
+    expect(await h.app.requests.get(request.id)).toMatchObject({ status: "approved", decidedBy: "admin@example.test" });
+    expect((await get("/admin?approved=rosaline", admin)).body).toContain("The request for rosaline is approved.");
+    const again = await post(`/admin/requests/${request.id}/deny`, admin, {}, "/admin");
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toContain("This request has already been decided.");
+    const { secret } = await h.app.apiKeys.create("k");
+    const api = await inject({ method: "POST", url: `/api/v1/requests/${request.id}/deny`, headers: { authorization: `Bearer ${secret}` } });
+    expect(api.statusCode).toBe(409);
+    expect((await post(`/admin/requests/${other.id}/deny`, admin, {}, "/admin")).headers["location"]).toBe("/admin?denied=benvolio");
+    expect((await post("/admin/requests/nosuchid/deny", admin, {}, "/admin")).statusCode).toBe(404);
+  });
+
+  it("creates account, fixed-username, group and reset invites with the CLI's and API's rules; bad input is refused", async () => {
+    setup();
+    const admin = await signedIn("admin");
+    const create = (fields: Record<string, string>) => post("/admin/invites", admin, fields, "/admin");
+    expect((await create({ kind: "account", uses: "3", note: "for the team" })).statusCode).toBe(200);
+    expect((await create({ kind: "fixed", username: "tybalt" })).statusCode).toBe(200);
+    const group = await create({ kind: "group", group: "Capulets" });
+    expect(group.body).toMatch(/id="invite-link" value="https:\/\/invite\.example\.test\/invite\/[A-Za-z0-9]{24}"/);
+    expect((await create({ kind: "reset", username: "romeo" })).statusCode).toBe(200);
+    const made = await h.app.invites.list();
+    expect(made.map((i) => [i.type, i.username, i.groups, i.maxUses, i.source]).sort()).toEqual([
+      ["account", null, [], 3, "admin@example.test"],
+      ["account", null, ["Capulets"], 1, "admin@example.test"],
+      ["account", "tybalt", [], 1, "admin@example.test"],
+      ["reset", "romeo", [], 1, "admin@example.test"],
+    ].sort());
+    expect((await create({ kind: "fixed" })).statusCode).toBe(422);
+    expect((await create({ kind: "account", uses: "many" })).body).toContain("uses: &quot;many&quot; is not a whole number");
+    expect((await create({ kind: "bogus" })).statusCode).toBe(422);
+    expect(await h.app.invites.list()).toHaveLength(4);
+  });
+
+  it("lists every invite with filters, revokes one (its link dies at once), revokes a user's pending invites; the tree and the figures", async () => {
+    setup();
+    const a = await h.app.invites.create({ type: "contact", inviter: "juliet@example.test", allowRegistration: true });
+    await h.app.invites.create({ type: "contact", inviter: "juliet@example.test" });
+    const b = await h.app.invites.create({ note: "cli" });
+    await h.app.registration.register({ token: a.token, username: "romeo", password: PASSWORDS["romeo"] ?? "", door: "web" });
+    const admin = await signedIn("admin");
+    const page = await get("/admin", admin);
+    expect(page.body).toMatch(/<li><span class="jid">juliet@example\.test<\/span><ul><li><span class="jid">romeo@example\.test<\/span><\/li><\/ul><\/li>/);
+    expect(page.body).toMatch(/<td><code>xmpp_invites_[a-z_]+(\{[^}]*\})?<\/code><\/td><td>\d/);
+    const revoked = await post(`/admin/invites/${b.invite.id}/revoke`, admin, {}, "/admin");
+    expect(revoked.headers["location"]).toBe("/admin?revoked=1");
+    expect((await inject({ method: "GET", url: `/invite/${b.token}` })).statusCode).toBe(404);
+    const onlyRevoked = await get("/admin?status=revoked", admin);
+    expect(onlyRevoked.body.match(/<td>Revoked<\/td>/g)).toHaveLength(1);
+    expect(onlyRevoked.body).not.toContain("<td>Active</td>");
+    const juliets = await get("/admin?inviter=juliet%40example.test&kind=contact", admin);
+    expect(juliets.body.match(/<tr>\n<td>Contact<\/td>/g)).toHaveLength(1);
+    const user = await post("/admin/users/revoke", admin, { jid: "Juliet@example.test" }, "/admin");
+    expect(user.headers["location"]).toBe("/admin?revokedCount=1");
+    expect((await get("/admin?revokedCount=1", admin)).body).toContain("1 invite revoked.");
+    expect((await h.app.invites.list()).filter((i) => i.inviter === "juliet@example.test")).toEqual([]);
+  });
+});
