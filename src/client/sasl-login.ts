@@ -136,11 +136,13 @@ async function plain(wire: Wire, username: string, password: string): Promise<Pa
   return outcome.startsWith("<success") ? "valid" : "invalid";
 }
 
-function open(host: string, port: number, direct: boolean, servername: string): Promise<Socket> {
+function open(host: string, port: number, direct: boolean, servername: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = direct
       ? tlsConnect({ host, port, servername, rejectUnauthorized: !isLoopback(host) }, () => resolve(socket))
       : tcpConnect(port, host, () => resolve(socket));
+    // A server that stops answering (or never accepts) does not hold the socket open.
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
     socket.once("error", reject);
   });
 }
@@ -165,7 +167,7 @@ export async function saslLogin(options: SaslLoginOptions, credentials: { userna
   const url = new URL(options.service);
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const direct = url.protocol === "xmpps:";
-  const wire = new Wire(await open(host, Number(url.port || (direct ? 5223 : 5222)), direct, options.domain));
+  const wire = new Wire(await open(host, Number(url.port || (direct ? 5223 : 5222)), direct, options.domain, options.timeoutMs));
   const header = `<?xml version='1.0'?><stream:stream to='${xmlEscape(options.domain)}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
   try {
     wire.socket.write(header);

@@ -188,7 +188,8 @@ function registerSignIn(app: FastifyInstance, ctx: PageContext, portal: Portal):
         const maxAge = Math.round((result.session.expiresAt - result.session.createdAt) / 1000);
         return reply.code(303).header("set-cookie", sessionCookie(ctx, request, result.sessionId, maxAge)).header("cache-control", "no-store").redirect("/account", 303);
       }
-      log.info({ username, ip: request.ip, outcome: result.reason }, "portal sign-in refused");
+      // The server not answering is the operator's to fix; a wrong password is routine.
+      log[result.reason === "unavailable" ? "warn" : "info"]({ username, ip: request.ip, outcome: result.reason }, "portal sign-in refused");
       if (result.reason === "limited") {
         ctx.deps.metrics.events.refused?.("web", "rate-limited");
         const seconds = Math.ceil(result.waitMs / 1000);
