@@ -54,7 +54,7 @@ export class PortalSignIn {
       return { ok: false, reason: "refused" };
     }
     const sessionId = generateToken() + generateToken();
-    const session = { jid: `${name.username}@${this.#domain}`, createdAt: now, expiresAt: now + this.#sessionMs };
+    const session = { jid: `${name.username}@${this.#domain.toLowerCase()}`, createdAt: now, expiresAt: now + this.#sessionMs };
     await this.#store.create(hashToken(sessionId), session);
     return { ok: true, sessionId, session };
   }
