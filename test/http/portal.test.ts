@@ -111,6 +111,17 @@ describe("portal sign-in", () => {
     expect((await login("juliet", PASSWORDS["juliet"] ?? "", { ip: "192.0.2.1" })).statusCode).toBe(303);
   });
 
+  it("a server that cannot check the password: 503 with its own text, no session, nothing counted against the user; a warning in the log", async () => {
+    h = createHarness({ http: { public_url: PUBLIC, listen: "127.0.0.1:0" } }, { passwordCheck: { check: async () => "unavailable" } });
+    for (let i = 0; i < 12; i++) {
+      const res = await login("romeo", PASSWORDS["romeo"] ?? "");
+      expect(res.statusCode).toBe(503);
+      expect(res.headers["set-cookie"]).toBeUndefined();
+      expect(res.body).toContain("The server cannot check passwords just now. Please try again later.");
+    }
+    expect(h.logs.lines()).toContainEqual(expect.objectContaining({ level: 40, msg: "portal sign-in refused", outcome: "unavailable" }));
+  });
+
   it("session fixation: a session id the browser brings is ended at sign-in, and the new one differs", async () => {
     setup();
     const planted = await signedIn("juliet");
