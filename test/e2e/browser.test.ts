@@ -12,6 +12,7 @@ import { rosterStepsDone } from "../helpers/wait.js";
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const ADMIN_PASSWORD = "pw-nimda-7654321";
+const BENVOLIO_PASSWORD = "pw-oilovneb-2468";
 let live: Live;
 let browser: Browser;
 let base: string;
@@ -29,6 +30,8 @@ beforeAll(async () => {
   base = live.app.http.url();
   await live.server.registerUser("romeo", "pw-oemor-1234567");
   await live.server.registerUser("admin", ADMIN_PASSWORD);
+  // The portal's user: invites of their own, apart from Romeo's (invite_limits count per user and day).
+  await live.server.registerUser("benvolio", BENVOLIO_PASSWORD);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -221,12 +224,12 @@ const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly st
     pages: ["portal sign-in, refused", "portal account page", "portal new invite: link, QR code, message"],
     async walk(page, lang, audit) {
       await open(page, lang, "/account/login");
-      await page.locator("#username").fill("romeo");
-      await page.locator("#password").fill("not-romeos-password");
+      await page.locator("#username").fill("benvolio");
+      await page.locator("#password").fill("not-his-password");
       await page.locator("form[action='/account/login'] button[type=submit]").click();
       await expect(page.locator(".alert").count()).resolves.toBe(1);
       await audit("portal sign-in, refused");
-      await page.locator("#password").fill("pw-oemor-1234567");
+      await page.locator("#password").fill(BENVOLIO_PASSWORD);
       await Promise.all([page.waitForURL(/\/account$/), page.locator("form[action='/account/login'] button[type=submit]").click()]);
       await audit("portal account page");
       const token = await portalInvite(page);
@@ -238,7 +241,7 @@ const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly st
     title: "portal: revoke, sign out",
     pages: ["portal account page, invite revoked", "portal signed out"],
     async walk(page, lang, audit) {
-      await portalSignIn(page, lang, "romeo", "pw-oemor-1234567");
+      await portalSignIn(page, lang, "benvolio", BENVOLIO_PASSWORD);
       const token = await portalInvite(page);
       const invite = await live.app.invites.validate(token);
       if (!invite.ok) throw new Error("the new invite is not valid");
@@ -359,10 +362,10 @@ describe("every page, in three languages: accessible, on a phone, without errors
       expect(await done()).toBe(true);
     };
     await tabTo(async () => (await focusedId()) === "username");
-    await page.keyboard.type("romeo");
+    await page.keyboard.type("benvolio");
     await page.keyboard.press("Tab");
     expect(await focusedId()).toBe("password");
-    await page.keyboard.type("pw-oemor-1234567");
+    await page.keyboard.type(BENVOLIO_PASSWORD);
     await Promise.all([page.waitForURL(/\/account$/), page.keyboard.press("Enter")]);
     await tabTo(async () => (await focusedText()) === "Create an invite");
     await Promise.all([page.waitForURL(/\/account\/invites$/), page.keyboard.press("Enter")]);
