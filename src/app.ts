@@ -2,7 +2,10 @@
 import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion } from "./adapters/index.js";
 import { logServerProbe, probeServer } from "./adapters/server/probe.js";
-import type { Config } from "./config/schema.js";
+import { type Config, portalClientService } from "./config/schema.js";
+import { saslPasswordCheck } from "./client/sasl-login.js";
+import type { PasswordCheck } from "./invites/ports/password.js";
+import { PortalSignIn } from "./invites/portal/sign-in.js";
 import { type HttpServer, createHttp } from "./http/index.js";
 import { type AccountLookup, AccountRequestService, type RequestNotifier } from "./invites/requests/account-requests.js";
 import { ApiKeyService } from "./invites/service/api-keys.js";
@@ -56,6 +59,8 @@ export interface AppOverrides {
   readonly connection?: ComponentConnection;
   readonly backoff?: { initialMs: number; maxMs: number };
   readonly settlementMs?: number;
+  /** How the portal checks a password (default: a SASL login on the server's client port). */
+  readonly passwordCheck?: PasswordCheck;
 }
 
 export interface App {
@@ -165,7 +170,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const bridge = new BridgeState(config.bridge);
   registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
   probeOnConnect(config, log, connection);
-  const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, ...core });
+  const portal = portalSignIn(config, stores, clock, overrides.passwordCheck);
+  const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, portal, ...core });
   const housekeeping = new Housekeeping({
     invites,
     compact: () => stores.compact(),
@@ -337,7 +343,19 @@ function probeOnConnect(config: Config, log: Logger, connection: ComponentConnec
   });
 }
 
-function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "registration" | "apiKeys" | "requests" | "bridge" | "tree"> & { timing: Timing | undefined; adapter: ServerAdapter }): HttpServer {
+/** The web portal's sign-in, checked by the server itself; undefined when `portal.enabled` is off. */
+function portalSignIn(config: Config, stores: Stores, clock: Clock, check: PasswordCheck | undefined): PortalSignIn | undefined {
+  if (!config.portal.enabled) return undefined;
+  return new PortalSignIn({
+    store: stores.portalSessions,
+    check: check ?? saslPasswordCheck({ service: portalClientService(config), domain: config.domain, timeoutMs: config.adapter.timeout * 1000 }),
+    clock,
+    domain: config.domain,
+    sessionMs: config.portal.session_expiry * 1000,
+  });
+}
+
+function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "registration" | "apiKeys" | "requests" | "bridge" | "tree" | "limits"> & { timing: Timing | undefined; adapter: ServerAdapter; portal: PortalSignIn | undefined }): HttpServer {
   const { config, log, clock, stores, connection, adapter, bridge } = parts;
   return createHttp({
     config,
@@ -358,6 +376,8 @@ function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "reg
     tree: parts.tree,
     requests: parts.requests,
     timing: parts.timing,
+    portal: parts.portal,
+    limits: parts.limits,
   });
 }
 

@@ -15,12 +15,15 @@ export function tokenMarker(token: string): string {
 const MARKER = /^\[(?:token:[0-9a-f]{4}|redacted)\]$/;
 
 /** Field names whose value is a credential wherever they appear (objects, JSON, forms). */
-const SECRET_NAMES = new Set(["password", "password-verify", "newpass", "oldpass", "confirm", "secret", "authorization", "credentials", "passwd"]);
+// The portal's sign-in form posts `password`; its session cookie (xi_portal) travels in cookie headers.
+const SECRET_NAMES = new Set(["password", "password-verify", "newpass", "oldpass", "confirm", "secret", "authorization", "credentials", "passwd", "cookie", "set-cookie", "xi_portal"]);
 const TOKEN_NAMES = new Set(["token", "preauth"]);
 
 const markToken = (token: string) => (MARKER.test(token) ? token : tokenMarker(token));
 
 const TEXT_RULES: ReadonlyArray<[RegExp, (...groups: string[]) => string]> = [
+  // The portal's session cookie and a sign-in form body (password=…), as a header or body dump shows them
+  [/\b(xi_portal=|password=)[^;&\s"']+/g, (_m, key = "") => `${key}${REDACTED}`],
   // xmpp:example.org?register;preauth=TOKEN, ?token=TOKEN in any URL
   [/\b(preauth=|token=)([A-Za-z0-9]+)/g, (_m, key = "", token = "") => `${key}${tokenMarker(token)}`],
   // /invite/TOKEN, /invite/TOKEN/register and an account request's /request/STATUS_TOKEN, alone or in a URL

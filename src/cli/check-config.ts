@@ -5,7 +5,8 @@ import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import { configPath, loadConfig } from "../config/load.js";
 import { formatPeriod } from "../invites/domain/period.js";
-import { type Config, effectiveRoster } from "../config/schema.js";
+import { type Config, effectiveRoster, portalClientService } from "../config/schema.js";
+import { chooseMechanism, saslLogin } from "../client/sasl-login.js";
 import { describeAccountCheck, describeCapabilities, ejabberdApiVersion } from "../adapters/index.js";
 import { type ServerProbe, probeServer } from "../adapters/server/probe.js";
 import { supportedVersions } from "../adapters/server/servers.js";
@@ -130,12 +131,32 @@ function serverLines(probed: ServerProbe | string | undefined): { lines: string[
   return { lines: [`  server           ${line}`], warnings: [...probed.warnings] };
 }
 
+/**
+ * Whether the portal's sign-in can work: with --probe, the mechanisms the server's client port
+ * offers and whether the stream is protected (TLS, or loopback); else where it would ask.
+ */
+async function portalLines(config: Config, probing: boolean): Promise<{ lines: string[]; warnings: string[] }> {
+  if (!config.portal.enabled) return { lines: ["  portal           off"], warnings: [] };
+  const service = portalClientService(config);
+  if (!probing) return { lines: [`  portal           /account: passwords checked by a SASL login on ${service} (--probe asks it)`], warnings: [] };
+  try {
+    const offered = await saslLogin({ service, domain: config.domain, timeoutMs: config.adapter.timeout * 1000 }, undefined);
+    const mechanism = chooseMechanism(offered.mechanisms, offered.secure);
+    const how = `${service} offers ${offered.mechanisms.join(", ") || "no mechanism"}${offered.secure ? " (TLS or loopback)" : " without TLS"}`;
+    if (mechanism === undefined) return { lines: [`  portal           sign-in cannot work: ${how}`], warnings: [`portal: ${service} offers neither SCRAM-SHA-1/256 nor PLAIN over TLS: nobody can sign in to /account`] };
+    return { lines: [`  portal           sign-in with ${mechanism}: ${how}`], warnings: [] };
+  } catch (err) {
+    return { lines: ["  portal           the client port could not be asked"], warnings: [`portal: ${service}: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+}
+
 export async function runCheckConfig(args: string[]): Promise<number> {
   const { values } = usage(() => parseArgs({ args, options: { config: { type: "string" }, probe: { type: "boolean" } }, strict: true }));
   const path = configPath(values.config);
   const config = loadConfig(path);
   const server = serverLines(values.probe === true ? await probe(config) : undefined);
-  const warnings = [...configWarnings(config, path), ...server.warnings];
+  const portal = await portalLines(config, values.probe === true);
+  const warnings = [...configWarnings(config, path), ...server.warnings, ...portal.warnings];
   const mode = registrationMode({ inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration });
   process.stdout.write(
     [
@@ -152,6 +173,7 @@ export async function runCheckConfig(args: string[]): Promise<number> {
       `  contact invites  ${config.allow_contact_invites ? "users of the domain" : "admins only"}; may register: ${config.allow_user_invites ? "always" : "admins' only"}`,
       `  admins           ${config.admins.length ? config.admins.join(", ") : "(none)"}`,
       `  bridge           ${config.bridge}: ${describeBridge(config.bridge, config.domain)}`,
+      ...portal.lines,
       ...warnings.map((warning) => `warning: ${warning}`),
       "",
     ].join("\n"),

@@ -151,6 +151,15 @@ const requestsSection = z
   })
   .default({ enabled: false, expiry: 604800, max_pending: 100, rate_limit: { max: 3, window: 3600 } });
 
+const portalSection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Users sign in at /account with their XMPP password to create and share invites; admins decide at /admin"),
+    client_service: xmppService.optional()
+      .describe("The server's client port the password is checked on (a SASL login), e.g. xmpp://127.0.0.1:5222 (default: the component host, port 5222)"),
+    session_expiry: period.default(43200).describe("How long a sign-in lasts"),
+  })
+  .default({ enabled: true, session_expiry: 43200 });
+
 export const configSchema = z.strictObject({
   domain: domainName.describe("The XMPP domain where accounts are created"),
   component: z
@@ -198,6 +207,7 @@ export const configSchema = z.strictObject({
     })
     .default({ active_per_user: 10, per_user_per_day: 10, chain_depth: 2, chain_window: 300, tree_size: 1000 })
     .describe("What users who are not admins may invite; admins are exempt"),
+  portal: portalSection.describe("The web portal: sign in with the account's password, invites, admin decisions"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info").describe("Log verbosity"),
 }).superRefine((config, ctx) => {
   // A config that offers contact invites promises XEP-0379 subscriptions: it needs a roster writer.
@@ -219,6 +229,12 @@ export function effectiveRoster(adapter: z.output<typeof adapterConfig>): Roster
     default:
       return { type: "xep0356" };
   }
+}
+
+/** Where the portal checks passwords: `portal.client_service`, else the component's host on port 5222. */
+export function portalClientService(config: { component: { service: string }; portal: { client_service?: string | undefined } }): string {
+  if (config.portal.client_service !== undefined) return config.portal.client_service;
+  return `xmpp://${new URL(config.component.service).host.replace(/:\d+$/, "")}:5222`;
 }
 
 export type ConfigInput = z.input<typeof configSchema>;

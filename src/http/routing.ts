@@ -8,6 +8,8 @@ import type { AccountRequestService } from "../invites/requests/account-requests
 import type { ApiKeyService } from "../invites/service/api-keys.js";
 import type { Clock } from "../invites/domain/clock.js";
 import type { RegistrationService } from "../invites/registration/registration-service.js";
+import type { PortalSignIn } from "../invites/portal/sign-in.js";
+import type { InviteLimits } from "../invites/service/limits.js";
 import type { InvitationTree } from "../invites/social/tree.js";
 import type { InviteService } from "../invites/service/invite-service.js";
 import type { Metrics } from "../metrics.js";
@@ -32,6 +34,10 @@ export interface HttpDeps {
   readonly requests?: AccountRequestService | undefined;
   /** Opt-in: how long each request took from arrival to the response being sent, per route. */
   readonly timing?: Timing | undefined;
+  /** The web portal's sign-in (config `portal`); absent when it is off. */
+  readonly portal?: PortalSignIn | undefined;
+  /** `invite_limits`, applied to users' invites made in the portal as to the ad-hoc command. */
+  readonly limits?: InviteLimits | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

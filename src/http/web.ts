@@ -4,6 +4,8 @@
 // page family under routes/, all given one PageContext.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createPageContext } from "./routes/context.js";
+import { createPortal, registerAccountRoutes } from "./routes/account.js";
+import { registerAdminRoutes } from "./routes/admin.js";
 import { registerLandingRoutes } from "./routes/landing.js";
 import { registerRegisterRoutes } from "./routes/register.js";
 import { registerRequestRoutes } from "./routes/requests.js";
@@ -15,6 +17,12 @@ export function registerWeb(app: FastifyInstance, deps: HttpDeps, shared: HttpSh
   registerRequestRoutes(app, ctx);
   registerLandingRoutes(app, ctx);
   registerRegisterRoutes(app, ctx);
+  // The portal (/account, /admin): on when config `portal.enabled`.
+  if (deps.portal !== undefined) {
+    const portal = createPortal(ctx, deps.portal);
+    registerAccountRoutes(app, ctx, portal);
+    registerAdminRoutes(app, ctx, portal);
+  }
   return (request, reply) => {
     const canonical = withoutTrailingSlash(request.url);
     if (canonical !== undefined) return reply.redirect(canonical, request.method === "GET" || request.method === "HEAD" ? 301 : 308);

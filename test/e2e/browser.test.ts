@@ -11,6 +11,8 @@ import { type Live, startLive } from "../helpers/live.js";
 import { rosterStepsDone } from "../helpers/wait.js";
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+const ADMIN_PASSWORD = "pw-nimda-7654321";
+const BENVOLIO_PASSWORD = "pw-oilovneb-2468";
 let live: Live;
 let browser: Browser;
 let base: string;
@@ -23,9 +25,13 @@ beforeAll(async () => {
     // Every page is walked several times from one address: room for that under the limits.
     http: { listen: "127.0.0.1:0", rate_limit: { max: 500, window: 600 } },
     registration_requests: { enabled: true, rate_limit: { max: 100, window: 3600 } },
+    admins: ["admin@example.test"],
   });
   base = live.app.http.url();
   await live.server.registerUser("romeo", "pw-oemor-1234567");
+  await live.server.registerUser("admin", ADMIN_PASSWORD);
+  // The portal's user: invites of their own, apart from Romeo's (invite_limits count per user and day).
+  await live.server.registerUser("benvolio", BENVOLIO_PASSWORD);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -126,12 +132,28 @@ async function sendRequest(page: Page, lang: string, username: string, message?:
   return request?.id ?? "";
 }
 
+/** Signs in to the portal with the sign-in form (the server checks the password) and lands on /account. */
+async function portalSignIn(page: Page, lang: string, username: string, password: string): Promise<void> {
+  await open(page, lang, "/account/login");
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await Promise.all([page.waitForURL(/\/account$/), page.locator("form[action='/account/login'] button[type=submit]").click()]);
+}
+
+/** Creates a contact invite with the account page's form; answers its token, from the link shown. */
+async function portalInvite(page: Page): Promise<string> {
+  await page.locator("form[action='/account/invites'] button[type=submit]").click();
+  const link = await page.locator("#invite-link").inputValue();
+  expect(link).toMatch(/\/invite\/[A-Za-z0-9]{24}$/);
+  return link.slice(-24);
+}
+
 type Walk = (page: Page, lang: string, audit: (name: string) => Promise<void>) => Promise<void>;
 
 /**
- * Every page a visitor can reach, in four walks of three pages: one test per walk and language
- * keeps each test short on a busy machine, and together they audit all twelve pages in every
- * language. `pages` names what a walk must audit, in order.
+ * Every page a visitor can reach, in walks of two or three pages: one test per walk and language
+ * keeps each test short on a busy machine, and together they audit every page (the portal's too)
+ * in every language. `pages` names what a walk must audit, in order.
  */
 const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly string[]; readonly walk: Walk }> = [
   {
@@ -195,6 +217,54 @@ const WALKS: ReadonlyArray<{ readonly title: string; readonly pages: readonly st
       await live.app.requests.deny(denied, "admin@example.org");
       await page.reload();
       await audit("request denied");
+    },
+  },
+  {
+    title: "portal: sign-in refused, account page, new invite",
+    pages: ["portal sign-in, refused", "portal account page", "portal new invite: link, QR code, message"],
+    async walk(page, lang, audit) {
+      await open(page, lang, "/account/login");
+      await page.locator("#username").fill("benvolio");
+      await page.locator("#password").fill("not-his-password");
+      await page.locator("form[action='/account/login'] button[type=submit]").click();
+      await expect(page.locator(".alert").count()).resolves.toBe(1);
+      await audit("portal sign-in, refused");
+      await page.locator("#password").fill(BENVOLIO_PASSWORD);
+      await Promise.all([page.waitForURL(/\/account$/), page.locator("form[action='/account/login'] button[type=submit]").click()]);
+      await audit("portal account page");
+      const token = await portalInvite(page);
+      expect((await live.app.invites.validate(token)).ok).toBe(true);
+      await audit("portal new invite: link, QR code, message");
+    },
+  },
+  {
+    title: "portal: revoke, sign out",
+    pages: ["portal account page, invite revoked", "portal signed out"],
+    async walk(page, lang, audit) {
+      await portalSignIn(page, lang, "benvolio", BENVOLIO_PASSWORD);
+      const token = await portalInvite(page);
+      const invite = await live.app.invites.validate(token);
+      if (!invite.ok) throw new Error("the new invite is not valid");
+      await open(page, lang, "/account");
+      await Promise.all([page.waitForURL(/revoked=1$/), page.locator(`form[action='/account/invites/${invite.invite.id}/revoke'] button`).click()]);
+      // Its link is dead at once.
+      expect((await live.app.invites.validate(token)).ok).toBe(false);
+      await audit("portal account page, invite revoked");
+      await Promise.all([page.waitForURL(/out=1$/), page.locator("form[action='/account/logout'] button").click()]);
+      await audit("portal signed out");
+    },
+  },
+  {
+    title: "portal admin: a waiting request approved",
+    pages: ["portal admin page with a waiting request", "portal admin: request approved"],
+    async walk(page, lang, audit) {
+      const { request } = await live.app.requests.submit({ username: `portal-asker-${lang}`, message: "Hello" });
+      await portalSignIn(page, lang, "admin", ADMIN_PASSWORD);
+      await open(page, lang, "/admin");
+      await audit("portal admin page with a waiting request");
+      await Promise.all([page.waitForURL(/approved=/), page.locator(`form[action='/admin/requests/${request.id}/approve'] button`).click()]);
+      expect((await live.app.requests.get(request.id)).status).toBe("approved");
+      await audit("portal admin: request approved");
     },
   },
 ];
@@ -279,6 +349,34 @@ describe("every page, in three languages: accessible, on a phone, without errors
     await expect(page.locator("h1").textContent()).resolves.toBe("Dein Antrag wartet auf eine Antwort");
     await context.close();
     expect(await canLogin(live.server, "nojs", "quiet-library-lamp")).toBe(true);
+  });
+
+  it("the portal with JavaScript off and the keyboard alone: sign in, create an invite, sign out", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/account/login?lang=en`);
+    const focusedId = () => page.evaluate<string>(`document.activeElement?.id ?? ""`);
+    const focusedText = () => page.evaluate<string>(`document.activeElement?.textContent?.trim() ?? ""`);
+    const tabTo = async (done: () => Promise<boolean>) => {
+      for (let steps = 0; !(await done()) && steps < 60; steps++) await page.keyboard.press("Tab");
+      expect(await done()).toBe(true);
+    };
+    await tabTo(async () => (await focusedId()) === "username");
+    await page.keyboard.type("benvolio");
+    await page.keyboard.press("Tab");
+    expect(await focusedId()).toBe("password");
+    await page.keyboard.type(BENVOLIO_PASSWORD);
+    await Promise.all([page.waitForURL(/\/account$/), page.keyboard.press("Enter")]);
+    await tabTo(async () => (await focusedText()) === "Create an invite");
+    await Promise.all([page.waitForURL(/\/account\/invites$/), page.keyboard.press("Enter")]);
+    await expect(page.locator("h1").textContent()).resolves.toBe("Your invite is ready");
+    expect(await page.locator("#invite-link").inputValue()).toMatch(/\/invite\/[A-Za-z0-9]{24}$/);
+    await tabTo(async () => (await focusedText()) === "Back");
+    await Promise.all([page.waitForURL(/\/account$/), page.keyboard.press("Enter")]);
+    await tabTo(async () => (await focusedText()) === "Sign out");
+    await Promise.all([page.waitForURL(/out=1$/), page.keyboard.press("Enter")]);
+    await expect(page.locator("[role=status]").textContent()).resolves.toBe("You have signed out.");
+    await context.close();
   });
 
   it("with the keyboard alone: from the landing page through the form to the account", async () => {

@@ -21,6 +21,8 @@ export async function startLive(prosody: ProsodyOptions = {}, config: Partial<Co
     database: ":memory:",
     http: { listen: "127.0.0.1:0" },
     ...config,
+    // The portal checks passwords on this server's client port.
+    portal: { client_service: server.c2sService(), ...config.portal },
   }), logs.log, { backoff: { initialMs: 200, maxMs: 1000 }, ...overrides });
   try {
     await app.start();

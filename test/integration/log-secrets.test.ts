@@ -147,6 +147,43 @@ describe("logs at trace on Prosody: the traffic, never a secret", () => {
     }
   });
 
+  it("the portal: a sign-in checked by Prosody (SCRAM), a refused one, an invite made and a sign-out; no password, session id or invite token", async () => {
+    const logs = captureLog("trace");
+    const app = await startApp({ domain: server.domain, component: component(), portal: { client_service: server.c2sService() } }, logs);
+    try {
+      const base = app.http.url();
+      const userPassword = password("Portal");
+      await server.registerUser("paris", userPassword);
+      const post = async (path: string, fields: Record<string, string>, cookie = "") => {
+        const page = await fetch(`${base}${path === "/account/login" ? path : "/account"}`, { headers: cookie ? { cookie } : {} });
+        const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
+        const body = new URLSearchParams({ csrf, ...fields }).toString();
+        // A body and cookie dump from any call site is masked too.
+        logs.log.debug({ headers: { cookie }, body }, `portal form ${path}`);
+        return fetch(`${base}${path}`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) }, body });
+      };
+      expect((await post("/account/login", { username: "paris", password: password("PortalWrong") })).status).toBe(403);
+      const signedIn = await post("/account/login", { username: "paris", password: userPassword });
+      expect(signedIn.status).toBe(303);
+      const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      secrets.add(cookie.slice(cookie.indexOf("=") + 1));
+      const created = await post("/account/invites", {}, cookie);
+      expect(created.status).toBe(200);
+      secrets.add(/\/invite\/([A-Za-z0-9]{24})/.exec(await created.text())?.[1] ?? "no token");
+      expect((await post("/account/logout", {}, cookie)).status).toBe(303);
+      const text = logs.text();
+      expectNoSecret(text);
+      expect(text).toContain('"msg":"POST /account/login 403"');
+      expect(text).toContain('"msg":"POST /account/login 303"');
+      expect(text).toContain('"msg":"POST /account/invites 200"');
+      expect(text).toContain(`password=${"[redacted]"}`);
+      expect(logs.lines()).toContainEqual(expect.objectContaining({ msg: "signed in to the portal", jid: `paris@${server.domain}` }));
+      expect(logs.lines()).toContainEqual(expect.objectContaining({ msg: "portal sign-in refused", username: "paris", outcome: "refused" }));
+    } finally {
+      await app.stop();
+    }
+  });
+
   it("an account request (its private status link) and a raw token pasted into xmpp-invites#accept", async () => {
     const logs = captureLog("trace");
     const app = await startApp({ domain: server.domain, component: component(), admins: [`admin@${server.domain}`], registration_requests: { enabled: true } }, logs);

@@ -25,6 +25,8 @@ function configFor(server: Server, adapter: ConfigInput["adapter"]): ConfigInput
     component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
     database: ":memory:",
     adapter,
+    // The portal's sign-in is checked on this server's client port.
+    portal: { client_service: server.c2sService() },
   };
 }
 
@@ -69,6 +71,7 @@ describe("Prosody: the start log and check-config --probe name it and say what w
     const stdout = checkConfigProbe(configFor(server, { type: "xep0133" }));
     expect(stdout).toContain(`  server           Prosody ${version} (XEP-0092, tested): accounts and resets yes, XEP-0133 from the component`);
     expect(stdout).toContain("roster writes yes, XEP-0356");
+    expect(stdout).toMatch(new RegExp(`  portal           sign-in with SCRAM-SHA-(1|256): ${server.c2sService()} offers [^\n]*SCRAM-SHA-1[^\n]* \\(TLS or loopback\\)`));
     expect(stdout).not.toContain("warning:");
     const lines = await startLog(server, { type: "xep0133" });
     expect(lines).toContainEqual(expect.objectContaining({
@@ -111,6 +114,7 @@ describe("ejabberd: the start log and check-config --probe name it and say what 
     expect(stdout).toContain(`  server           ejabberd ${version} (XEP-0092, tested): accounts and resets yes, XEP-0133 from the component (the \`configure\` access rule)`);
     expect(stdout).toContain(`roster writes yes, add_rosteritem (API version ${compareVersions(version, "24.02") >= 0 ? "1: `groups`" : "0: `group`"})`);
     expect(stdout).toContain("bridge none");
+    expect(stdout).toContain(`  portal           sign-in with SCRAM-SHA-256: ${server.c2sService()} offers `);
     expect(stdout).not.toContain("warning:");
     const lines = await startLog(server, adapter(server.apiUrl()));
     expect(lines).toContainEqual(expect.objectContaining({

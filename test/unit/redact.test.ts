@@ -19,6 +19,15 @@ describe("redaction", () => {
     expect(redactText(`https://invites.example.test/invite/${TOKEN}`)).toBe(`https://invites.example.test/invite/${marker}`);
   });
 
+  it("masks the portal's session cookie and a sign-in form body, in text and under their field names", () => {
+    const session = "AbCdEfGh12345678AbCdEfGh12345678AbCdEfGh12345678";
+    expect(redactText(`cookie: lang=de; xi_portal=${session}`)).toBe(`cookie: lang=de; xi_portal=${REDACTED}`);
+    expect(redactText(`set-cookie: xi_portal=${session}; Path=/; HttpOnly`)).toBe(`set-cookie: xi_portal=${REDACTED}; Path=/; HttpOnly`);
+    expect(redactText("csrf=abc&username=romeo&password=hunter2%21hunter2")).toBe(`csrf=abc&username=romeo&password=${REDACTED}`);
+    expect(redactFields({ headers: { cookie: `xi_portal=${session}` }, body: { username: "romeo", password: "hunter2" } }))
+      .toEqual({ headers: { cookie: REDACTED }, body: { username: "romeo", password: REDACTED } });
+  });
+
   it("masks an account request's status token in /request/… paths, and any token-shaped path segment or query value", () => {
     expect(redactText(`GET /request/${TOKEN}?sent=1 200`)).toBe(`GET /request/${marker}?sent=1 200`);
     expect(redactText(`POST /request/${TOKEN} 303`)).toBe(`POST /request/${marker} 303`);

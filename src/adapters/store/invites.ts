@@ -43,6 +43,10 @@ function* listInvites(now: number, options: ListOptions): Sql<Invite[]> {
     where.push("(created_at, id) < (?, ?)");
     params.push(options.before.createdAt, options.before.id);
   }
+  if (options.inviter !== undefined) {
+    where.push("inviter = ?");
+    params.push(options.inviter);
+  }
   if (options.limit !== undefined) params.push(options.limit);
   const sql = `SELECT ${INVITE_COLUMNS} FROM invites ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
                ORDER BY created_at DESC, id DESC${options.limit === undefined ? "" : " LIMIT ?"}`;

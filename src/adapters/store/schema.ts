@@ -193,6 +193,24 @@ ${t.invitationTrigger}
     seen_at  TIMESTAMPTZ NOT NULL
   );
   ` },
+  // 9: the web portal's sessions (the id's hash only: the id is the cookie) and failed sign-ins,
+  // shared by every instance, so a limit on guessing holds across them.
+  { sqlite: 9, postgres: 4, sql: (t) => `
+  CREATE TABLE portal_sessions (
+    id_hash     ${t.bytes} PRIMARY KEY,
+    jid         TEXT NOT NULL,
+    created_at  ${t.time} NOT NULL,
+    expires_at  ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
+  CREATE TABLE portal_failures (
+    id          ${t.serial},
+    subject     TEXT NOT NULL,
+    at          ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX portal_failures_subject ON portal_failures (subject, at);
+  CREATE INDEX portal_failures_at ON portal_failures (at);
+  ` },
 ];
 
 /** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */

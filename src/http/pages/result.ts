@@ -86,6 +86,8 @@ export interface HomeView {
   readonly frame: PageFrame;
   readonly domain: string;
   /** Present when account requests are enabled: the form's target and CSRF token. */
+  /** The portal is on: the page links to its sign-in. */
+  readonly portal?: boolean | undefined;
   readonly requestForm?: { readonly action: string; readonly csrf: string; readonly username: string; readonly message: string; readonly errors: { readonly username?: string; readonly message?: string; readonly general?: string } } | undefined;
 }
 
@@ -102,6 +104,7 @@ export function homePage(view: HomeView): SafeHtml {
 <h1>${t.text("home.heading", { site: frame.siteName })}</h1>
 <p class="lead">${t.rich("home.lead", { domain: view.domain })}</p>
 <p>${t.text("home.haveInvite")}</p>
+${view.portal ? html`<p class="portal-link">${t.rich("portal.home.signIn", { site: frame.siteName, link: (chunks) => html`<a href="/account/login">${chunks}</a>` })}</p>` : ""}
 ${form === undefined ? html`<p>${t.text("home.noInvite", { site: frame.siteName })}</p>` : html`
 <h2 id="request-title">${t.text("request.form.heading")}</h2>
 <p>${t.text("request.form.lead")}</p>

@@ -24,6 +24,7 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: PageContext): v
     ctx.page(reply, homePage({
       frame,
       domain: ctx.domain,
+      portal: ctx.deps.portal !== undefined,
       requestForm: ctx.requestsOn ? { action: "/request", csrf: ctx.csrf("account-request"), ...fields, errors } : undefined,
     }), status);
 

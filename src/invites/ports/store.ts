@@ -42,6 +42,8 @@ export interface ListOptions {
   readonly limit?: number;
   /** Keyset pagination: invites created before this one (by created_at, id). */
   readonly before?: { readonly createdAt: number; readonly id: string };
+  /** Only the invites of this user (bare JID). */
+  readonly inviter?: string;
 }
 
 /** The limits a user's new invite must stay within, each 0 when off (see InviteLimits). */
@@ -369,6 +371,32 @@ export interface StatsStore {
   read(now: number): Promise<StoreStats>;
 }
 
+// ---- portal sessions and sign-in failures
+
+export interface PortalSession {
+  /** The user's bare JID. */
+  readonly jid: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Who is signed in to the web portal, shared by every instance on the database. Only a hash of a
+ * session id is kept (the id itself is the cookie), and no password at all.
+ */
+export interface PortalSessionStore {
+  create(idHash: Buffer, session: PortalSession): Promise<void>;
+  /** The session while it has not expired at `now`. */
+  find(idHash: Buffer, now: number): Promise<PortalSession | undefined>;
+  delete(idHash: Buffer): Promise<void>;
+  /** Deletes sessions that expired before `now` and failures older than `failuresBefore`. */
+  purge(now: number, failuresBefore: number): Promise<void>;
+  /** Records one failed sign-in against each subject ("user:<jid>", "ip:<address>"). */
+  noteFailure(subjects: readonly string[], now: number): Promise<void>;
+  /** How many failures of `subject` are newer than `since`, and the time of the `nth` newest of them (1-based), if there are that many. */
+  failures(subject: string, since: number, nth: number): Promise<{ readonly count: number; readonly nthNewestAt: number | undefined }>;
+}
+
 // ---- the whole database
 
 /** A job that must run in one process at a time across every instance sharing the database. */
@@ -396,6 +424,7 @@ export interface Stores {
   /** Who invited whom, and contact invites accepted by existing accounts. */
   readonly invitations: InvitationStore;
   readonly accountRequests: AccountRequestStore;
+  readonly portalSessions: PortalSessionStore;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.

@@ -43,6 +43,12 @@ export class InvitationTree {
     return tops.map((top) => build(top, null, seen));
   }
 
+  /** The invitations `jid` made (`by`), and the one through which it came (`as`). */
+  async invitations(jid: string): Promise<{ by: Invitation[]; as: Invitation | undefined }> {
+    const user = normalize(jid);
+    return { by: await this.#store.byInviter(user), as: await this.#store.invitedAs(user) };
+  }
+
   /** Revokes every invite of `user` (as inviter, or as the admin who made it) that could still be used. */
   async revokePending(user: string): Promise<Invite[]> {
     const jid = normalize(user);
