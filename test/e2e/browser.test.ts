@@ -451,7 +451,9 @@ describe("no dead ends: phone, keyboard alone, no JavaScript", () => {
       await tabTo(page, "confirm");
       await Promise.all([page.waitForEvent("framenavigated"), page.keyboard.press("Enter")]);
       await page.waitForLoadState("load");
-      // All four fields at once, in the summary that now has the focus.
+      // All four fields at once, in the summary that now has the focus. The browser applies
+      // autofocus once the page is parsed, which on a busy machine can come after "load": wait for it.
+      await page.waitForFunction(`document.activeElement?.id === "error-summary"`, undefined, { timeout: 5000 }).catch(() => undefined);
       await expect(page.evaluate<string>(`document.activeElement?.id ?? ""`)).resolves.toBe("error-summary");
       mkdirSync("test-artifacts", { recursive: true });
       await page.screenshot({ path: `test-artifacts/errors-320-${lang}.png`, fullPage: true });
