@@ -165,10 +165,16 @@ register(State, IQ, El, Host) ->
             Reply = claim_and_create(Host, Token, User, Password),
             %% The token is spent or refused: a second registration on this stream shows it again.
             State1 = case Reply of ok -> maps:remove(xmpp_invites_token, State); _ -> State end,
-            send(State1, case Reply of
-                             ok -> result(IQ, Host, []);
-                             {error, Triple} -> error_reply(IQ, Host, Triple)
-                         end)
+            State2 = send(State1, case Reply of
+                                      ok -> result(IQ, Host, []);
+                                      {error, Triple} -> error_reply(IQ, Host, Triple)
+                                  end),
+            %% Logged once the app has its answer, which need not wait for the log line.
+            case Reply of
+                ok when is_binary(Token) -> ?LOG_INFO("Invite redeemed by ~ts@~ts through in-band registration", [User, Host]);
+                _ -> ok
+            end,
+            State2
     end.
 
 claim_and_create(Host, Token, User, Password) ->
@@ -219,7 +225,6 @@ finish(Host, Id, User, Write) ->
     try Write() of
         ok ->
             settle_later(Host, consume, Id, User),
-            ?LOG_INFO("Invite redeemed by ~ts@~ts through in-band registration", [User, Host]),
             ok;
         {error, Why} ->
             settle_later(Host, release, Id, User),

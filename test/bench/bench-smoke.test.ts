@@ -16,5 +16,6 @@ describe("npm run bench -- --quick", () => {
     }
     expect(result.stdout).toMatch(/\| xmpp door after a web-door registration \(adapter call\) \| \d+ \| \d/);
     expect(result.stdout).toMatch(/\| XMPP door \| adapter round trip .*\| \d+\.\d\d \|/);
+    expect(result.stdout).toMatch(/\| = the app path if the component did no work at all \| \d+\.\d\d/);
   }, 240_000);
 });

@@ -131,6 +131,31 @@ describe("mod_xmpp_invites: the server's own registration redeems the component'
     expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
   });
 
+  it("a name taken between the claim and Prosody's create (the module said it was free) gets cancel/conflict; the use is given back and the invite stays usable", async () => {
+    const { invite, token } = await app.invites.create();
+    const other = await app.invites.create();
+    const claim = app.registration.claimForServer.bind(app.registration);
+    const racing = vi.spyOn(app.registration, "claimForServer").mockImplementation(async (request) => {
+      const claimed = await claim(request);
+      expect(request.accountExists).toBe(false);
+      // Someone else takes the name meanwhile, in the browser.
+      await app.registration.register({ token: other.token, username: request.username, password: "pw-first-come-1234567", door: "web" });
+      return claimed;
+    });
+    try {
+      expect(await appRegisters(token, "raceforname", "pw-emanrofecar-1234567")).toEqual({
+        step: "register", ok: false, type: "cancel", condition: "conflict", text: "The requested username already exists.",
+      });
+    } finally {
+      racing.mockRestore();
+    }
+    expect(await canLogin(server, "raceforname", "pw-first-come-1234567")).toBe(true);
+    await until(async () => (await app.invites.get(invite.id)).pending === 0, 10_000, "the claim to be given back");
+    expect(await app.invites.get(invite.id)).toMatchObject({ uses: 0, pending: 0 });
+    expect(await appRegisters(token, "raceforname2", "pw-2emanrofecar-1234567")).toEqual({ step: "register", ok: true });
+    await used(invite.id);
+  });
+
   it("a reset invite changes the password of its one account and creates nothing", async () => {
     await server.registerUser("forgetful", "old-password-123");
     const { invite, token } = await app.invites.create({ type: "reset", username: "forgetful" });

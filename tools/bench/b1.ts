@@ -3,14 +3,14 @@
 // paths alike. One hand-written client (src/client/raw-stream.ts) serves every XMPP path:
 //   native  the server's own registration on an unauthenticated stream (Prosody: its own invite
 //           preauth + register; ejabberd, which has no invites: its open in-band registration)
-//   app     Prosody only: the same two IQs on an unauthenticated stream to the component's domain,
-//           redeemed through the bridge module (mod_xmpp_invites) — what an app does with the link
+//   app     the same two IQs on an unauthenticated stream to the server's main domain, redeemed
+//           through the bridge module (mod_xmpp_invites) — what an app does with the link
 //   xmpp    the component's XMPP door: anonymous login, preauth and register at the component
 //   web     the component's web door: GET the form, POST it
 // Then the same at 16 at once (each round: every path in rotating order, as a batch of 16 at once),
 // and "right after" rows: an XMPP-door registration timed immediately after something that leaves
 // the component's link to the server in a given state; a delayed ACK holding up the next stanza
-// would show there.
+// would show there. Where the app path runs, the parts of its floor are probed apart (FloorProbe).
 import { openRawStream, preauthPayload, registerPayload } from "../../src/client/raw-stream.js";
 import type { ComponentProcess, TimingLine } from "./live.js";
 import { ms, percentile } from "./stats.js";
@@ -59,6 +59,20 @@ export interface ConcurrentResult extends LatencyStats {
   readonly perSecond: number;
 }
 
+/**
+ * What the app path pays before the component does any work, measured apart (medians, ms): the
+ * preauth step is one more IQ on the client's stream, and the check and the claim are each a
+ * round trip from the server to the component and back.
+ */
+export interface FloorProbe {
+  /** An IQ the server answers itself on an unauthenticated stream (a registration form request on the native host). */
+  readonly serverIqMs: number;
+  /** A logged-in client's ping to the server. */
+  readonly pingServerMs: number;
+  /** The same client's ping to the component, through the server: minus the ping to the server, one round trip to the component. */
+  readonly pingComponentMs: number;
+}
+
 export interface B1Run {
   readonly one: Partial<Record<PathName, PathResult>>;
   readonly concurrent: Partial<Record<PathName, ConcurrentResult>>;
@@ -66,6 +80,8 @@ export interface B1Run {
   readonly after: Record<string, PathResult>;
   /** The component's own timing lines during the one-at-a-time rounds: name → part → median ms. */
   readonly component: Record<string, Record<string, number>>;
+  /** Where the app path is measured. */
+  readonly floor?: FloorProbe;
 }
 
 const PASSWORD = "bench-password-0123";
@@ -202,6 +218,8 @@ export async function runB1(target: B1Target, component: ComponentProcess, plan:
   for (const [path, { total, steps }] of samples) {
     one[path] = { ...stats(total), steps: Object.fromEntries([...steps].map(([step, values]) => [step, percentile(values, 50)])) };
   }
+  const floor = paths.includes("app") ? await probeFloor(target, plan.rounds * 2) : undefined;
+  component.takeTimings();
 
   // Many at once: each round, every path in rotating order as one batch of `concurrency`.
   const batchSupply = new Map<PathName, (string | undefined)[]>();
@@ -226,7 +244,34 @@ export async function runB1(target: B1Target, component: ComponentProcess, plan:
 
   const after = withAfterRows ? await afterRows(target, component, plan, say) : {};
   component.takeTimings();
-  return { one, concurrent, after, component: component1 };
+  return { one, concurrent, after, component: component1, ...(floor ? { floor } : {}) };
+}
+
+/** The floor's parts, `rounds` times each, interleaved: a server IQ, a ping to the server, a ping to the component. */
+async function probeFloor(target: B1Target, rounds: number): Promise<FloorProbe> {
+  const unauthenticated = await openRawStream(target.c2sPort, target.nativeDomain);
+  const client = await openRawStream(target.c2sPort, target.anonDomain, { anonymous: true });
+  const timed = async (into: number[], ask: () => Promise<{ type: string; xml: string }>) => {
+    const t0 = ms();
+    const reply = await ask();
+    if (reply.type !== "result") throw new Error(`floor probe failed: ${reply.xml}`);
+    into.push(ms() - t0);
+  };
+  const serverIq: number[] = [];
+  const pingServer: number[] = [];
+  const pingComponent: number[] = [];
+  try {
+    for (let i = 0; i < rounds + 10; i++) {
+      const [a, b, c] = i < 10 ? [[], [], []] : [serverIq, pingServer, pingComponent]; // the first 10: warm-up
+      await timed(a, () => unauthenticated.iq(`f${i}`, "<query xmlns='jabber:iq:register'/>", "get"));
+      await timed(b, () => client.iq(`s${i}`, "<ping xmlns='urn:xmpp:ping'/>", "get", target.domain));
+      await timed(c, () => client.iq(`c${i}`, "<ping xmlns='urn:xmpp:ping'/>", "get", target.componentDomain));
+    }
+  } finally {
+    unauthenticated.close();
+    client.close();
+  }
+  return { serverIqMs: percentile(serverIq, 50), pingServerMs: percentile(pingServer, 50), pingComponentMs: percentile(pingComponent, 50) };
 }
 
 /** "Right after X": X untimed, then one registration timed at once. */

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { ServerAdapter } from "../ports/server.js";
 import { AppError, isAppError, newIncidentId } from "../../errors.js";
 import type { InviteEvents } from "../domain/events.js";
-import type { Door } from "../domain/invite.js";
+import type { Door, Invite } from "../domain/invite.js";
 import type { Claim, InviteService } from "../service/invite-service.js";
 import { isStorageFailure } from "../ports/store.js";
 import { normalizeUsername } from "../domain/username.js";
@@ -188,14 +188,15 @@ export class RegistrationService {
       checkPassword(request.password, username, this.#minPasswordLength);
       if (request.claimId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(request.claimId)) throw new AppError("bad-request", "The claim id must be 8 to 64 letters, digits, - or _");
       if (request.claimId !== undefined && (await this.#invites.findClaim(`bridge-${request.claimId}`))) throw new AppError("bad-request", "That claim id is taken");
-      claim = await this.#invites.claim(request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
+      claim = await this.#invites.claimChecked(invite, request.token, username, { door: "bridge", ...(request.claimId === undefined ? {} : { id: `bridge-${request.claimId}` }) });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause, door: "bridge" }, "redemption refused");
       throw err;
     }
     const reset = claim.invite.type === "reset";
     if (this.#timer) this.#timer.report("claim:bridge", { storeMs: this.#timer.now() - t0 });
-    this.#log.info({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
+    // At debug, as the doors' claims: the server's consume logs the registration at info.
+    this.#log.debug({ jid: `${username}@${this.#invites.domain}`, invite: claim.invite.id, door: "bridge", claim: claim.id }, "use claimed for the server");
     return { claimId: claim.id, action: reset ? "password-reset" : "created" };
   }
 
@@ -225,10 +226,10 @@ export class RegistrationService {
 
   async #register(request: RegisterRequest): Promise<Registered> {
     const began = this.#timer?.now() ?? 0;
-    const username = await this.#admit(request);
+    const { username, invite } = await this.#admit(request);
     const timer = this.#timer;
     const marks = timer ? [timer.now()] : [];
-    const claim = request.token === undefined ? undefined : await this.#claim(request, request.token, username);
+    const claim = request.token === undefined || invite === undefined ? undefined : await this.#claim(request, invite, request.token, username);
     const jid = `${username}@${this.#invites.domain}`;
     const attempt = this.#attempt(claim, this.#log.child({ jid, invite: claim?.invite.id, door: request.door }));
     const { reset, log } = attempt;
@@ -248,8 +249,11 @@ export class RegistrationService {
     return { jid, username, inviteId: claim?.invite.id ?? null, action: reset ? "password-reset" : "created" };
   }
 
-  /** Every refusal that needs nothing reserved: policy, username, invite, password, a reachable server. The username, normalised. */
-  async #admit(request: RegisterRequest): Promise<string> {
+  /**
+   * Every refusal that needs nothing reserved: policy, username, invite, password, a reachable
+   * server. The username, normalised, and the invite the token redeems (none without a token).
+   */
+  async #admit(request: RegisterRequest): Promise<{ username: string; invite: Invite | undefined }> {
     if (!this.isAvailable) throw new AppError("registration-disabled");
     // Before anything is looked up or reserved: a stanza could not carry it to the server.
     checkXmlText({ username: request.username, password: request.password });
@@ -258,9 +262,10 @@ export class RegistrationService {
     const { username } = name;
     if (request.password.length === 0) throw new AppError("field-missing", "Password: Required value missing");
     // Refusals a new password cannot fix come first (as Prosody without mod_password_policy answers).
+    let invite: Invite | undefined;
     if (request.token !== undefined) {
       try {
-        await this.#invites.checkRedeemable(request.token, username);
+        invite = await this.#invites.checkRedeemable(request.token, username);
       } catch (err) {
         if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
         throw storageError(err, this.#log);
@@ -277,12 +282,12 @@ export class RegistrationService {
       this.#log.warn({ incident, adapter: this.#adapter.kind }, "the server cannot be reached from this instance now; nothing claimed");
       throw new AppError("server-unavailable", incident);
     }
-    return username;
+    return { username, invite };
   }
 
-  async #claim(request: RegisterRequest, token: string, username: string): Promise<Claim> {
+  async #claim(request: RegisterRequest, invite: Invite, token: string, username: string): Promise<Claim> {
     try {
-      return await this.#invites.claim(token, username, { door: request.door, requester: request.requester ?? null });
+      return await this.#invites.claimChecked(invite, token, username, { door: request.door, requester: request.requester ?? null });
     } catch (err) {
       if (isAppError(err)) this.#log.info({ code: err.code, reason: err.cause }, "redemption refused");
       throw storageError(err, this.#log);

@@ -264,10 +264,22 @@ export class InviteService {
    * `context` is kept with the claim, so a crash before the use is recorded can be settled later.
    */
   async claim(token: string, username: string, context: ClaimContext = {}): Promise<Claim> {
-    const invite = await this.checkRedeemable(token, username);
+    return this.claimChecked(await this.checkRedeemable(token, username), token, username, context);
+  }
+
+  /**
+   * `claim` for an invite that checkRedeemable has just returned for this token and username: the
+   * claim's conditional UPDATE re-checks expiry, revocation and uses atomically, and what else
+   * checkRedeemable looked at (type, fixed username) never changes, so the invite is not read twice.
+   */
+  async claimChecked(invite: Invite, token: string, username: string, context: ClaimContext = {}): Promise<Claim> {
     const now = this.#clock.now();
     const claimId = await this.#claims.claim(invite.id, username, now, context);
-    if (claimId === undefined) throw new AppError("token-invalid", "", "token-used");
+    if (claimId === undefined) {
+      // Taken meanwhile: read again only now, to refuse with the reason (expired, revoked or used).
+      await this.checkRedeemable(token, username);
+      throw new AppError("token-invalid", "", "token-used");
+    }
     this.#held.set(claimId, now);
     return { id: claimId, invite };
   }

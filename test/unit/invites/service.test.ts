@@ -53,6 +53,26 @@ describe("InviteService", () => {
     await expect(invites.claim(token, "alice")).rejects.toThrow("The invite token is invalid or expired");
   });
 
+  it("a claim of an invite checked earlier is re-checked by the claim itself: expired, revoked or used meanwhile is refused with its reason and reserves nothing", async () => {
+    const { invites, clock } = makeCore();
+    const reasonOf = async (claiming: Promise<unknown>) => ((await claiming.then(() => undefined, (err: unknown) => err)) as { code?: string; cause?: unknown } | undefined);
+    const expiring = await invites.create({ expiresIn: 60 });
+    const checkedBeforeExpiry = await invites.checkRedeemable(expiring.token, "alice");
+    clock.advance(60_000);
+    expect(await reasonOf(invites.claimChecked(checkedBeforeExpiry, expiring.token, "alice"))).toMatchObject({ code: "token-invalid", cause: "token-expired" });
+    const revoked = await invites.create();
+    const checkedBeforeRevoke = await invites.checkRedeemable(revoked.token, "alice");
+    await invites.revoke(revoked.invite.id);
+    expect(await reasonOf(invites.claimChecked(checkedBeforeRevoke, revoked.token, "alice"))).toMatchObject({ code: "token-invalid", cause: "token-revoked" });
+    const single = await invites.create();
+    const [first, second] = [await invites.checkRedeemable(single.token, "alice"), await invites.checkRedeemable(single.token, "bob")];
+    await invites.claimChecked(first, single.token, "alice");
+    expect(await reasonOf(invites.claimChecked(second, single.token, "bob"))).toMatchObject({ code: "token-invalid", cause: "token-used" });
+    expect(await invites.get(single.invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.get(expiring.invite.id)).toMatchObject({ pending: 0 });
+    expect(await invites.get(revoked.invite.id)).toMatchObject({ pending: 0 });
+  });
+
   it("refuses unknown and malformed tokens alike", async () => {
     const { invites } = makeCore();
     expect(await invites.validate("A".repeat(24))).toEqual({ ok: false, reason: "token-unknown" });
