@@ -378,6 +378,7 @@ function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "reg
     timing: parts.timing,
     portal: parts.portal,
     limits: parts.limits,
+    rateLimits: stores.rateLimits,
   });
 }
 

@@ -271,6 +271,28 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     expect(result.violations).toEqual([]);
   }, 60_000);
 
+  it("the registration rate limit is one limit across instances: 12 attempts from one address through two instances, 6 allowed", async () => {
+    const { server, configPath } = ready();
+    // Two more instances with a limit of 6 a minute (beyond component_number: they serve HTTP only).
+    const limitedPath = join(server.dir, "limited.json");
+    const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+    writeFileSync(limitedPath, JSON.stringify({ ...config, http: { listen: "127.0.0.1:0", rate_limit: { max: 6, window: 60 } } }));
+    const limited = await Promise.all([startComponent(limitedPath), startComponent(limitedPath)]);
+    try {
+      const invites = await createInvites(configPath, 12);
+      const outcomes: Outcome[] = [];
+      for (const [i, invite] of invites.entries()) {
+        const base = limited[i % 2]?.httpUrl ?? "";
+        outcomes.push(i % 4 < 2 ? await registerOverApi(base, invite.token, `rl${i}`, PASSWORD) : await registerOverWebForm(base, invite.token, `rl${i}`, PASSWORD));
+      }
+      console.log("rate limit across two instances:", JSON.stringify(tally(outcomes.map((outcome, i) => ({ token: "", inviteId: "", username: `rl${i}`, door: "api", outcome })))));
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(6);
+      expect(outcomes.slice(6).every((o) => !o.ok && o.status === "429")).toBe(true);
+    } finally {
+      await Promise.all(limited.map((instance) => instance.kill("SIGTERM")));
+    }
+  }, 60_000);
+
   it("PostgreSQL restarted under load: retryable errors while it is down, both instances carry on, nothing lost or doubled", async () => {
     const cluster = ready();
     const attempts = plan("p", await createInvites(cluster.configPath, 60));

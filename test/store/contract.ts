@@ -340,6 +340,23 @@ export function storeContract(name: string, target: ContractTarget): void {
       }));
     }
 
+    it("rate limits: one counter per key in a fixed window, a new window once it ends, swept after; 40 hits at once from two connections count 40", () => using(target, async (stores) => {
+      const limits = stores.rateLimits;
+      expect(await limits.hit("web:192.0.2.1", NOW, 60_000)).toEqual({ hits: 1, resetAt: NOW + 60_000 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 1, 60_000)).toEqual({ hits: 2, resetAt: NOW + 60_000 });
+      expect(await limits.hit("web:192.0.2.2", NOW + 1, 60_000)).toEqual({ hits: 1, resetAt: NOW + 60_001 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 60_000, 60_000)).toEqual({ hits: 1, resetAt: NOW + 120_000 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 60_001, 60_000)).toEqual({ hits: 2, resetAt: NOW + 120_000 });
+      expect(await limits.sweep(NOW + 60_001)).toBe(1);
+      const peer = await target.openPeer(stores);
+      try {
+        const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : stores).rateLimits.hit("api:198.51.100.7", NOW, 60_000)));
+        expect(counts.map((count) => count.hits).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      } finally {
+        await peer.close();
+      }
+    }));
+
     it("API keys: insert, find with the hash, list, markUsed, revoke; a taken id is refused", () => using(target, async (stores) => {
       const hash = randomBytes(32);
       expect(await stores.apiKeys.insert({ id: "k1", name: "portal", secretHash: hash, readOnly: true, createdAt: NOW })).toBe(true);

@@ -211,6 +211,16 @@ ${t.invitationTrigger}
   CREATE INDEX portal_failures_subject ON portal_failures (subject, at);
   CREATE INDEX portal_failures_at ON portal_failures (at);
   ` },
+  // 10: rate limit counters, one row per limit and client address in a fixed window, so instances
+  // sharing the database count against one limit.
+  { sqlite: 10, postgres: 5, sql: (t) => `
+  CREATE TABLE rate_limits (
+    key       TEXT PRIMARY KEY,
+    hits      INTEGER NOT NULL,
+    reset_at  ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX rate_limits_reset ON rate_limits (reset_at);
+  ` },
 ];
 
 /** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */

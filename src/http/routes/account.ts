@@ -8,7 +8,7 @@ import { invitePath } from "../../invites/domain/uri.js";
 import type { PortalSignIn } from "../../invites/portal/sign-in.js";
 import { fillWelcome } from "../../invites/social/notices.js";
 import type { Invitation } from "../../invites/ports/store.js";
-import { RateLimiter } from "../guards.js";
+import { RateLimiter, sharedHits } from "../guards.js";
 import { trusted } from "../html.js";
 import { errorText } from "../i18n/errors.js";
 import { cookieValue } from "../i18n/negotiate.js";
@@ -43,7 +43,7 @@ export interface Portal {
 
 export function createPortal(ctx: PageContext, signIn: PortalSignIn): Portal {
   const admins = new Set(ctx.deps.config.admins.map((jid) => jid.toLowerCase()));
-  const limiter = new RateLimiter(POST_LIMIT.max, POST_LIMIT.windowMs, () => ctx.deps.clock.now());
+  const limiter = new RateLimiter(POST_LIMIT.max, POST_LIMIT.windowMs, () => ctx.deps.clock.now(), sharedHits(ctx.deps, "portal"));
   const visitor = async (request: FastifyRequest): Promise<Visitor | undefined> => {
     const sessionId = cookieValue(request.headers.cookie, SESSION_COOKIE) ?? "";
     const session = sessionId === "" ? undefined : await signIn.session(sessionId);
@@ -59,7 +59,7 @@ export function createPortal(ctx: PageContext, signIn: PortalSignIn): Portal {
     async requirePost(request, reply, frame) {
       const found = await visitor(request);
       // Without a session there is no token to check: the form is as stale as an expired one.
-      const refused = ctx.refusePost(request, reply, frame, found ? `portal:${found.sessionId}` : "portal:none") ?? ctx.limited(request, reply, frame, limiter);
+      const refused = ctx.refusePost(request, reply, frame, found ? `portal:${found.sessionId}` : "portal:none") ?? await ctx.limited(request, reply, frame, limiter);
       if (refused) return refused;
       return found ?? require(request, reply);
     },
@@ -176,7 +176,7 @@ function registerSignIn(app: FastifyInstance, ctx: PageContext, portal: Portal):
     },
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
-      const refused = ctx.refusePost(request, reply, frame, "portal-login") ?? ctx.limited(request, reply, frame, portal.limiter);
+      const refused = ctx.refusePost(request, reply, frame, "portal-login") ?? await ctx.limited(request, reply, frame, portal.limiter);
       if (refused) return refused;
       const { t } = frame;
       const username = stringField(request.body, "username");

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Invite, registersAccount } from "../../invites/domain/invite.js";
 import { type ClientApp, resolveApps } from "../apps.js";
-import { RateLimiter, csrfToken, isCrossSite, isValidCsrf, readNote, signNote } from "../guards.js";
+import { RateLimiter, csrfToken, isCrossSite, isValidCsrf, readNote, sharedHits, signNote } from "../guards.js";
 import type { SafeHtml } from "../html.js";
 import { Texts } from "../i18n/index.js";
 import { type Language, chooseLanguage, cookieValue, matchLanguage } from "../i18n/negotiate.js";
@@ -39,7 +39,7 @@ export interface PageContext {
    * Counts one attempt that is about to reach the core (a form its own checks refuse never
    * counts); over the limit, the 429 page with the real wait.
    */
-  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): FastifyReply | undefined;
+  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): Promise<FastifyReply | undefined>;
   /** Where a finished form sends the visitor: a signed note of what the success page says. */
   donePath(done: Done): string;
   /** The note back, "expired", or undefined when it is not one of ours. */
@@ -64,7 +64,7 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
     apps: resolveApps(config.apps),
     registrationLimiter: shared.registrationLimiter,
     requestsOn: config.registration_requests.enabled && deps.requests !== undefined,
-    requestLimiter: new RateLimiter(config.registration_requests.rate_limit.max, config.registration_requests.rate_limit.window * 1000, () => deps.clock.now()),
+    requestLimiter: new RateLimiter(config.registration_requests.rate_limit.max, config.registration_requests.rate_limit.window * 1000, () => deps.clock.now(), sharedHits(deps, "requests")),
     frame,
     page,
     invalid: (reply, shown) => page(reply, invalidPage(shown), 404),
@@ -78,10 +78,11 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
       }
       return undefined;
     },
-    limited: (request, reply, shown, rate) => {
-      if (rate.take(request.ip)) return undefined;
+    limited: async (request, reply, shown, rate) => {
+      const verdict = await rate.take(request.ip);
+      if (verdict.ok) return undefined;
       deps.metrics.events.refused?.("web", "rate-limited");
-      const seconds = rate.retryAfterSeconds(request.ip);
+      const seconds = verdict.retryAfterSeconds;
       reply.header("retry-after", String(seconds));
       const { t } = shown;
       return page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);

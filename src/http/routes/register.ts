@@ -88,7 +88,7 @@ export async function submitRegistration(ctx: PageContext, request: FastifyReque
   const errors = formErrors(ctx, frame, { username, password, confirm, consent }, invite);
   if (Object.keys(errors).length > 0) return again(422, errors);
   // Only now does the attempt count: typing errors the form finds itself never lock anyone out.
-  const limited = ctx.limited(request, reply, frame, ctx.registrationLimiter);
+  const limited = await ctx.limited(request, reply, frame, ctx.registrationLimiter);
   if (limited) return limited;
 
   try {

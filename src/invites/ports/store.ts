@@ -193,6 +193,24 @@ export interface RosterQueue {
   tasksFor(jid: string): Promise<RosterTask[]>;
 }
 
+/** A key's count in its window, and when that window ends. */
+export interface WindowCount {
+  readonly hits: number;
+  readonly resetAt: number;
+}
+
+/**
+ * Counters of hits per key in fixed windows (the web form's, the API's, the account requests' and
+ * the portal's rate limits), kept in the database so that every instance sharing it counts against
+ * one limit.
+ */
+export interface RateLimitStore {
+  /** Counts one hit of `key` and answers its window's count (a new window of `windowMs` when the last one ended). */
+  hit(key: string, now: number, windowMs: number): Promise<WindowCount>;
+  /** Drops the counters whose window ended; answers how many. */
+  sweep(now: number): Promise<number>;
+}
+
 /**
  * The roster tasks one redemption leads to, one per ordered pair (one roster set replaces an
  * item's groups, so all groups of a pair go into one task). Shared by every implementation.
@@ -425,6 +443,7 @@ export interface Stores {
   readonly invitations: InvitationStore;
   readonly accountRequests: AccountRequestStore;
   readonly portalSessions: PortalSessionStore;
+  readonly rateLimits: RateLimitStore;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.
