@@ -37,9 +37,10 @@ export interface PageContext {
   refusePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, csrfSubject: string): FastifyReply | undefined;
   /**
    * Counts one attempt that is about to reach the core (a form its own checks refuse never
-   * counts); over the limit, the 429 page with the real wait.
+   * counts); over the limit, it answers the 429 page with the real wait and says true (the handler
+   * then returns `reply`: a reply is thenable, so it cannot be what a promise resolves to).
    */
-  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): Promise<FastifyReply | undefined>;
+  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): Promise<boolean>;
   /** Where a finished form sends the visitor: a signed note of what the success page says. */
   donePath(done: Done): string;
   /** The note back, "expired", or undefined when it is not one of ours. */
@@ -80,12 +81,13 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
     },
     limited: async (request, reply, shown, rate) => {
       const verdict = await rate.take(request.ip);
-      if (verdict.ok) return undefined;
+      if (verdict.ok) return false;
       deps.metrics.events.refused?.("web", "rate-limited");
       const seconds = verdict.retryAfterSeconds;
       reply.header("retry-after", String(seconds));
       const { t } = shown;
-      return page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);
+      page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);
+      return true;
     },
     donePath: (done) => `/done/${signNote(csrfKey, { j: done.jid, a: done.action, i: done.inviter, exp: deps.clock.now() + DONE_TTL_MS })}`,
     readDone: (note) => {
