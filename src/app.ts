@@ -36,6 +36,7 @@ import { BridgeState, bridgeSubscriptionCheck, registerBridge, watchBridge } fro
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { createXmppNotifier } from "./adapters/notifier/xmpp-message.js";
 import { requestNotifier } from "./xmpp/request-notices.js";
+import { OutboxSender } from "./invites/social/outbox.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
@@ -50,6 +51,8 @@ const HOUSEKEEPING_MS = 10 * 60_000;
 const SETTLEMENT_MS = 30_000;
 /** How often a standby instance asks for the component connection: a takeover within ~1 s. */
 const STANDBY_RETRY_MS = 1000;
+/** How often an instance on a shared database looks for work another instance queued (roster steps, notices). */
+const SHARED_POLL_MS = 2000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -72,6 +75,8 @@ export interface App {
   readonly preauth: PreauthSessions;
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
+  /** The component's chat messages, queued in the store and sent by an instance that holds the link. */
+  readonly outbox: OutboxSender;
   readonly apiKeys: ApiKeyService;
   readonly requests: AccountRequestService;
   readonly metrics: Metrics;
@@ -158,10 +163,11 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   // claims a lost link left open are settled.
   connection.xmpp.on("online", () => {
     server.rosterTasks.soon();
+    server.outbox.soon();
     void core.settlement.run("connected");
   });
   const requests = accountRequests(config, stores, invites, clock, requestNotifier({
-    send: (stanza) => connection.xmpp.send(stanza),
+    notifier: server.outbox.notifier(),
     componentJid: config.component.domain,
     admins: config.admins,
     domain: config.domain,
@@ -234,15 +240,27 @@ function serverAccess({ config, log, overrides, clock, stores, connection, metri
     domain: config.domain,
     exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
+    // Steps queued by another instance (one without the link, or without the right) are found here.
+    ...(stores.kind === "postgresql" ? { idlePollMs: SHARED_POLL_MS } : {}),
   });
-  return { adapter, roster, rosterTasks };
+  const xmppNotifier = createXmppNotifier(connection, config.component.domain);
+  const outbox = new OutboxSender({
+    outbox: stores.outbox,
+    send: (message) => xmppNotifier.notify(message.to, message.body),
+    isOnline: () => connection.isOnline(),
+    clock,
+    log: log.child({ feature: "notices" }),
+    exclusively: (work) => stores.exclusively("outbox", work),
+    ...(stores.kind === "postgresql" ? { pollMs: SHARED_POLL_MS } : {}),
+  });
+  return { adapter, roster, rosterTasks, outbox };
 }
 
 /** When an invite is used: metrics, and messages from the component (notices, welcome). */
-function usedEvents({ config, log, connection, metrics }: Built): InviteEvents {
+function usedEvents({ config, log, metrics, outbox }: Built & { outbox: OutboxSender }): InviteEvents {
   return allOf([
     metrics.events,
-    noticeEvents(createXmppNotifier(connection, config.component.domain), {
+    noticeEvents(outbox.notifier(), {
       siteName: config.site_name ?? config.domain,
       domain: config.domain,
       admins: config.admins,
@@ -254,7 +272,7 @@ function usedEvents({ config, log, connection, metrics }: Built): InviteEvents {
 }
 
 /** The registration core and what it leans on: contact invites, the tree, limits, claim settlement. */
-function registrationCore(built: Built & { timing: Timing | undefined; invites: InviteService; adapter: ServerAdapter; rosterTasks: RosterTaskRunner }) {
+function registrationCore(built: Built & { timing: Timing | undefined; invites: InviteService; adapter: ServerAdapter; rosterTasks: RosterTaskRunner; outbox: OutboxSender }) {
   const { config, log, overrides, clock, stores, connection, invites, adapter, rosterTasks, timing } = built;
   const events = usedEvents(built);
   const contacts = new ContactInvites({ invites, claims: stores.claims, store: stores.invitations, clock, log: log.child({ feature: "xep0379" }), events, onQueued: () => rosterTasks.soon() });
@@ -384,7 +402,7 @@ function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "reg
 
 /** Start and stop, in the order the parts depend on each other. */
 function lifecycle(parts: Omit<App, "start" | "stop"> & { adapter: ServerAdapter }, housekeeping: Housekeeping, log: Logger): Pick<App, "start" | "stop"> {
-  const { config, stores, http, adapter, roster, registration, bridge, settlement, connection, rosterTasks } = parts;
+  const { config, stores, http, adapter, roster, registration, bridge, settlement, connection, rosterTasks, outbox } = parts;
   return {
     async start() {
       await stores.ready();
@@ -395,12 +413,14 @@ function lifecycle(parts: Omit<App, "start" | "stop"> & { adapter: ServerAdapter
       settlement.start();
       await connection.start();
       rosterTasks.start();
+      outbox.start();
     },
     async stop() {
       await housekeeping.stop();
       await settlement.stop();
       await http.stop();
       await rosterTasks.stop();
+      await outbox.stop();
       await adapter.stop?.();
       await connection.stop();
       await stores.close();

@@ -357,6 +357,31 @@ export function storeContract(name: string, target: ContractTarget): void {
       }
     }));
 
+    it("outbox: queued messages are due in order, taken once (a second taker gets false, from another connection too), put back, purged", () => using(target, async (stores) => {
+      const { outbox } = stores;
+      await outbox.enqueue("romeo@example.test", "first", NOW);
+      await outbox.enqueue("juliet@example.test", "second", NOW + 1);
+      expect(await outbox.nextAt()).toBe(NOW);
+      const due = await outbox.due(NOW + 1, 10);
+      expect(due.map((m) => [m.to, m.body, m.attempts])).toEqual([["romeo@example.test", "first", 0], ["juliet@example.test", "second", 0]]);
+      const [first, second] = due;
+      const peer = await target.openPeer(stores);
+      try {
+        const takers = await Promise.all([outbox.take(first?.id ?? 0, NOW + 2), peer.outbox.take(first?.id ?? 0, NOW + 2)]);
+        expect(takers.filter(Boolean)).toHaveLength(1);
+      } finally {
+        await peer.close();
+      }
+      expect((await outbox.due(NOW + 2, 10)).map((m) => m.body)).toEqual(["second"]);
+      expect(await outbox.take(second?.id ?? 0, NOW + 3)).toBe(true);
+      await outbox.putBack(second?.id ?? 0, NOW + 10_000);
+      expect(await outbox.due(NOW + 3, 10)).toEqual([]);
+      expect((await outbox.due(NOW + 10_000, 10)).map((m) => [m.body, m.attempts])).toEqual([["second", 1]]);
+      expect(await outbox.purge(NOW + 3, NOW)).toBe(0);
+      expect(await outbox.purge(NOW + 3, NOW + 2)).toBe(1);
+      expect(await outbox.nextAt()).toBeUndefined();
+    }));
+
     it("API keys: insert, find with the hash, list, markUsed, revoke; a taken id is refused", () => using(target, async (stores) => {
       const hash = randomBytes(32);
       expect(await stores.apiKeys.insert({ id: "k1", name: "portal", secretHash: hash, readOnly: true, createdAt: NOW })).toBe(true);

@@ -221,6 +221,20 @@ ${t.invitationTrigger}
   )${t.strict};
   CREATE INDEX rate_limits_reset ON rate_limits (reset_at);
   ` },
+  // 11: chat messages from the component (notices, welcome texts) waiting for an instance that holds
+  // the XMPP link; `sent_at` is set by the one that takes a message, so each is sent once.
+  { sqlite: 11, postgres: 6, sql: (t) => `
+  CREATE TABLE outbox (
+    id          ${t.serial},
+    recipient   TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  ${t.time} NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     ${t.time} NOT NULL,
+    sent_at     ${t.time}
+  )${t.strict};
+  CREATE INDEX outbox_due ON outbox (sent_at, next_at);
+  ` },
 ];
 
 /** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */

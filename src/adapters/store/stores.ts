@@ -5,11 +5,12 @@ import { claimStore } from "./claims.js";
 import { invitationStore, inviteStore } from "./invites.js";
 import { accountRequestStore, apiKeyStore, statsStore } from "./records.js";
 import { portalSessionStore } from "./portal.js";
+import { outbox } from "./outbox.js";
 import { rateLimitStore } from "./rate-limits.js";
 import { rosterQueue } from "./roster.js";
 import { type SqlEngine, run } from "./sql.js";
 
-export type SqlStores = Pick<Stores, "invites" | "claims" | "rosterQueue" | "apiKeys" | "stats" | "invitations" | "accountRequests" | "portalSessions" | "rateLimits" | "isWritable">;
+export type SqlStores = Pick<Stores, "invites" | "claims" | "rosterQueue" | "apiKeys" | "stats" | "invitations" | "accountRequests" | "portalSessions" | "rateLimits" | "outbox" | "isWritable">;
 
 export function sqlStores(engine: SqlEngine): SqlStores {
   return {
@@ -22,6 +23,7 @@ export function sqlStores(engine: SqlEngine): SqlStores {
     accountRequests: accountRequestStore(engine),
     portalSessions: portalSessionStore(engine),
     rateLimits: rateLimitStore(engine),
+    outbox: outbox(engine),
     /**
      * Commits a one-row write: proof the database takes writes. Taking the lock alone is not (a
      * full disk still grants it), so something is written; `now` keeps the row changing.

@@ -193,6 +193,33 @@ export interface RosterQueue {
   tasksFor(jid: string): Promise<RosterTask[]>;
 }
 
+/** One chat message from the component, waiting for an instance that holds the XMPP link. */
+export interface OutboxMessage {
+  readonly id: number;
+  readonly to: string;
+  readonly body: string;
+  readonly createdAt: number;
+  readonly attempts: number;
+}
+
+/**
+ * Messages from the component (notices, welcome texts), kept until an instance that holds the
+ * component connection sends them: whichever instance served the registration, each is sent once.
+ */
+export interface Outbox {
+  enqueue(to: string, body: string, now: number): Promise<void>;
+  /** Unsent messages due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<OutboxMessage[]>;
+  /** Marks it sent, only if nothing did yet: false when it was already taken. */
+  take(id: number, now: number): Promise<boolean>;
+  /** Puts a taken message back (the send failed), due again at `nextAt`. */
+  putBack(id: number, nextAt: number): Promise<void>;
+  /** When the earliest unsent message is due, if any. */
+  nextAt(): Promise<number | undefined>;
+  /** Drops what was sent before `sentBefore` and what waited unsent since before `givenUpBefore`; answers the unsent ones dropped. */
+  purge(sentBefore: number, givenUpBefore: number): Promise<number>;
+}
+
 /** A key's count in its window, and when that window ends. */
 export interface WindowCount {
   readonly hits: number;
@@ -418,7 +445,7 @@ export interface PortalSessionStore {
 // ---- the whole database
 
 /** A job that must run in one process at a time across every instance sharing the database. */
-export type SingletonJob = "housekeeping" | "settlement" | "roster";
+export type SingletonJob = "housekeeping" | "settlement" | "roster" | "outbox";
 
 /**
  * Short messages between the instances sharing a database, each addressed by the tag of an
@@ -444,6 +471,7 @@ export interface Stores {
   readonly accountRequests: AccountRequestStore;
   readonly portalSessions: PortalSessionStore;
   readonly rateLimits: RateLimitStore;
+  readonly outbox: Outbox;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.
