@@ -1,7 +1,8 @@
 // The composition root: the only place that builds things and wires them together.
+import { createHmac } from "node:crypto";
 import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion } from "./adapters/index.js";
-import { logServerProbe, probeServer } from "./adapters/server/probe.js";
+import { balancingWarning, logServerProbe, probeServer } from "./adapters/server/probe.js";
 import { type Config, portalClientService } from "./config/schema.js";
 import { saslPasswordCheck } from "./client/sasl-login.js";
 import type { PasswordCheck } from "./invites/ports/password.js";
@@ -175,7 +176,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   }), askingServer(server.adapter));
   const bridge = new BridgeState(config.bridge);
   registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
-  probeOnConnect(config, log, connection);
+  probeOnConnect(config, log, connection, stores.kind === "postgresql");
   const portal = portalSignIn(config, stores, clock, overrides.passwordCheck);
   const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, portal, ...core });
   const housekeeping = new Housekeeping({
@@ -330,6 +331,8 @@ function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connectio
     }).concat(config.registration_requests.enabled ? accountRequestCommands({ requests, clock }) : []),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
+    // Every instance has the component secret: a session begun on one continues on another.
+    sessionKey: createHmac("sha256", config.component.secret).update("xmpp-invites ad-hoc sessions").digest(),
     clock,
     log: log.child({ feature: "xep0050" }),
   });
@@ -351,12 +354,16 @@ function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connectio
 }
 
 /** Which server this is and what works there, at every connection (it may have been upgraded meanwhile). */
-function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection): void {
+function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection, shared: boolean): void {
   const serverLog = log.child({ feature: "server" });
   const apiVersion = ejabberdApiVersion(config.adapter, { domain: config.domain, log: serverLog });
   connection.xmpp.on("online", () => {
     probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion })
-      .then((probe) => logServerProbe(serverLog, probe))
+      .then((probe) => {
+        logServerProbe(serverLog, probe);
+        const balancing = shared ? balancingWarning(probe.identity, config.component.domain) : undefined;
+        if (balancing !== undefined) serverLog.warn({ server: probe.identity?.name, version: probe.identity?.version }, balancing);
+      })
       .catch((err: unknown) => serverLog.warn({ err: err instanceof Error ? err.message : String(err) }, "could not ask the server who it is"));
   });
 }
