@@ -44,7 +44,7 @@ import { registerCommands } from "./xmpp/xep0050-commands.js";
 import { registerIbr } from "./xmpp/xep0077-register.js";
 import { registerPing } from "./xmpp/xep0199-ping.js";
 import { createXep0356RosterWriter } from "./adapters/roster/xep0356-privilege.js";
-import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
+import { PreauthSessions, registerPreauth, sealedPreauth } from "./xmpp/xep0401-preauth.js";
 
 export const PREAUTH_TTL_MS = 5 * 60_000;
 const HOUSEKEEPING_MS = 10 * 60_000;
@@ -159,7 +159,8 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
   const server = serverAccess({ config, log, overrides, clock, stores, connection, metrics });
   const core = registrationCore({ config, log, overrides, clock, stores, connection, metrics, timing, invites, ...server });
-  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
+  // Shared where instances are: the register may reach another instance than the preauth did.
+  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock, shared: stores.kind === "postgresql" ? sealedPreauth(stores.preauth, config.component.secret) : undefined });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
   // claims a lost link left open are settled.
   connection.xmpp.on("online", () => {

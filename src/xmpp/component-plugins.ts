@@ -168,8 +168,7 @@ export function replyRelay(relay: ReplyRelay, log: Logger): ConnectionPlugin {
     if (noted) return;
     noted = true;
     log.warn("several instances are connected to the component's name at once and the server spreads its stanzas over them (ejabberd's domain_balancing): "
-      + "replies reach the instance that asked through the database, but a client's preauth and register must reach one instance: type source (or bare_source), "
-      + "component_number equal to the number of instances (docs/operations.md, Several instances)");
+      + "replies, preauth tokens and command sessions go through the database; its component_number must equal the number of instances (docs/operations.md, Several instances)");
   };
   return ({ entity, middleware }) => {
     // Runs after the iq caller, which has taken every reply this instance waits for.

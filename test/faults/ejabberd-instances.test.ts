@@ -40,8 +40,8 @@ interface Cluster {
   instances: ComponentProcess[];
 }
 
-async function startCluster(count: number, adapter: "xep0133" | "ejabberd-api"): Promise<Cluster> {
-  const server = await startEjabberd({ domainBalancing: BALANCING(count) });
+async function startCluster(count: number, adapter: "xep0133" | "ejabberd-api", type: DomainBalancing["type"] = "source"): Promise<Cluster> {
+  const server = await startEjabberd({ domainBalancing: { type, componentNumber: count } });
   const configPath = join(server.dir, "config.json");
   writeFileSync(configPath, JSON.stringify({
     domain: server.domain,
@@ -210,8 +210,7 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     const health = await Promise.all(instances.map(async (instance) => (await fetch(`${instance.httpUrl}/healthz`)).json() as Promise<{ component: string }>));
     expect(health.map((h) => h.component)).toEqual(["connected", "connected"]);
 
-    const invites = await createInvites(configPath, 16);
-    const clients = await Promise.all(Array.from({ length: 8 }, () => rawClient(server)));
+    const invites = await createInvites(configPath, 28);
     const attempts: Timed[] = [];
     // The web form and the API of each instance: each one's XEP-0133 calls, whose replies come
     // from the server's JID and so reach one connection (the other's are relayed).
@@ -224,19 +223,22 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
         attempts.push(attempt);
       }
     }
-    // The XMPP door: eight clients, whose JIDs ejabberd spreads over both connections.
-    const xmpp = await Promise.all(clients.map(async (client, i) => {
-      const invite = invites[i];
-      if (!invite) throw new Error("no invite");
-      const attempt: Timed = { token: invite.token, inviteId: invite.id, username: `dx${i}`, door: "xmpp" };
-      attempt.outcome = await registerOverXmpp(client, server.componentDomain, invite.token, attempt.username, PASSWORD, 10_000);
-      return attempt;
-    }));
-    attempts.push(...xmpp);
-    for (const client of clients) client.close();
+    // The XMPP door: clients whose JIDs ejabberd spreads over both connections, four at a time
+    // until each instance has served some (the hash of a few random JIDs may favour one slot).
+    for (let batch = 0; batch < 6 && (batch < 2 || instances.some((instance) => servedOverXmpp(instance) === 0)); batch++) {
+      attempts.push(...await Promise.all([0, 1, 2, 3].map(async (i) => {
+        const client = await rawClient(server);
+        const invite = invites.pop();
+        if (!invite) throw new Error("no invite");
+        const attempt: Timed = { token: invite.token, inviteId: invite.id, username: `dx${batch}${i}`, door: "xmpp" };
+        attempt.outcome = await registerOverXmpp(client, server.componentDomain, invite.token, attempt.username, PASSWORD, 10_000);
+        client.close();
+        return attempt;
+      })));
+    }
     // Each says what ejabberd's balancing must be, once a reply has crossed instances (the
     // adapter's calls above: the server's replies all reach one connection).
-    for (const instance of instances) expect(instance.lines.some((line) => /spreads its stanzas over them .* type source/.test(String(line["msg"])))).toBe(true);
+    for (const instance of instances) expect(instance.lines.some((line) => /spreads its stanzas over them .* component_number must equal the number of instances/.test(String(line["msg"])))).toBe(true);
     const served = instances.map(servedOverXmpp);
     console.log("two instances, every door:", JSON.stringify({ outcomes: tally(attempts), xmppServedPerInstance: served }));
     expect(attempts.filter((a) => !a.outcome?.ok).map((a) => `${a.username} ${JSON.stringify(a.outcome)}`)).toEqual([]);
@@ -324,6 +326,36 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     expect(resumed["xmpp"]).not.toBeNull();
     expect(cluster.instances.every((instance) => instance.isRunning())).toBe(true);
   }, 120_000);
+});
+
+describe("two instances behind ejabberd's random balancing: a preauth and its register reach either instance", () => {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(2, "ejabberd-api", "random");
+  }, 90_000);
+  afterAll(() => stopCluster(cluster), 60_000);
+
+  it("XEP-0401 §5.5 then XEP-0077 in two IQs from 10 clients: each register finds the token its preauth left, whichever instance got it", async () => {
+    if (!cluster) throw new Error("no cluster");
+    const { server, configPath } = cluster;
+    const invites = await createInvites(configPath, 10);
+    const clients = await Promise.all(invites.map(() => rawClient(server)));
+    const outcomes = await Promise.all(clients.map(async (client, i) => {
+      const invite = invites[i];
+      if (!invite) throw new Error("no invite");
+      const preauth = client.reply(`pre${i}`, 10_000);
+      client.send(`<iq type='set' id='pre${i}' to='${server.componentDomain}'><preauth xmlns='urn:xmpp:pars:0' token='${invite.token}'/></iq>`);
+      if ((await preauth)?.attrs.type !== "result") return "preauth refused";
+      const register = client.reply(`reg${i}`, 10_000);
+      client.send(`<iq type='set' id='reg${i}' to='${server.componentDomain}'><query xmlns='jabber:iq:register'><username>two${i}</username><password>${PASSWORD}</password></query></iq>`);
+      return (await register)?.attrs.type ?? "no answer";
+    }));
+    for (const client of clients) client.close();
+    const served = cluster.instances.map(servedOverXmpp);
+    console.log("two-step registrations behind random balancing:", JSON.stringify({ outcomes, registersServedPerInstance: served }));
+    expect(outcomes).toEqual(invites.map(() => "result"));
+    expect(served.every((n) => n > 0)).toBe(true);
+  }, 60_000);
 });
 
 describe("three instances connected to ejabberd at once, adapter ejabberd-api", () => {

@@ -72,8 +72,8 @@ export async function probeServer(deps: ProbeDeps): Promise<ServerProbe> {
  */
 export function balancingWarning(identity: ServerIdentity | undefined, componentDomain: string): string | undefined {
   if (identity === undefined || knownServer(identity.name) !== "ejabberd") return undefined;
-  return `instances sharing this database all connect to ejabberd at once: its domain_balancing for ${componentDomain} needs type source (or bare_source), so that one client's preauth and register reach one instance, `
-    + "and component_number equal to the number of instances (a slot no instance holds drops what ejabberd routes to it); this cannot be read from here: see docs/operations.md, Several instances";
+  return `instances sharing this database all connect to ejabberd at once: its domain_balancing for ${componentDomain} needs component_number equal to the number of instances `
+    + "(a slot no instance holds drops what ejabberd routes to it, without an error); this cannot be read from here: see docs/operations.md, Several instances";
 }
 
 export function logServerProbe(log: { info: (fields: object, message: string) => void; warn: (fields: object, message: string) => void }, probe: ServerProbe): void {

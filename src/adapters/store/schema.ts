@@ -235,6 +235,17 @@ ${t.invitationTrigger}
   )${t.strict};
   CREATE INDEX outbox_due ON outbox (sent_at, next_at);
   ` },
+  // 12: XEP-0401 preauth tokens by the client's full JID, sealed with a key from the component
+  // secret, so the register that follows may reach another instance (a server that spreads one
+  // client's stanzas over several connections).
+  { sqlite: 12, postgres: 7, sql: (t) => `
+  CREATE TABLE preauth (
+    requester     TEXT PRIMARY KEY,
+    sealed_token  ${t.bytes} NOT NULL,
+    expires_at    ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX preauth_expires ON preauth (expires_at);
+  ` },
 ];
 
 /** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */

@@ -220,6 +220,14 @@ export interface Outbox {
   purge(sentBefore: number, givenUpBefore: number): Promise<number>;
 }
 
+/** XEP-0401 preauth tokens (sealed) by the client's full JID, for the register that follows at any instance. */
+export interface PreauthStore {
+  /** Keeps it until `expiresAt`, replacing the client's earlier one; drops expired ones. */
+  put(requester: string, sealed: Buffer, expiresAt: number, now: number): Promise<void>;
+  get(requester: string, now: number): Promise<Buffer | undefined>;
+  drop(requester: string): Promise<void>;
+}
+
 /** A key's count in its window, and when that window ends. */
 export interface WindowCount {
   readonly hits: number;
@@ -472,6 +480,7 @@ export interface Stores {
   readonly portalSessions: PortalSessionStore;
   readonly rateLimits: RateLimitStore;
   readonly outbox: Outbox;
+  readonly preauth: PreauthStore;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.
