@@ -74,10 +74,10 @@ export class PreauthSessions {
     return this.tokenFor(fullJid) ?? (await this.#shared?.get(fullJid, this.#clock.now()));
   }
 
-  /** Forgets it here and in the database. */
+  /** Forgets it here and in the database; never throws (the account exists by now, and the row expires anyway). */
   async end(fullJid: string): Promise<void> {
     this.forget(fullJid);
-    await this.#shared?.drop(fullJid);
+    await this.#shared?.drop(fullJid).catch(() => undefined);
   }
 
   remember(fullJid: string, token: string): void {

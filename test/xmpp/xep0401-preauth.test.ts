@@ -73,6 +73,9 @@ describe("PreauthSessions shared through the store (instances on one database)",
       await b.end("x1@anon.example.test/r");
       expect(await a.lookup("x1@anon.example.test/r")).toBe("the-token"); // still remembered where it came in
       expect(await at("s3cret").lookup("x1@anon.example.test/r")).toBeUndefined();
+      // Used at a moment the database fails: the registration has happened, so no error.
+      const failing = new PreauthSessions({ ttlMs: 1000, max: 10, clock, shared: { put: async () => undefined, get: async () => undefined, drop: () => Promise.reject(new Error("down")) } });
+      await expect(failing.end("x1@anon.example.test/r")).resolves.toBeUndefined();
       await a.share("x3@anon.example.test/r", "later");
       clock.advance(1001);
       expect(await b.lookup("x3@anon.example.test/r")).toBeUndefined();
