@@ -239,6 +239,8 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     // Each says what ejabberd's balancing must be, once a reply has crossed instances (the
     // adapter's calls above: the server's replies all reach one connection).
     for (const instance of instances) expect(instance.lines.some((line) => /spreads its stanzas over them .* component_number must equal the number of instances/.test(String(line["msg"])))).toBe(true);
+    // And the start log, once the server has named itself (a database others may share, ejabberd).
+    for (const instance of instances) expect(instance.lines.some((line) => line["level"] === 40 && /domain_balancing for .* needs component_number equal to the number of instances/.test(String(line["msg"])))).toBe(true);
     const served = instances.map(servedOverXmpp);
     console.log("two instances, every door:", JSON.stringify({ outcomes: tally(attempts), xmppServedPerInstance: served }));
     expect(attempts.filter((a) => !a.outcome?.ok).map((a) => `${a.username} ${JSON.stringify(a.outcome)}`)).toEqual([]);

@@ -65,7 +65,6 @@ export async function probeServer(deps: ProbeDeps): Promise<ServerProbe> {
   return { identity, report, unnamed, warnings: [...warnings, ...(report?.warnings ?? [])] };
 }
 
-/** The start log's lines about the server: who it is and what works there, then what to fix. */
 /**
  * Instances on a shared database behind ejabberd are all connected at once; what ejabberd then
  * does with one client's stanzas is its `domain_balancing`, which cannot be read from here.
@@ -76,6 +75,7 @@ export function balancingWarning(identity: ServerIdentity | undefined, component
     + "(a slot no instance holds drops what ejabberd routes to it, without an error); this cannot be read from here: see docs/operations.md, Several instances";
 }
 
+/** The start log's lines about the server: who it is and what works there, then what to fix. */
 export function logServerProbe(log: { info: (fields: object, message: string) => void; warn: (fields: object, message: string) => void }, probe: ServerProbe): void {
   if (probe.report !== undefined) log.info({ ...probe.report.fields, source: probe.identity?.source }, `server: ${probe.report.summary}`);
   if (probe.unnamed !== undefined) log.info({ server: "unknown" }, `server: ${probe.unnamed}`);
