@@ -54,6 +54,12 @@ const SETTLEMENT_MS = 30_000;
 const STANDBY_RETRY_MS = 1000;
 /** How often an instance on a shared database looks for work another instance queued (roster steps, notices). */
 const SHARED_POLL_MS = 2000;
+/**
+ * Instances on a shared database connect to ejabberd one after another, and a reply the server
+ * routes to a slot no instance holds yet is lost (docs/operations.md, Several instances): there, a
+ * question asked at connect that got no answer is asked once more, this long after.
+ */
+const ASK_AGAIN_MS = 1000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -176,7 +182,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     log: log.child({ feature: "requests" }),
   }), askingServer(server.adapter));
   const bridge = new BridgeState(config.bridge);
-  registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
+  registerXmpp({ config, log, clock, connection, stores, invites, requests, preauth, bridge, ...core });
   probeOnConnect(config, log, connection, stores.kind === "postgresql");
   const portal = portalSignIn(config, stores, clock, overrides.passwordCheck);
   const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, portal, ...core });
@@ -314,8 +320,8 @@ function registrationCore(built: Built & { timing: Timing | undefined; invites: 
 }
 
 /** The component's handlers: commands, disco, ping, XEP-0401 and XEP-0077, the server bridge. */
-function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connection"> & Pick<App, "invites" | "requests" | "preauth" | "bridge" | "contacts" | "tree" | "limits" | "registration">): void {
-  const { config, log, clock, connection, invites, requests, preauth, bridge, contacts, tree, limits, registration } = parts;
+function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connection" | "stores"> & Pick<App, "invites" | "requests" | "preauth" | "bridge" | "contacts" | "tree" | "limits" | "registration">): void {
+  const { config, log, clock, connection, stores, invites, requests, preauth, bridge, contacts, tree, limits, registration } = parts;
   const { xmpp } = connection;
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
@@ -351,15 +357,24 @@ function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connectio
 
   const bridgeLog = log.child({ feature: "bridge" });
   registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
-  watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
+  watchBridge({
+    xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog,
+    askAgainAfterMs: stores.kind === "postgresql" ? ASK_AGAIN_MS : undefined,
+  });
 }
 
 /** Which server this is and what works there, at every connection (it may have been upgraded meanwhile). */
 function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection, shared: boolean): void {
   const serverLog = log.child({ feature: "server" });
   const apiVersion = ejabberdApiVersion(config.adapter, { domain: config.domain, log: serverLog });
+  const ask = () => probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion });
   connection.xmpp.on("online", () => {
-    probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion })
+    ask()
+      .then(async (probe) => {
+        if (!shared || probe.identity !== undefined) return probe;
+        await new Promise((resolve) => setTimeout(resolve, ASK_AGAIN_MS).unref());
+        return ask();
+      })
       .then((probe) => {
         logServerProbe(serverLog, probe);
         const balancing = shared ? balancingWarning(probe.identity, config.component.domain) : undefined;
