@@ -1,7 +1,8 @@
 // The composition root: the only place that builds things and wires them together.
+import { createHmac } from "node:crypto";
 import type { Logger } from "pino";
 import { createAdapter, createRoster, describeCapabilities, ejabberdApiVersion } from "./adapters/index.js";
-import { logServerProbe, probeServer } from "./adapters/server/probe.js";
+import { balancingWarning, logServerProbe, probeServer } from "./adapters/server/probe.js";
 import { type Config, portalClientService } from "./config/schema.js";
 import { saslPasswordCheck } from "./client/sasl-login.js";
 import type { PasswordCheck } from "./invites/ports/password.js";
@@ -36,13 +37,14 @@ import { BridgeState, bridgeSubscriptionCheck, registerBridge, watchBridge } fro
 import { answerOnlyAtOwnJid } from "./xmpp/handlers.js";
 import { createXmppNotifier } from "./adapters/notifier/xmpp-message.js";
 import { requestNotifier } from "./xmpp/request-notices.js";
+import { OutboxSender } from "./invites/social/outbox.js";
 import { requesterPolicy } from "./xmpp/requester.js";
 import { registerDisco } from "./xmpp/xep0030-disco.js";
 import { registerCommands } from "./xmpp/xep0050-commands.js";
 import { registerIbr } from "./xmpp/xep0077-register.js";
 import { registerPing } from "./xmpp/xep0199-ping.js";
 import { createXep0356RosterWriter } from "./adapters/roster/xep0356-privilege.js";
-import { PreauthSessions, registerPreauth } from "./xmpp/xep0401-preauth.js";
+import { PreauthSessions, registerPreauth, sealedPreauth } from "./xmpp/xep0401-preauth.js";
 
 export const PREAUTH_TTL_MS = 5 * 60_000;
 const HOUSEKEEPING_MS = 10 * 60_000;
@@ -50,6 +52,14 @@ const HOUSEKEEPING_MS = 10 * 60_000;
 const SETTLEMENT_MS = 30_000;
 /** How often a standby instance asks for the component connection: a takeover within ~1 s. */
 const STANDBY_RETRY_MS = 1000;
+/** How often an instance on a shared database looks for work another instance queued (roster steps, notices). */
+const SHARED_POLL_MS = 2000;
+/**
+ * Instances on a shared database connect to ejabberd one after another, and a reply the server
+ * routes to a slot no instance holds yet is lost (docs/operations.md, Several instances): there, a
+ * question asked at connect that got no answer is asked once more, this long after.
+ */
+const ASK_AGAIN_MS = 1000;
 
 export interface AppOverrides {
   readonly adapter?: ServerAdapter;
@@ -72,6 +82,8 @@ export interface App {
   readonly preauth: PreauthSessions;
   readonly roster: RosterWriter;
   readonly rosterTasks: RosterTaskRunner;
+  /** The component's chat messages, queued in the store and sent by an instance that holds the link. */
+  readonly outbox: OutboxSender;
   readonly apiKeys: ApiKeyService;
   readonly requests: AccountRequestService;
   readonly metrics: Metrics;
@@ -153,23 +165,25 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const apiKeys = new ApiKeyService(stores.apiKeys, clock);
   const server = serverAccess({ config, log, overrides, clock, stores, connection, metrics });
   const core = registrationCore({ config, log, overrides, clock, stores, connection, metrics, timing, invites, ...server });
-  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock });
+  // Shared where instances are: the register may reach another instance than the preauth did.
+  const preauth = new PreauthSessions({ ttlMs: PREAUTH_TTL_MS, max: 10_000, clock, shared: stores.kind === "postgresql" ? sealedPreauth(stores.preauth, config.component.secret) : undefined });
   // Queued roster steps run as soon as the server is back (for writers that need no grant), and
   // claims a lost link left open are settled.
   connection.xmpp.on("online", () => {
     server.rosterTasks.soon();
+    server.outbox.soon();
     void core.settlement.run("connected");
   });
   const requests = accountRequests(config, stores, invites, clock, requestNotifier({
-    send: (stanza) => connection.xmpp.send(stanza),
+    notifier: server.outbox.notifier(),
     componentJid: config.component.domain,
     admins: config.admins,
     domain: config.domain,
     log: log.child({ feature: "requests" }),
   }), askingServer(server.adapter));
   const bridge = new BridgeState(config.bridge);
-  registerXmpp({ config, log, clock, connection, invites, requests, preauth, bridge, ...core });
-  probeOnConnect(config, log, connection);
+  registerXmpp({ config, log, clock, connection, stores, invites, requests, preauth, bridge, ...core });
+  probeOnConnect(config, log, connection, stores.kind === "postgresql");
   const portal = portalSignIn(config, stores, clock, overrides.passwordCheck);
   const http = httpServer({ config, log, clock, stores, connection, metrics, invites, apiKeys, requests, bridge, timing, adapter: server.adapter, portal, ...core });
   const housekeeping = new Housekeeping({
@@ -234,15 +248,27 @@ function serverAccess({ config, log, overrides, clock, stores, connection, metri
     domain: config.domain,
     exclusively: (work) => stores.exclusively("roster", work),
     ...(overrides.rosterRetry ? { retry: overrides.rosterRetry } : {}),
+    // Steps queued by another instance (one without the link, or without the right) are found here.
+    ...(stores.kind === "postgresql" ? { idlePollMs: SHARED_POLL_MS } : {}),
   });
-  return { adapter, roster, rosterTasks };
+  const xmppNotifier = createXmppNotifier(connection, config.component.domain);
+  const outbox = new OutboxSender({
+    outbox: stores.outbox,
+    send: (message) => xmppNotifier.notify(message.to, message.body),
+    isOnline: () => connection.isOnline(),
+    clock,
+    log: log.child({ feature: "notices" }),
+    exclusively: (work) => stores.exclusively("outbox", work),
+    ...(stores.kind === "postgresql" ? { pollMs: SHARED_POLL_MS } : {}),
+  });
+  return { adapter, roster, rosterTasks, outbox };
 }
 
 /** When an invite is used: metrics, and messages from the component (notices, welcome). */
-function usedEvents({ config, log, connection, metrics }: Built): InviteEvents {
+function usedEvents({ config, log, metrics, outbox }: Built & { outbox: OutboxSender }): InviteEvents {
   return allOf([
     metrics.events,
-    noticeEvents(createXmppNotifier(connection, config.component.domain), {
+    noticeEvents(outbox.notifier(), {
       siteName: config.site_name ?? config.domain,
       domain: config.domain,
       admins: config.admins,
@@ -254,7 +280,7 @@ function usedEvents({ config, log, connection, metrics }: Built): InviteEvents {
 }
 
 /** The registration core and what it leans on: contact invites, the tree, limits, claim settlement. */
-function registrationCore(built: Built & { timing: Timing | undefined; invites: InviteService; adapter: ServerAdapter; rosterTasks: RosterTaskRunner }) {
+function registrationCore(built: Built & { timing: Timing | undefined; invites: InviteService; adapter: ServerAdapter; rosterTasks: RosterTaskRunner; outbox: OutboxSender }) {
   const { config, log, overrides, clock, stores, connection, invites, adapter, rosterTasks, timing } = built;
   const events = usedEvents(built);
   const contacts = new ContactInvites({ invites, claims: stores.claims, store: stores.invitations, clock, log: log.child({ feature: "xep0379" }), events, onQueued: () => rosterTasks.soon() });
@@ -294,8 +320,8 @@ function registrationCore(built: Built & { timing: Timing | undefined; invites: 
 }
 
 /** The component's handlers: commands, disco, ping, XEP-0401 and XEP-0077, the server bridge. */
-function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connection"> & Pick<App, "invites" | "requests" | "preauth" | "bridge" | "contacts" | "tree" | "limits" | "registration">): void {
-  const { config, log, clock, connection, invites, requests, preauth, bridge, contacts, tree, limits, registration } = parts;
+function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connection" | "stores"> & Pick<App, "invites" | "requests" | "preauth" | "bridge" | "contacts" | "tree" | "limits" | "registration">): void {
+  const { config, log, clock, connection, stores, invites, requests, preauth, bridge, contacts, tree, limits, registration } = parts;
   const { xmpp } = connection;
   answerOnlyAtOwnJid(xmpp, config.component.domain);
   const commands = registerCommands({
@@ -312,6 +338,8 @@ function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connectio
     }).concat(config.registration_requests.enabled ? accountRequestCommands({ requests, clock }) : []),
     requesterOf: requesterPolicy({ admins: config.admins, domain: config.domain }),
     componentJid: config.component.domain,
+    // Every instance has the component secret: a session begun on one continues on another.
+    sessionKey: createHmac("sha256", config.component.secret).update("xmpp-invites ad-hoc sessions").digest(),
     clock,
     log: log.child({ feature: "xep0050" }),
   });
@@ -329,16 +357,29 @@ function registerXmpp(parts: Pick<Built, "config" | "log" | "clock" | "connectio
 
   const bridgeLog = log.child({ feature: "bridge" });
   registerBridge({ xmpp, registration, contacts, state: bridge, domain: config.domain, log: bridgeLog });
-  watchBridge({ xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog });
+  watchBridge({
+    xmpp, request: connection.request, state: bridge, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, log: bridgeLog,
+    askAgainAfterMs: stores.kind === "postgresql" ? ASK_AGAIN_MS : undefined,
+  });
 }
 
 /** Which server this is and what works there, at every connection (it may have been upgraded meanwhile). */
-function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection): void {
+function probeOnConnect(config: Config, log: Logger, connection: ComponentConnection, shared: boolean): void {
   const serverLog = log.child({ feature: "server" });
   const apiVersion = ejabberdApiVersion(config.adapter, { domain: config.domain, log: serverLog });
+  const ask = () => probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion });
   connection.xmpp.on("online", () => {
-    probeServer({ xmpp: connection, domain: config.domain, componentDomain: config.component.domain, timeoutMs: config.adapter.timeout * 1000, adapter: config.adapter, apiVersion })
-      .then((probe) => logServerProbe(serverLog, probe))
+    ask()
+      .then(async (probe) => {
+        if (!shared || probe.identity !== undefined) return probe;
+        await new Promise((resolve) => setTimeout(resolve, ASK_AGAIN_MS).unref());
+        return ask();
+      })
+      .then((probe) => {
+        logServerProbe(serverLog, probe);
+        const balancing = shared ? balancingWarning(probe.identity, config.component.domain) : undefined;
+        if (balancing !== undefined) serverLog.warn({ server: probe.identity?.name, version: probe.identity?.version }, balancing);
+      })
       .catch((err: unknown) => serverLog.warn({ err: err instanceof Error ? err.message : String(err) }, "could not ask the server who it is"));
   });
 }
@@ -378,12 +419,13 @@ function httpServer(parts: Omit<Built, "overrides"> & Pick<App, "invites" | "reg
     timing: parts.timing,
     portal: parts.portal,
     limits: parts.limits,
+    rateLimits: stores.rateLimits,
   });
 }
 
 /** Start and stop, in the order the parts depend on each other. */
 function lifecycle(parts: Omit<App, "start" | "stop"> & { adapter: ServerAdapter }, housekeeping: Housekeeping, log: Logger): Pick<App, "start" | "stop"> {
-  const { config, stores, http, adapter, roster, registration, bridge, settlement, connection, rosterTasks } = parts;
+  const { config, stores, http, adapter, roster, registration, bridge, settlement, connection, rosterTasks, outbox } = parts;
   return {
     async start() {
       await stores.ready();
@@ -394,12 +436,14 @@ function lifecycle(parts: Omit<App, "start" | "stop"> & { adapter: ServerAdapter
       settlement.start();
       await connection.start();
       rosterTasks.start();
+      outbox.start();
     },
     async stop() {
       await housekeeping.stop();
       await settlement.stop();
       await http.stop();
       await rosterTasks.stop();
+      await outbox.stop();
       await adapter.stop?.();
       await connection.stop();
       await stores.close();

@@ -8,7 +8,7 @@ import { formatPeriod } from "../invites/domain/period.js";
 import { type Config, effectiveRoster, portalClientService } from "../config/schema.js";
 import { chooseMechanism, saslLogin } from "../client/sasl-login.js";
 import { describeAccountCheck, describeCapabilities, ejabberdApiVersion } from "../adapters/index.js";
-import { type ServerProbe, probeServer } from "../adapters/server/probe.js";
+import { type ServerProbe, balancingWarning, probeServer } from "../adapters/server/probe.js";
 import { supportedVersions } from "../adapters/server/servers.js";
 import { registrationMode } from "../invites/registration/registration-service.js";
 import { redactText } from "../redact.js";
@@ -124,11 +124,12 @@ async function probe(config: Config): Promise<ServerProbe | string> {
   }
 }
 
-function serverLines(probed: ServerProbe | string | undefined): { lines: string[]; warnings: string[] } {
+function serverLines(probed: ServerProbe | string | undefined, config: Config): { lines: string[]; warnings: string[] } {
   if (probed === undefined) return { lines: [`  server           not asked (--probe asks it); tested: ${supportedVersions()}`], warnings: [] };
   if (typeof probed === "string") return { lines: ["  server           could not be asked"], warnings: [`--probe: ${probed}`] };
   const line = probed.report?.summary ?? probed.unnamed ?? "did not answer";
-  return { lines: [`  server           ${line}`], warnings: [...probed.warnings] };
+  const balancing = /^postgres(ql)?:\/\//i.test(config.database) ? balancingWarning(probed.identity, config.component.domain) : undefined;
+  return { lines: [`  server           ${line}`], warnings: [...probed.warnings, ...(balancing === undefined ? [] : [balancing])] };
 }
 
 /**
@@ -154,7 +155,7 @@ export async function runCheckConfig(args: string[]): Promise<number> {
   const { values } = usage(() => parseArgs({ args, options: { config: { type: "string" }, probe: { type: "boolean" } }, strict: true }));
   const path = configPath(values.config);
   const config = loadConfig(path);
-  const server = serverLines(values.probe === true ? await probe(config) : undefined);
+  const server = serverLines(values.probe === true ? await probe(config) : undefined, config);
   const portal = await portalLines(config, values.probe === true);
   const warnings = [...configWarnings(config, path), ...server.warnings, ...portal.warnings];
   const mode = registrationMode({ inviteOnly: config.registration_invite_only, allowRegistration: config.allow_registration });

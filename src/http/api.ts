@@ -197,9 +197,10 @@ function registerRegistrationRoute(app: FastifyInstance, api: ApiContext, limite
       const parsed = registerBody.safeParse(request.body ?? {});
       if (!parsed.success) return api.invalidBody(reply, parsed.error);
       // Only attempts that reach the registration core count: a malformed body is not a guess.
-      if (!limiter.take(request.ip)) {
+      const verdict = await limiter.take(request.ip);
+      if (!verdict.ok) {
         deps.metrics.events.refused?.("api", "rate-limited");
-        reply.header("retry-after", String(limiter.retryAfterSeconds(request.ip)));
+        reply.header("retry-after", String(verdict.retryAfterSeconds));
         throw new AppError("rate-limited");
       }
       const result = await deps.registration.register({ ...parsed.data, door: "api" });

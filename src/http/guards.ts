@@ -1,6 +1,7 @@
 // Protections for the web form: a CSRF token bound to the invite, a same-origin check, and a rate
 // limit per client address.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { RateLimitStore, WindowCount } from "../invites/ports/store.js";
 
 /** Stateless CSRF token: an HMAC of the invite token under a key only this service knows. */
 export function csrfToken(key: string, inviteToken: string): string {
@@ -56,36 +57,78 @@ export function isCrossSite(headers: Record<string, string | string[] | undefine
   return false;
 }
 
-/** A fixed-window counter per key, bounded in memory. */
+/** The store's counters under the limit's name, where the HTTP door has a store. */
+export function sharedHits(deps: { readonly rateLimits?: RateLimitStore | undefined }, name: string): SharedHits | undefined {
+  const store = deps.rateLimits;
+  return store ? { name, hit: (key, now, windowMs) => store.hit(key, now, windowMs), sweep: (now) => store.sweep(now) } : undefined;
+}
+
+/** Where a limiter's counts live when several instances share them (the store's rate_limits). */
+export interface SharedHits {
+  /** The limit's name, kept apart from the other limits' keys. */
+  readonly name: string;
+  hit(key: string, now: number, windowMs: number): Promise<WindowCount>;
+  sweep(now: number): Promise<number>;
+}
+
+/** One counted attempt: allowed, or refused with the seconds until the key may try again (at least 1). */
+export type RateVerdict = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
+
+/**
+ * A fixed-window counter per key: in the shared store when given (the limit holds across every
+ * instance), else in memory, bounded. When the store fails, this process's own count decides.
+ */
 export class RateLimiter {
   readonly #hits = new Map<string, { count: number; resetAt: number }>();
   readonly #max: number;
   readonly #windowMs: number;
   readonly #now: () => number;
+  readonly #shared: SharedHits | undefined;
+  #sweptAt = 0;
 
-  constructor(max: number, windowMs: number, now: () => number = Date.now) {
+  constructor(max: number, windowMs: number, now: () => number = Date.now, shared?: SharedHits) {
     this.#max = max;
     this.#windowMs = windowMs;
     this.#now = now;
+    this.#shared = shared;
   }
 
-  /** Counts one attempt; false when the key is over its limit. */
-  take(key: string): boolean {
+  /** Counts one attempt; over the limit, the real wait (what a 429's Retry-After and its text say). */
+  async take(key: string): Promise<RateVerdict> {
     const now = this.#now();
+    const counted = (await this.#takeShared(key, now)) ?? this.#takeHere(key, now);
+    if (counted.hits <= this.#max) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((counted.resetAt - now) / 1000)) };
+  }
+
+  async #takeShared(key: string, now: number): Promise<WindowCount | undefined> {
+    if (!this.#shared) return undefined;
+    try {
+      const counted = await this.#shared.hit(`${this.#shared.name}:${key}`, now, this.#windowMs);
+      this.#sweepShared(now);
+      return counted;
+    } catch {
+      // The work that follows meets the same store and answers storage-unavailable.
+      return undefined;
+    }
+  }
+
+  #takeHere(key: string, now: number): WindowCount {
     const entry = this.#hits.get(key);
     if (!entry || entry.resetAt <= now) {
       if (this.#hits.size >= 10_000) this.#sweep(now);
       this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs });
-      return true;
+      return { hits: 1, resetAt: now + this.#windowMs };
     }
     entry.count += 1;
-    return entry.count <= this.#max;
+    return { hits: entry.count, resetAt: entry.resetAt };
   }
 
-  /** Seconds until `key` may try again (at least 1): what a 429's Retry-After and its text say. */
-  retryAfterSeconds(key: string): number {
-    const entry = this.#hits.get(key);
-    return Math.max(1, Math.ceil(((entry?.resetAt ?? 0) - this.#now()) / 1000));
+  /** Ended windows leave the store once per window length, in the background. */
+  #sweepShared(now: number): void {
+    if (now - this.#sweptAt < this.#windowMs) return;
+    this.#sweptAt = now;
+    this.#shared?.sweep(now).catch(() => undefined);
   }
 
   #sweep(now: number): void {

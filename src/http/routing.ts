@@ -14,6 +14,7 @@ import type { InvitationTree } from "../invites/social/tree.js";
 import type { InviteService } from "../invites/service/invite-service.js";
 import type { Metrics } from "../metrics.js";
 import type { Timing } from "../timing.js";
+import type { RateLimitStore } from "../invites/ports/store.js";
 import type { RateLimiter } from "./guards.js";
 
 export interface HttpDeps {
@@ -38,6 +39,8 @@ export interface HttpDeps {
   readonly portal?: PortalSignIn | undefined;
   /** `invite_limits`, applied to users' invites made in the portal as to the ad-hoc command. */
   readonly limits?: InviteLimits | undefined;
+  /** Rate limit counters in the database, shared by every instance on it; absent: each process counts alone. */
+  readonly rateLimits?: RateLimitStore | undefined;
 }
 
 /** Built once per server and shared by the route modules. */

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { AppError, isAppError, newIncidentId } from "../errors.js";
 import { isStorageFailure } from "../invites/ports/store.js";
 import { registerApi } from "./api.js";
-import { RateLimiter } from "./guards.js";
+import { RateLimiter, sharedHits } from "./guards.js";
 import { registerOps } from "./ops.js";
 import { type HttpDeps, type HttpShared, sendApiError } from "./routing.js";
 import { registerStatic } from "./static.js";
@@ -71,7 +71,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
 
   registerStatic(app);
   const { max, window } = deps.config.http.rate_limit;
-  const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now()) };
+  const shared: HttpShared = { registrationLimiter: new RateLimiter(max, window * 1000, () => deps.clock.now(), sharedHits(deps, "registration")) };
   const pageNotFound = registerWeb(app, deps, shared);
   // People get a page in their language (or a redirect without the trailing slash); programs plain text.
   app.setNotFoundHandler((request, reply) =>

@@ -184,11 +184,19 @@ export function watchBridge(options: {
   componentDomain: string;
   timeoutMs: number;
   log: Logger;
+  /** Asked once more after this long when no answer came (see `ASK_AGAIN_MS` in app.ts); absent: once. */
+  askAgainAfterMs?: number | undefined;
 }): void {
-  const { xmpp, request, state, domain, componentDomain, timeoutMs, log } = options;
+  const { xmpp, request, state, domain, componentDomain, timeoutMs, log, askAgainAfterMs } = options;
   if (state.mode === "none") return;
+  const ask = () => discoverBridge(request, { domain, componentDomain, timeoutMs });
   xmpp.on("online", () => {
-    discoverBridge(request, { domain, componentDomain, timeoutMs })
+    ask()
+      .catch(async (err: unknown) => {
+        if (askAgainAfterMs === undefined) throw err;
+        await new Promise((resolve) => setTimeout(resolve, askAgainAfterMs).unref());
+        return ask();
+      })
       .then((found) => {
         state.discovery = found;
         reportBridge(log, state, domain);

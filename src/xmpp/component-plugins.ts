@@ -162,18 +162,28 @@ export function acknowledgePromptly(socket: AckSocket, isOnline: () => boolean):
 
 /** Replies that no request of this instance waits for, tagged by another instance, go to it; theirs come in here. */
 export function replyRelay(relay: ReplyRelay, log: Logger): ConnectionPlugin {
+  let noted = false;
+  // A reply crossing instances proves the server spreads the component's stanzas over them.
+  const note = () => {
+    if (noted) return;
+    noted = true;
+    log.warn("several instances are connected to the component's name at once and the server spreads its stanzas over them (ejabberd's domain_balancing): "
+      + "replies, preauth tokens and command sessions go through the database; its component_number must equal the number of instances (docs/operations.md, Several instances)");
+  };
   return ({ entity, middleware }) => {
     // Runs after the iq caller, which has taken every reply this instance waits for.
     middleware.use((ctx, next) => {
       const isReply = ctx.name === "iq" && (ctx.type === "result" || ctx.type === "error");
       const tag = isReply ? /^([A-Za-z0-9]+)\./.exec(ctx.id ?? "")?.[1] : undefined;
       if (tag === undefined || tag === relay.tag) return next();
+      note();
       relay.send(tag, ctx.stanza.toString());
       return undefined;
     });
     // A handed-over reply enters where the parser's elements do: the 'element' event the
     // middleware (and so the iq caller waiting for it) listens to.
     relay.onMessage((text) => {
+      note();
       try {
         entity.emit("element", parse(text) as Element);
       } catch (err) {

@@ -1,14 +1,14 @@
 // Tells admins about a new account request: a chat message from the component's JID to each
-// admin account, sent over the component connection. A failed send is logged and forgotten; the
-// request waits in the list either way.
+// admin account, queued in the store and sent by an instance that holds the component connection.
+// A message that cannot be queued is logged; the request waits in the list either way.
 import type { Logger } from "pino";
 import type { AccountRequest, RequestNotifier } from "../invites/requests/account-requests.js";
 import { isAccountJid } from "../protocol/jid.js";
-import { type Element, xml } from "../protocol/xml.js";
+import type { Notifier } from "../invites/ports/notifier.js";
 
 export interface NoticeOptions {
-  /** Sends one stanza (the component connection's send). */
-  readonly send: (stanza: Element) => Promise<unknown>;
+  /** Sends (queues) one chat message from the component. */
+  readonly notifier: Notifier;
   readonly componentJid: string;
   readonly admins: readonly string[];
   readonly domain: string;
@@ -26,7 +26,7 @@ export function requestNotifier(options: NoticeOptions): RequestNotifier {
         `Approve or deny it with the "Decide on an account request" command on ${options.componentJid}, or: xmpp-invites request approve ${request.id}`,
       ].join("\n");
       for (const to of recipients) {
-        options.send(xml("message", { to, from: options.componentJid, type: "chat", id: `request-${request.id}` }, xml("body", {}, text))).catch((err: unknown) => {
+        options.notifier.notify(to, text).catch((err: unknown) => {
           options.log.warn({ err, request: request.id }, "could not tell an admin about an account request");
         });
       }

@@ -4,7 +4,7 @@
 // Commands are data in, data out: they never build XML. The runner does discovery (only what
 // the requester may run), access checks, sessions for multi-stage commands and rendering.
 // ====================================================================
-import { randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Component, IqContext, JID } from "@xmpp/component";
 import type { Logger } from "pino";
 import { AppError } from "../errors.js";
@@ -51,6 +51,12 @@ export interface CommandsOptions {
   readonly componentJid: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /**
+   * Signs session ids, so that another instance with the same key (several instances behind a
+   * server that spreads one client's stanzas over them) continues a session begun here. Absent:
+   * sessions are known to this process only.
+   */
+  readonly sessionKey?: Buffer;
 }
 
 export interface CommandsDisco {
@@ -68,13 +74,22 @@ export function registerCommands(options: CommandsOptions): CommandsDisco {
   const byNode = new Map(commands.flatMap((command) => [command.node, ...(command.aliases ?? [])].map((node) => [node, command] as const)));
   const sessions = new Map<string, { node: string; requester: string; expiresAt: number }>();
 
+  const { sessionKey } = options;
+  // Sessions ended here: their signed id is no longer taken here (another instance cannot know).
+  const ended = new Set<string>();
+  const end = (id: string) => {
+    sessions.delete(id);
+    if (ended.size >= MAX_SESSIONS) ended.clear();
+    ended.add(id);
+  };
   const takeSession = (id: string, node: string, requester: string) => {
     const session = sessions.get(id);
-    if (!session || session.node !== node || session.requester !== requester || session.expiresAt <= clock.now()) return false;
+    if (!session) return sessionKey !== undefined && !ended.has(id) && verifySession(sessionKey, id, node, requester, clock.now());
+    if (session.node !== node || session.requester !== requester || session.expiresAt <= clock.now()) return false;
     return true;
   };
   const openSession = (id: string | undefined, node: string, requester: string) => {
-    const sessionid = id ?? randomUUID();
+    const sessionid = id ?? (sessionKey ? signSession(sessionKey, node, requester, clock.now() + SESSION_TTL_MS) : randomUUID());
     sessions.delete(sessionid);
     if (sessions.size >= MAX_SESSIONS) {
       const oldest = sessions.keys().next().value;
@@ -98,7 +113,7 @@ export function registerCommands(options: CommandsOptions): CommandsDisco {
     const given = ctx.element.attrs.sessionid;
     if (given !== undefined && !takeSession(given, node, requester.jid)) return badSession();
     if (action === "cancel") {
-      if (given !== undefined) sessions.delete(given);
+      if (given !== undefined) end(given);
       return xml("command", { xmlns: NS.COMMANDS, node, sessionid: given, status: "canceled" });
     }
     if (!["execute", "complete", "next"].includes(action)) {
@@ -128,7 +143,7 @@ export function registerCommands(options: CommandsOptions): CommandsDisco {
         noteElement(response.note),
         buildForm(response.form));
     }
-    if (given !== undefined) sessions.delete(given);
+    if (given !== undefined) end(given);
     return xml("command", { xmlns: NS.COMMANDS, node, sessionid: given ?? randomUUID(), status: "completed" },
       noteElement(response.note),
       response.form === undefined ? undefined : buildForm(response.form));
@@ -164,6 +179,24 @@ function failWithNote(ctx: IqContext, error: AppError): Element {
   scrubElement(ctx.element);
   ctx.element.append(xml("note", { type: "error" }, error.message));
   return errorElement(error);
+}
+
+const sessionMac = (key: Buffer, head: string, node: string, requester: string) =>
+  createHmac("sha256", key).update(`${head}\n${node}\n${requester}`).digest("base64url");
+
+/** `expiry.nonce.mac`: the expiry (base 36 ms) and a nonce, with an HMAC binding them to the node and the requester's full JID. */
+function signSession(key: Buffer, node: string, requester: string, expiresAt: number): string {
+  const head = `${expiresAt.toString(36)}.${randomBytes(12).toString("base64url")}`;
+  return `${head}.${sessionMac(key, head, node, requester)}`;
+}
+
+function verifySession(key: Buffer, id: string, node: string, requester: string, now: number): boolean {
+  const parts = id.split(".");
+  const [expiry, nonce, mac] = parts;
+  if (parts.length !== 3 || !expiry || !nonce || !mac || parseInt(expiry, 36) <= now) return false;
+  const expected = Buffer.from(sessionMac(key, `${expiry}.${nonce}`, node, requester));
+  const given = Buffer.from(mac);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function badSession(): Element {

@@ -55,7 +55,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
     const requester = ctx.from?.toString() ?? "";
     const submission = readSubmission(ctx);
     checkXmlText({ username: submission.username, password: submission.password, token: submission.token });
-    const token = submission.token ?? sessions.tokenFor(requester);
+    const token = submission.token ?? (await sessions.lookup(requester));
     const { username, password } = requireFields(submission);
     await registration.register({
       token,
@@ -64,7 +64,7 @@ export function registerIbr({ xmpp, registration, sessions, log, domain }: Regis
       door: "xmpp",
       requester: ctx.from?.bare().toString(),
     });
-    sessions.forget(requester);
+    await sessions.end(requester);
     return true as const;
   }));
 }

@@ -54,6 +54,8 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
   const adapter = overrides.adapter ?? new FakeAdapter();
   const roster = overrides.roster instanceof FakeRoster ? overrides.roster : new FakeRoster();
   const app = createApp(parsed, logs.log, { ...overrides, clock, adapter, roster, connection });
+  // Notices wait in the store until the sender passes them to the (fake) connection.
+  app.outbox.start();
   let counter = 0;
 
   const nextSent = (timeoutMs = 2000) =>
@@ -81,8 +83,9 @@ export function createHarness(config: Partial<ConfigInput> = {}, overrides: AppO
       if (reply.attrs.id !== id) throw new Error(`reply id ${reply.attrs.id} does not match ${id}`);
       return reply;
     },
-    close() {
-      return app.stores.close();
+    async close() {
+      await app.outbox.stop();
+      await app.stores.close();
     },
   };
 }

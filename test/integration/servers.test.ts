@@ -18,6 +18,8 @@ import { captureLog } from "../helpers/logger.js";
 import { until } from "../helpers/wait.js";
 
 type Server = ProsodyServer | EjabberdServer;
+/** check-config never connects to the database: any PostgreSQL URL says "instances may share it". */
+const SHARED_DATABASE = "postgresql://xmpp_invites@127.0.0.1:9/xmpp_invites";
 
 function configFor(server: Server, adapter: ConfigInput["adapter"]): ConfigInput {
   return {
@@ -80,6 +82,10 @@ describe("Prosody: the start log and check-config --probe name it and say what w
     expect(lines.filter((line) => line["level"] === 40)).toEqual([]);
   });
 
+  it("on a PostgreSQL database: no word of ejabberd's domain_balancing (one instance connects, the others stand by)", () => {
+    expect(checkConfigProbe({ ...configFor(server, { type: "xep0133" }), database: SHARED_DATABASE })).not.toContain("domain_balancing");
+  });
+
   it("an adapter that does not belong to this server is named as such", async () => {
     const lines = await startLog(server, { type: "xep0133", roster: { type: "ejabberd-api", url: "http://127.0.0.1:9/api" } }, true);
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining(`roster writes through ejabberd-api do not work on Prosody ${version}: use xep0356 or prosodyctl`) }));
@@ -121,6 +127,11 @@ describe("ejabberd: the start log and check-config --probe name it and say what 
       server: "ejabberd", version, tested: true, accounts: true, resets: true, roster_writes: true, bridge: false,
     }));
     expect(lines.filter((line) => line["level"] === 40)).toEqual([]);
+  });
+
+  it("on a PostgreSQL database (instances sharing it all connect at once) check-config --probe says what domain_balancing needs", () => {
+    const stdout = checkConfigProbe({ ...configFor(server, adapter(server.apiUrl())), database: SHARED_DATABASE });
+    expect(stdout).toContain(`warning: instances sharing this database all connect to ejabberd at once: its domain_balancing for ${server.componentDomain} needs component_number equal to the number of instances`);
   });
 });
 

@@ -340,6 +340,48 @@ export function storeContract(name: string, target: ContractTarget): void {
       }));
     }
 
+    it("rate limits: one counter per key in a fixed window, a new window once it ends, swept after; 40 hits at once from two connections count 40", () => using(target, async (stores) => {
+      const limits = stores.rateLimits;
+      expect(await limits.hit("web:192.0.2.1", NOW, 60_000)).toEqual({ hits: 1, resetAt: NOW + 60_000 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 1, 60_000)).toEqual({ hits: 2, resetAt: NOW + 60_000 });
+      expect(await limits.hit("web:192.0.2.2", NOW + 1, 60_000)).toEqual({ hits: 1, resetAt: NOW + 60_001 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 60_000, 60_000)).toEqual({ hits: 1, resetAt: NOW + 120_000 });
+      expect(await limits.hit("web:192.0.2.1", NOW + 60_001, 60_000)).toEqual({ hits: 2, resetAt: NOW + 120_000 });
+      expect(await limits.sweep(NOW + 60_001)).toBe(1);
+      const peer = await target.openPeer(stores);
+      try {
+        const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : stores).rateLimits.hit("api:198.51.100.7", NOW, 60_000)));
+        expect(counts.map((count) => count.hits).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      } finally {
+        await peer.close();
+      }
+    }));
+
+    it("outbox: queued messages are due in order, taken once (a second taker gets false, from another connection too), put back, purged", () => using(target, async (stores) => {
+      const { outbox } = stores;
+      await outbox.enqueue("romeo@example.test", "first", NOW);
+      await outbox.enqueue("juliet@example.test", "second", NOW + 1);
+      expect(await outbox.nextAt()).toBe(NOW);
+      const due = await outbox.due(NOW + 1, 10);
+      expect(due.map((m) => [m.to, m.body, m.attempts])).toEqual([["romeo@example.test", "first", 0], ["juliet@example.test", "second", 0]]);
+      const [first, second] = due;
+      const peer = await target.openPeer(stores);
+      try {
+        const takers = await Promise.all([outbox.take(first?.id ?? 0, NOW + 2), peer.outbox.take(first?.id ?? 0, NOW + 2)]);
+        expect(takers.filter(Boolean)).toHaveLength(1);
+      } finally {
+        await peer.close();
+      }
+      expect((await outbox.due(NOW + 2, 10)).map((m) => m.body)).toEqual(["second"]);
+      expect(await outbox.take(second?.id ?? 0, NOW + 3)).toBe(true);
+      await outbox.putBack(second?.id ?? 0, NOW + 10_000);
+      expect(await outbox.due(NOW + 3, 10)).toEqual([]);
+      expect((await outbox.due(NOW + 10_000, 10)).map((m) => [m.body, m.attempts])).toEqual([["second", 1]]);
+      expect(await outbox.purge(NOW + 3, NOW)).toBe(0);
+      expect(await outbox.purge(NOW + 3, NOW + 2)).toBe(1);
+      expect(await outbox.nextAt()).toBeUndefined();
+    }));
+
     it("API keys: insert, find with the hash, list, markUsed, revoke; a taken id is refused", () => using(target, async (stores) => {
       const hash = randomBytes(32);
       expect(await stores.apiKeys.insert({ id: "k1", name: "portal", secretHash: hash, readOnly: true, createdAt: NOW })).toBe(true);

@@ -49,7 +49,7 @@ describe("SQLite files made by the earlier schema", () => {
     for (let version = 1; version <= OLD_SQLITE_MIGRATIONS.length; version++) expect(schemaOf(oldDatabase(version)), `from version ${version}`).toEqual(fresh);
   });
 
-  it("opens without re-running a migration, reads the old rows and records new uses, with the who-invited-whom trigger", async () => {
+  it("opens running only the steps since, reads the old rows and records new uses, with the who-invited-whom trigger", async () => {
     const path = oldDatabase(OLD_SQLITE_MIGRATIONS.length);
     const old = new Database(path);
     old.prepare(`INSERT INTO invites (id, token_hash, type, inviter, source, note, created_at, expires_at, max_uses, allow_registration, groups)

@@ -1,9 +1,13 @@
 // The server bridge (urn:xmpp-invites:bridge:0) at stanza level: who may ask, what a refusal looks
 // like, and how discovery reads the server's disco#info. The live round trip is in
 // test/integration/bridge.test.ts.
+import { EventEmitter } from "node:events";
+import type { Component } from "@xmpp/component";
 import { afterEach, describe, expect, it } from "vitest";
-import { BridgeState, bridgeSubscriptionCheck, discoverBridge } from "../../src/xmpp/bridge.js";
+import { BridgeState, bridgeSubscriptionCheck, discoverBridge, watchBridge } from "../../src/xmpp/bridge.js";
 import { xml } from "../../src/protocol/xml.js";
+import { captureLog } from "../helpers/logger.js";
+import { until } from "../helpers/wait.js";
 import { errorOf, stanza } from "../helpers/xml.js";
 import { DOMAIN, type Harness, createHarness } from "../helpers/xmpp-harness.js";
 
@@ -86,6 +90,29 @@ describe("bridge discovery (disco#info on the server's domain)", () => {
     expect(await discoverBridge(infoWith(xml("feature", { var: NS }), form("invites.example.test")), options)).toBe("present");
     expect(await discoverBridge(infoWith(xml("feature", { var: NS }), form("other.example.test")), options)).toBe("elsewhere");
     expect(await discoverBridge(infoWith(xml("feature", { var: "urn:xmpp:ping" })), options)).toBe("absent");
+  });
+
+  it("a question at connect that got no answer is asked once more when told to (instances connecting one after another to ejabberd); else it stays unknown", async () => {
+    const watch = (askAgainAfterMs?: number) => {
+      const xmpp = new EventEmitter();
+      const state = new BridgeState("auto");
+      let asked = 0;
+      const request = async () => {
+        asked += 1;
+        if (asked === 1) throw new Error("no answer within 1 s");
+        return infoWith(xml("feature", { var: NS }), form("invites.example.test"))();
+      };
+      const logs = captureLog();
+      watchBridge({ xmpp: xmpp as unknown as Component, request, state, ...options, log: logs.log, askAgainAfterMs });
+      xmpp.emit("online");
+      return { state, asked: () => asked, logs };
+    };
+    const again = watch(10);
+    await until(() => again.state.discovery === "present", 2000, "the second answer");
+    expect(again.asked()).toBe(2);
+    const once = watch();
+    await until(() => once.logs.text().includes("could not ask"), 2000, "the warning");
+    expect([once.asked(), once.state.discovery]).toEqual([1, "unknown"]);
   });
 
   it("what the landing page believes, per mode", () => {

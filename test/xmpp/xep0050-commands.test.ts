@@ -150,6 +150,25 @@ describe("XEP-0050 commands at the component", () => {
     expect(await h.app.invites.list()).toEqual([]);
   });
 
+  it("§4.4 a session begun at one instance continues at another with the same component secret (a server that spreads one client's stanzas); not at one with another secret, not once ended, not tampered", async () => {
+    setup();
+    const first = await execute("urn:xmpp:invite#create-account", ADMIN);
+    const sessionid = commandOf(first)?.attrs.sessionid ?? "";
+    const peer = createHarness({ admins: ["admin@example.test"] });
+    const stranger = createHarness({ admins: ["admin@example.test"], component: { service: "xmpp://127.0.0.1:5347", domain: "invites.example.test", secret: "another-secret" } });
+    try {
+      const submitAt = (at: Harness, id: string) => at.iq("set", stanza`<command xmlns="${COMMANDS}" node="urn:xmpp:invite#create-account" sessionid="${id}" action="complete"><x xmlns="jabber:x:data" type="submit"><field var="username"><value>juliet</value></field></x></command>`, ADMIN);
+      expect(errorOf(await submitAt(stranger, sessionid)).condition).toBe("bad-request");
+      expect(errorOf(await submitAt(peer, `${sessionid.slice(0, -2)}xx`)).condition).toBe("bad-request");
+      expect(commandOf(await submitAt(peer, sessionid))?.attrs.status).toBe("completed");
+      expect((await peer.app.invites.list()).map((invite) => invite.username)).toEqual(["juliet"]);
+      expect(errorOf(await submitAt(peer, sessionid)).condition).toBe("bad-request");
+      expect(await stranger.app.invites.list()).toEqual([]);
+    } finally {
+      await Promise.all([peer.close(), stranger.close()]);
+    }
+  });
+
   it("an unknown node is item-not-found", async () => {
     setup();
     expect(errorOf(await execute("urn:example:nope", ADMIN)).condition).toBe("item-not-found");

@@ -33,6 +33,23 @@ export interface EjabberdOptions extends ServerNames {
   domainModules?: string;
   /** Another host with password accounts, e.g. for ejabberd's own registration beside the main domain's. */
   extraHost?: string;
+  /**
+   * Several instances connected at once: the `domain_balancing` block of docs/operations.md
+   * ("Several instances"), rendered by `domainBalancingYaml` (default: none, one connection).
+   */
+  domainBalancing?: DomainBalancing;
+}
+
+/** ejabberd's `domain_balancing` for the component: which connection gets a stanza, over how many. */
+export interface DomainBalancing {
+  readonly type: "source" | "bare_source" | "destination" | "bare_destination" | "random";
+  /** The number of connection slots; ejabberd (23.01 to 24.12 at least) requires it. */
+  readonly componentNumber: number;
+}
+
+/** The block the operations guide shows, for `domain` (the tests render theirs with this). */
+export function domainBalancingYaml(domain: string, balancing: DomainBalancing): string {
+  return `domain_balancing:\n  ${domain}:\n    type: ${balancing.type}\n    component_number: ${balancing.componentNumber}\n`;
 }
 
 export interface EjabberdServer {
@@ -60,7 +77,7 @@ export function isEjabberdInstalled(): boolean {
 
 const API_COMMANDS = ["register", "unregister", "check_account", "change_password", "check_password", "add_rosteritem", "delete_rosteritem", "get_roster", "registered_users", "status"];
 
-function renderConfig(o: Required<EjabberdOptions> & { c2sPort: number; componentPort: number; httpPort: number }): string {
+function renderConfig(o: Required<Omit<EjabberdOptions, "domainBalancing">> & { domainBalancing: DomainBalancing | undefined } & { c2sPort: number; componentPort: number; httpPort: number }): string {
   const configure = ["    - allow: admin", ...(o.componentAdmin ? ["    - allow: invites_component"] : [])].join("\n");
   // mod_privilege's options name access rules, not ACLs.
   const privilege = o.privilege
@@ -96,7 +113,7 @@ auth_method: internal
 certfiles: []
 acme:
   auto: false
-listen:
+${o.domainBalancing ? domainBalancingYaml(o.componentDomain, o.domainBalancing) : ""}listen:
   - port: ${o.c2sPort}
     ip: "127.0.0.1"
     module: ejabberd_c2s
@@ -183,6 +200,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     extraModules: opts.extraModules ?? "",
     domainModules: opts.domainModules ?? "",
     extraHost: opts.extraHost ?? "",
+    domainBalancing: opts.domainBalancing,
   };
   const dir = mkdtempSync(join(tmpdir(), "xmpp-invites-ejabberd-"));
   mkdirSync(join(dir, "spool"));

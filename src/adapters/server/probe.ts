@@ -65,6 +65,16 @@ export async function probeServer(deps: ProbeDeps): Promise<ServerProbe> {
   return { identity, report, unnamed, warnings: [...warnings, ...(report?.warnings ?? [])] };
 }
 
+/**
+ * Instances on a shared database behind ejabberd are all connected at once; what ejabberd then
+ * does with one client's stanzas is its `domain_balancing`, which cannot be read from here.
+ */
+export function balancingWarning(identity: ServerIdentity | undefined, componentDomain: string): string | undefined {
+  if (identity === undefined || knownServer(identity.name) !== "ejabberd") return undefined;
+  return `instances sharing this database all connect to ejabberd at once: its domain_balancing for ${componentDomain} needs component_number equal to the number of instances `
+    + "(a slot no instance holds drops what ejabberd routes to it, without an error); this cannot be read from here: see docs/operations.md, Several instances";
+}
+
 /** The start log's lines about the server: who it is and what works there, then what to fix. */
 export function logServerProbe(log: { info: (fields: object, message: string) => void; warn: (fields: object, message: string) => void }, probe: ServerProbe): void {
   if (probe.report !== undefined) log.info({ ...probe.report.fields, source: probe.identity?.source }, `server: ${probe.report.summary}`);

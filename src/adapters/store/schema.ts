@@ -211,6 +211,41 @@ ${t.invitationTrigger}
   CREATE INDEX portal_failures_subject ON portal_failures (subject, at);
   CREATE INDEX portal_failures_at ON portal_failures (at);
   ` },
+  // 10: rate limit counters, one row per limit and client address in a fixed window, so instances
+  // sharing the database count against one limit.
+  { sqlite: 10, postgres: 5, sql: (t) => `
+  CREATE TABLE rate_limits (
+    key       TEXT PRIMARY KEY,
+    hits      INTEGER NOT NULL,
+    reset_at  ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX rate_limits_reset ON rate_limits (reset_at);
+  ` },
+  // 11: chat messages from the component (notices, welcome texts) waiting for an instance that holds
+  // the XMPP link; `sent_at` is set by the one that takes a message, so each is sent once.
+  { sqlite: 11, postgres: 6, sql: (t) => `
+  CREATE TABLE outbox (
+    id          ${t.serial},
+    recipient   TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  ${t.time} NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     ${t.time} NOT NULL,
+    sent_at     ${t.time}
+  )${t.strict};
+  CREATE INDEX outbox_due ON outbox (sent_at, next_at);
+  ` },
+  // 12: XEP-0401 preauth tokens by the client's full JID, sealed with a key from the component
+  // secret, so the register that follows may reach another instance (a server that spreads one
+  // client's stanzas over several connections).
+  { sqlite: 12, postgres: 7, sql: (t) => `
+  CREATE TABLE preauth (
+    requester     TEXT PRIMARY KEY,
+    sealed_token  ${t.bytes} NOT NULL,
+    expires_at    ${t.time} NOT NULL
+  )${t.strict};
+  CREATE INDEX preauth_expires ON preauth (expires_at);
+  ` },
 ];
 
 /** Text only PostgreSQL's schema has: indexes it got when it joined, for its planner. */

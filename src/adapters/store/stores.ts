@@ -5,10 +5,13 @@ import { claimStore } from "./claims.js";
 import { invitationStore, inviteStore } from "./invites.js";
 import { accountRequestStore, apiKeyStore, statsStore } from "./records.js";
 import { portalSessionStore } from "./portal.js";
+import { outbox } from "./outbox.js";
+import { preauthStore } from "./preauth.js";
+import { rateLimitStore } from "./rate-limits.js";
 import { rosterQueue } from "./roster.js";
 import { type SqlEngine, run } from "./sql.js";
 
-export type SqlStores = Pick<Stores, "invites" | "claims" | "rosterQueue" | "apiKeys" | "stats" | "invitations" | "accountRequests" | "portalSessions" | "isWritable">;
+export type SqlStores = Pick<Stores, "invites" | "claims" | "rosterQueue" | "apiKeys" | "stats" | "invitations" | "accountRequests" | "portalSessions" | "rateLimits" | "outbox" | "preauth" | "isWritable">;
 
 export function sqlStores(engine: SqlEngine): SqlStores {
   return {
@@ -20,6 +23,9 @@ export function sqlStores(engine: SqlEngine): SqlStores {
     invitations: invitationStore(engine),
     accountRequests: accountRequestStore(engine),
     portalSessions: portalSessionStore(engine),
+    rateLimits: rateLimitStore(engine),
+    outbox: outbox(engine),
+    preauth: preauthStore(engine),
     /**
      * Commits a one-row write: proof the database takes writes. Taking the lock alone is not (a
      * full disk still grants it), so something is written; `now` keeps the row changing.

@@ -8,7 +8,7 @@ import { invitePath } from "../../invites/domain/uri.js";
 import type { PortalSignIn } from "../../invites/portal/sign-in.js";
 import { fillWelcome } from "../../invites/social/notices.js";
 import type { Invitation } from "../../invites/ports/store.js";
-import { RateLimiter } from "../guards.js";
+import { RateLimiter, sharedHits } from "../guards.js";
 import { trusted } from "../html.js";
 import { errorText } from "../i18n/errors.js";
 import { cookieValue } from "../i18n/negotiate.js";
@@ -35,22 +35,29 @@ export interface Portal {
   readonly limiter: RateLimiter;
   /** The signed-in visitor, or undefined. */
   visitor(request: FastifyRequest): Promise<Visitor | undefined>;
-  /** For a page that needs a session: the visitor, or the answer already sent (to the sign-in page). */
-  require(request: FastifyRequest, reply: FastifyReply): Promise<Visitor | FastifyReply>;
-  /** For a form post that needs a session: the same, and the form's checks (rate, origin, CSRF). */
-  requirePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame): Promise<Visitor | FastifyReply>;
+  /**
+   * For a page that needs a session: the visitor, or undefined when the answer is sent (to the
+   * sign-in page; the handler then returns `reply`: a promise cannot resolve to a thenable reply).
+   */
+  require(request: FastifyRequest, reply: FastifyReply): Promise<Visitor | undefined>;
+  /** For a form post that needs a session: the same, and the form's checks (origin, CSRF, rate). */
+  requirePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame): Promise<Visitor | undefined>;
 }
 
 export function createPortal(ctx: PageContext, signIn: PortalSignIn): Portal {
   const admins = new Set(ctx.deps.config.admins.map((jid) => jid.toLowerCase()));
-  const limiter = new RateLimiter(POST_LIMIT.max, POST_LIMIT.windowMs, () => ctx.deps.clock.now());
+  const limiter = new RateLimiter(POST_LIMIT.max, POST_LIMIT.windowMs, () => ctx.deps.clock.now(), sharedHits(ctx.deps, "portal"));
   const visitor = async (request: FastifyRequest): Promise<Visitor | undefined> => {
     const sessionId = cookieValue(request.headers.cookie, SESSION_COOKIE) ?? "";
     const session = sessionId === "" ? undefined : await signIn.session(sessionId);
     if (!session) return undefined;
     return { sessionId, jid: session.jid, isAdmin: admins.has(session.jid), csrf: ctx.csrf(`portal:${sessionId}`) };
   };
-  const require = async (request: FastifyRequest, reply: FastifyReply) => (await visitor(request)) ?? reply.code(303).header("cache-control", "no-store").redirect("/account/login", 303);
+  const require = async (request: FastifyRequest, reply: FastifyReply) => {
+    const found = await visitor(request);
+    if (!found) reply.code(303).header("cache-control", "no-store").redirect("/account/login", 303);
+    return found;
+  };
   return {
     signIn,
     limiter,
@@ -59,14 +66,12 @@ export function createPortal(ctx: PageContext, signIn: PortalSignIn): Portal {
     async requirePost(request, reply, frame) {
       const found = await visitor(request);
       // Without a session there is no token to check: the form is as stale as an expired one.
-      const refused = ctx.refusePost(request, reply, frame, found ? `portal:${found.sessionId}` : "portal:none") ?? ctx.limited(request, reply, frame, limiter);
-      if (refused) return refused;
+      if (ctx.refusePost(request, reply, frame, found ? `portal:${found.sessionId}` : "portal:none")) return undefined;
+      if (await ctx.limited(request, reply, frame, limiter)) return undefined;
       return found ?? require(request, reply);
     },
   };
 }
-
-const isReply = (value: unknown): value is FastifyReply => typeof value === "object" && value !== null && "sent" in value && "code" in value;
 
 export function registerAccountRoutes(app: FastifyInstance, ctx: PageContext, portal: Portal): void {
   registerSignIn(app, ctx, portal);
@@ -75,7 +80,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: PageContext, po
     GET: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const visitor = await portal.require(request, reply);
-      if (isReply(visitor)) return visitor;
+      if (!visitor) return reply;
       const { t } = frame;
       const query = (name: string) => stringField(request.query, name);
       const notice = query("revoked") === "1" ? t.text("portal.revoked") : undefined;
@@ -87,7 +92,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: PageContext, po
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const visitor = await portal.requirePost(request, reply, frame);
-      if (isReply(visitor)) return visitor;
+      if (!visitor) return reply;
       const { config } = ctx.deps;
       if (!config.allow_contact_invites && !visitor.isAdmin) return ctx.invalid(reply, frame);
       try {
@@ -113,7 +118,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: PageContext, po
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const visitor = await portal.requirePost(request, reply, frame);
-      if (isReply(visitor)) return visitor;
+      if (!visitor) return reply;
       const id = stringField(request.params, "id");
       const invite = await ctx.deps.invites.get(id).catch(() => undefined);
       // Only one's own invites; another's is as unknown as a missing one.
@@ -176,8 +181,9 @@ function registerSignIn(app: FastifyInstance, ctx: PageContext, portal: Portal):
     },
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
-      const refused = ctx.refusePost(request, reply, frame, "portal-login") ?? ctx.limited(request, reply, frame, portal.limiter);
+      const refused = ctx.refusePost(request, reply, frame, "portal-login");
       if (refused) return refused;
+      if (await ctx.limited(request, reply, frame, portal.limiter)) return reply;
       const { t } = frame;
       const username = stringField(request.body, "username");
       // Session fixation: whatever session the browser brought ends here; success makes a new one.
@@ -205,7 +211,7 @@ function registerSignIn(app: FastifyInstance, ctx: PageContext, portal: Portal):
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const visitor = await portal.requirePost(request, reply, frame);
-      if (isReply(visitor)) return visitor;
+      if (!visitor) return reply;
       await signIn.signOut(visitor.sessionId);
       return reply.code(303).header("set-cookie", sessionCookie(ctx, request, "", 0)).header("cache-control", "no-store").redirect("/account/login?out=1", 303);
     },

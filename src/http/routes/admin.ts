@@ -20,14 +20,13 @@ const LIST_LIMIT = 500;
 
 type Messages = { notice?: string; alert?: string };
 
-/** The admin signed in, or the answer already sent: to sign in, or 404 for a user who is not an admin. */
-async function adminOf(ctx: PageContext, portal: Portal, request: FastifyRequest, reply: FastifyReply, frame: PageFrame, post: boolean): Promise<Visitor | FastifyReply> {
+/** The admin signed in, or undefined when the answer is sent: to sign in, or 404 for a user who is not an admin. */
+async function adminOf(ctx: PageContext, portal: Portal, request: FastifyRequest, reply: FastifyReply, frame: PageFrame, post: boolean): Promise<Visitor | undefined> {
   const visitor = post ? await portal.requirePost(request, reply, frame) : await portal.require(request, reply);
-  if ("sent" in visitor) return visitor;
-  return visitor.isAdmin ? visitor : ctx.invalid(reply, frame);
+  if (visitor?.isAdmin) return visitor;
+  if (visitor) ctx.invalid(reply, frame);
+  return undefined;
 }
-
-const isVisitor = (value: Visitor | FastifyReply): value is Visitor => "isAdmin" in value;
 const seeOther = (reply: FastifyReply, to: string) => reply.code(303).header("cache-control", "no-store").redirect(to, 303);
 
 function filtersOf(query: unknown): AdminFilters {
@@ -66,7 +65,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PageContext, port
     GET: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const admin = await adminOf(ctx, portal, request, reply, frame, false);
-      if (!isVisitor(admin)) return admin;
+      if (!admin) return reply;
       const { t } = frame;
       const query = (name: string) => stringField(request.query, name);
       const notice = query("approved") ? t.text("portal.admin.approved", { username: query("approved") })
@@ -82,7 +81,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: PageContext, port
       POST: async (request, reply) => {
         const frame = ctx.frame(request, reply);
         const admin = await adminOf(ctx, portal, request, reply, frame, true);
-        if (!isVisitor(admin)) return admin;
+        if (!admin) return reply;
         const requests = ctx.deps.requests;
         if (requests === undefined || !ctx.requestsOn) return ctx.invalid(reply, frame);
         const id = stringField(request.params, "id");
@@ -106,7 +105,7 @@ function registerAdminInviteRoutes(app: FastifyInstance, ctx: PageContext, porta
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const admin = await adminOf(ctx, portal, request, reply, frame, true);
-      if (!isVisitor(admin)) return admin;
+      if (!admin) return reply;
       try {
         const { invite, token } = await ctx.deps.invites.create(adminInvite(request.body, admin.jid));
         const pageUrl = `${ctx.baseUrl(request)}${invitePath(token)}`;
@@ -124,7 +123,7 @@ function registerAdminInviteRoutes(app: FastifyInstance, ctx: PageContext, porta
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const admin = await adminOf(ctx, portal, request, reply, frame, true);
-      if (!isVisitor(admin)) return admin;
+      if (!admin) return reply;
       const id = stringField(request.params, "id");
       if (!(await ctx.deps.invites.get(id).catch(() => undefined))) return ctx.invalid(reply, frame);
       await revokeIgnoringRevoked(ctx, id);
@@ -136,7 +135,7 @@ function registerAdminInviteRoutes(app: FastifyInstance, ctx: PageContext, porta
     POST: async (request, reply) => {
       const frame = ctx.frame(request, reply);
       const admin = await adminOf(ctx, portal, request, reply, frame, true);
-      if (!isVisitor(admin)) return admin;
+      if (!admin) return reply;
       const jid = stringField(request.body, "jid").trim();
       if (jid === "") return renderAdmin(ctx, reply, frame, admin, filtersOf({}), { alert: frame.t.text("form.username.missing") }, 422);
       const revoked = await ctx.deps.tree.revokePending(jid);

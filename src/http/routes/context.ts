@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Invite, registersAccount } from "../../invites/domain/invite.js";
 import { type ClientApp, resolveApps } from "../apps.js";
-import { RateLimiter, csrfToken, isCrossSite, isValidCsrf, readNote, signNote } from "../guards.js";
+import { RateLimiter, csrfToken, isCrossSite, isValidCsrf, readNote, sharedHits, signNote } from "../guards.js";
 import type { SafeHtml } from "../html.js";
 import { Texts } from "../i18n/index.js";
 import { type Language, chooseLanguage, cookieValue, matchLanguage } from "../i18n/negotiate.js";
@@ -37,9 +37,10 @@ export interface PageContext {
   refusePost(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, csrfSubject: string): FastifyReply | undefined;
   /**
    * Counts one attempt that is about to reach the core (a form its own checks refuse never
-   * counts); over the limit, the 429 page with the real wait.
+   * counts); over the limit, it answers the 429 page with the real wait and says true (the handler
+   * then returns `reply`: a reply is thenable, so it cannot be what a promise resolves to).
    */
-  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): FastifyReply | undefined;
+  limited(request: FastifyRequest, reply: FastifyReply, frame: PageFrame, rate: RateLimiter): Promise<boolean>;
   /** Where a finished form sends the visitor: a signed note of what the success page says. */
   donePath(done: Done): string;
   /** The note back, "expired", or undefined when it is not one of ours. */
@@ -64,7 +65,7 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
     apps: resolveApps(config.apps),
     registrationLimiter: shared.registrationLimiter,
     requestsOn: config.registration_requests.enabled && deps.requests !== undefined,
-    requestLimiter: new RateLimiter(config.registration_requests.rate_limit.max, config.registration_requests.rate_limit.window * 1000, () => deps.clock.now()),
+    requestLimiter: new RateLimiter(config.registration_requests.rate_limit.max, config.registration_requests.rate_limit.window * 1000, () => deps.clock.now(), sharedHits(deps, "requests")),
     frame,
     page,
     invalid: (reply, shown) => page(reply, invalidPage(shown), 404),
@@ -78,13 +79,15 @@ export function createPageContext(deps: HttpDeps, shared: HttpShared): PageConte
       }
       return undefined;
     },
-    limited: (request, reply, shown, rate) => {
-      if (rate.take(request.ip)) return undefined;
+    limited: async (request, reply, shown, rate) => {
+      const verdict = await rate.take(request.ip);
+      if (verdict.ok) return false;
       deps.metrics.events.refused?.("web", "rate-limited");
-      const seconds = rate.retryAfterSeconds(request.ip);
+      const seconds = verdict.retryAfterSeconds;
       reply.header("retry-after", String(seconds));
       const { t } = shown;
-      return page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);
+      page(reply, messagePage(shown, t.text("page.wait"), t.text("page.wait.minutes", { minutes: Math.ceil(seconds / 60) })), 429);
+      return true;
     },
     donePath: (done) => `/done/${signNote(csrfKey, { j: done.jid, a: done.action, i: done.inviter, exp: deps.clock.now() + DONE_TTL_MS })}`,
     readDone: (note) => {

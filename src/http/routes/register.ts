@@ -88,8 +88,7 @@ export async function submitRegistration(ctx: PageContext, request: FastifyReque
   const errors = formErrors(ctx, frame, { username, password, confirm, consent }, invite);
   if (Object.keys(errors).length > 0) return again(422, errors);
   // Only now does the attempt count: typing errors the form finds itself never lock anyone out.
-  const limited = ctx.limited(request, reply, frame, ctx.registrationLimiter);
-  if (limited) return limited;
+  if (await ctx.limited(request, reply, frame, ctx.registrationLimiter)) return reply;
 
   try {
     // The consent time goes into the same transaction that records the use.

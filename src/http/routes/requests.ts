@@ -84,8 +84,7 @@ async function submitRequest(ctx: PageContext, request: FastifyRequest, reply: F
   const errors = requestFormErrors(frame, fields);
   if (Object.keys(errors).length > 0) return again(fields, errors, 422);
   // Only a request the form itself accepts counts against the limit.
-  const limited = ctx.limited(request, reply, frame, ctx.requestLimiter);
-  if (limited) return limited;
+  if (await ctx.limited(request, reply, frame, ctx.requestLimiter)) return reply;
   try {
     const { statusToken } = await requests.submit(fields);
     return reply.code(303).header("cache-control", "no-store").redirect(`${requestPath(statusToken)}?sent=1`, 303);

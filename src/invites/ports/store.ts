@@ -193,6 +193,59 @@ export interface RosterQueue {
   tasksFor(jid: string): Promise<RosterTask[]>;
 }
 
+/** One chat message from the component, waiting for an instance that holds the XMPP link. */
+export interface OutboxMessage {
+  readonly id: number;
+  readonly to: string;
+  readonly body: string;
+  readonly createdAt: number;
+  readonly attempts: number;
+}
+
+/**
+ * Messages from the component (notices, welcome texts), kept until an instance that holds the
+ * component connection sends them: whichever instance served the registration, each is sent once.
+ */
+export interface Outbox {
+  enqueue(to: string, body: string, now: number): Promise<void>;
+  /** Unsent messages due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<OutboxMessage[]>;
+  /** Marks it sent, only if nothing did yet: false when it was already taken. */
+  take(id: number, now: number): Promise<boolean>;
+  /** Puts a taken message back (the send failed), due again at `nextAt`. */
+  putBack(id: number, nextAt: number): Promise<void>;
+  /** When the earliest unsent message is due, if any. */
+  nextAt(): Promise<number | undefined>;
+  /** Drops what was sent before `sentBefore` and what waited unsent since before `givenUpBefore`; answers the unsent ones dropped. */
+  purge(sentBefore: number, givenUpBefore: number): Promise<number>;
+}
+
+/** XEP-0401 preauth tokens (sealed) by the client's full JID, for the register that follows at any instance. */
+export interface PreauthStore {
+  /** Keeps it until `expiresAt`, replacing the client's earlier one; drops expired ones. */
+  put(requester: string, sealed: Buffer, expiresAt: number, now: number): Promise<void>;
+  get(requester: string, now: number): Promise<Buffer | undefined>;
+  drop(requester: string): Promise<void>;
+}
+
+/** A key's count in its window, and when that window ends. */
+export interface WindowCount {
+  readonly hits: number;
+  readonly resetAt: number;
+}
+
+/**
+ * Counters of hits per key in fixed windows (the web form's, the API's, the account requests' and
+ * the portal's rate limits), kept in the database so that every instance sharing it counts against
+ * one limit.
+ */
+export interface RateLimitStore {
+  /** Counts one hit of `key` and answers its window's count (a new window of `windowMs` when the last one ended). */
+  hit(key: string, now: number, windowMs: number): Promise<WindowCount>;
+  /** Drops the counters whose window ended; answers how many. */
+  sweep(now: number): Promise<number>;
+}
+
 /**
  * The roster tasks one redemption leads to, one per ordered pair (one roster set replaces an
  * item's groups, so all groups of a pair go into one task). Shared by every implementation.
@@ -400,7 +453,7 @@ export interface PortalSessionStore {
 // ---- the whole database
 
 /** A job that must run in one process at a time across every instance sharing the database. */
-export type SingletonJob = "housekeeping" | "settlement" | "roster";
+export type SingletonJob = "housekeeping" | "settlement" | "roster" | "outbox";
 
 /**
  * Short messages between the instances sharing a database, each addressed by the tag of an
@@ -425,6 +478,9 @@ export interface Stores {
   readonly invitations: InvitationStore;
   readonly accountRequests: AccountRequestStore;
   readonly portalSessions: PortalSessionStore;
+  readonly rateLimits: RateLimitStore;
+  readonly outbox: Outbox;
+  readonly preauth: PreauthStore;
   /**
    * Resolves once the schema is migrated (every store call waits for it too); rejects when the
    * database cannot be reached or is newer than this program.

@@ -22,6 +22,8 @@ export interface RosterTaskOptions {
    * pass runs here.
    */
   readonly exclusively?: (work: () => Promise<number>) => Promise<number | undefined>;
+  /** How often to look for steps other instances queued while none is due here (several instances on one database). */
+  readonly idlePollMs?: number;
 }
 
 /** How soon to look again when another instance was running the steps. */
@@ -120,11 +122,19 @@ export class RosterTaskRunner {
   async #schedule(retryMs?: number): Promise<void> {
     if (this.#stopped) return;
     const next = await this.#o.queue.nextAt().catch(() => this.#o.clock.now() + (this.#o.pollMs ?? 30_000));
-    if (next === undefined || this.#stopped) return;
+    if (this.#stopped) return;
+    if (next === undefined) {
+      if (this.#o.idlePollMs !== undefined) this.#wake(this.#o.idlePollMs);
+      return;
+    }
     const due = this.#o.roster.isAvailable() ? Math.max(0, next - this.#o.clock.now()) : (this.#o.pollMs ?? 30_000);
-    const wait = retryMs === undefined ? due : Math.min(due, retryMs);
+    const wait = [due, retryMs, this.#o.idlePollMs].filter((ms): ms is number => ms !== undefined);
+    this.#wake(Math.min(...wait));
+  }
+
+  #wake(ms: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.soon(), Math.min(wait, 2 ** 31 - 1));
+    this.#timer = setTimeout(() => this.soon(), Math.min(ms, 2 ** 31 - 1));
     this.#timer.unref();
   }
 }

@@ -57,7 +57,7 @@ describe("who invited whom", () => {
     s.db.pragma("user_version = 5");
     // Back to version 5: without what migrations 6 and later made.
     s.db.exec("DROP TRIGGER invitations_from_redemptions; DROP TABLE invitations; DROP INDEX invites_inviter; DROP TABLE account_requests; ALTER TABLE redemptions DROP COLUMN consent_at; ALTER TABLE claims DROP COLUMN holder;");
-    s.db.exec("DROP TABLE portal_sessions; DROP TABLE portal_failures;");
+    s.db.exec("DROP TABLE portal_sessions; DROP TABLE portal_failures; DROP TABLE rate_limits; DROP TABLE outbox; DROP TABLE preauth;");
     migrate(s.db);
     expect(await s.invitations.invitedAs("juliet@example.test")).toMatchObject({ inviter: "romeo@example.test", kind: "account", note: "for juliet" });
   });

@@ -8,7 +8,7 @@ import { type Client, type Pool, guard, transaction } from "./database.js";
 /** Advisory lock keys are (space, n), two 32-bit keys, so no other user of the database collides. "xinv". */
 export const LOCK_SPACE = 0x78696e76;
 /** Jobs that run in one instance at a time (key 0 is the migration lock, 4 the account requests'). */
-export const JOB_KEYS = { housekeeping: 1, settlement: 2, roster: 3 } as const;
+export const JOB_KEYS = { housekeeping: 1, settlement: 2, roster: 3, outbox: 5 } as const;
 /** The dialect's locks: (space, key) with the key hashed, or (LOCK_SPACE, n) for one lock. "xinw" for inviters. */
 const LOCKS = { inviter: 0x78696e77, group: LOCK_SPACE + 1, requests: 4 } as const;
 
