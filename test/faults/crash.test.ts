@@ -3,12 +3,10 @@
 // After each fault the audit checks from outside what the issue of one token, two accounts is about.
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openInvites } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
 import {
-  type Attempt, type ComponentProcess, type RawClient, audit, accountsOnServer, openClaims, rawClient, registerOverApi, registerOverApp,
-  registerOverWebForm, registerOverXmpp, startComponent, until, writeComponentConfig,
+  type Attempt, type ComponentProcess, type MadeInvite, type RawClient, accountsOnServer, audit, createInvites as createOn, fire as fireAt,
+  openClaims, plan, rawClient, registerOverApi, retryFailed as retryOn, startComponent, tally, until, writeComponentConfig,
 } from "./support.js";
 
 let server: ProsodyServer;
@@ -35,78 +33,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Invites made with the project's own service on the same file, as the CLI does. */
-async function createInvites(count: number, uses = 1): Promise<Array<{ id: string; token: string }>> {
-  const { stores, invites } = await openInvites(parseConfig({
-    domain: server.domain,
-    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
-    database: databasePath,
-  }));
-  try {
-    const made: Array<{ id: string; token: string }> = [];
-    for (let i = 0; i < count; i++) {
-      const { invite, token } = await invites.create({ maxUses: uses });
-      made.push({ id: invite.id, token });
-    }
-    return made;
-  } finally {
-    await stores.close();
-  }
-}
-
-/** Sends every attempt at once through its door; resolves when all have an outcome. */
-function fire(attempts: Attempt[], clients: RawClient[], httpUrl: string, replyMs: number): Promise<void> {
-  let xmpp = 0;
-  return Promise.all(attempts.map(async (attempt) => {
-    const username = attempt.username;
-    switch (attempt.door) {
-      case "xmpp": {
-        const client = clients[xmpp++ % clients.length];
-        if (!client) throw new Error("no XMPP client");
-        attempt.outcome = await registerOverXmpp(client, server.componentDomain, attempt.token, username, PASSWORD, replyMs);
-        break;
-      }
-      case "api":
-        attempt.outcome = await registerOverApi(httpUrl, attempt.token, username, PASSWORD);
-        break;
-      case "web":
-        attempt.outcome = await registerOverWebForm(httpUrl, attempt.token, username, PASSWORD);
-        break;
-      case "app":
-        attempt.outcome = await registerOverApp(server, attempt.token, username, PASSWORD, replyMs);
-        break;
-    }
-  })).then(() => undefined);
-}
-
-function plan(prefix: string, invites: Array<{ id: string; token: string }>, doors: Array<Attempt["door"]>, perInvite = 1): Attempt[] {
-  return invites.flatMap((invite, i) => Array.from({ length: perInvite }, (_, k) => ({
-    token: invite.token, inviteId: invite.id, username: `${prefix}${i}x${k}`, door: doors[(i * perInvite + k) % doors.length] ?? "api",
-  })));
-}
-
-function tally(attempts: Attempt[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const attempt of attempts) {
-    const key = attempt.outcome?.ok ? "success" : (attempt.outcome?.status ?? "none");
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** The tokens whose attempt left no account must work again, through the web door. */
-async function retryFailed(attempts: Attempt[], httpUrl: string, prefix: string): Promise<Attempt[]> {
-  const accounts = accountsOnServer(server);
-  const seen = new Set<string>();
-  const retries: Attempt[] = [];
-  for (const attempt of attempts) {
-    if (accounts.has(attempt.username) || seen.has(attempt.inviteId)) continue;
-    seen.add(attempt.inviteId);
-    retries.push({ ...attempt, username: `${prefix}${retries.length}`, door: "api", outcome: undefined });
-  }
-  for (const retry of retries) retry.outcome = await registerOverApi(httpUrl, retry.token, retry.username, PASSWORD);
-  return retries;
-}
+const createInvites = (count: number, uses = 1): Promise<MadeInvite[]> => createOn(server, databasePath, count, uses);
+const fire = (attempts: Attempt[], clients: RawClient[], httpUrl: string, replyMs: number) => fireAt(attempts, { server, clients, httpUrl, password: PASSWORD, replyMs });
+const retryFailed = (attempts: Attempt[], httpUrl: string, prefix: string) => retryOn(accountsOnServer(server), attempts, httpUrl, prefix, PASSWORD);
 
 const started = Date.now();
 const phase = (what: string) => console.log(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);

@@ -6,13 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openInvites } from "../../src/app.js";
 import { buildEjabberdModule } from "../../src/cli/ejabberd-module.js";
-import { parseConfig } from "../../src/config/load.js";
 import { type EjabberdServer, startEjabberd } from "../../tools/demo/ejabberd.js";
 import {
-  type Attempt, type ComponentProcess, type RawClient, audit, openClaims, rawClient, registerOverApi, registerOverApp,
-  registerOverWebForm, registerOverXmpp, startComponent, until, writeComponentConfig,
+  type Attempt, type ComponentProcess, audit, createInvites, fire, openClaims, rawClient, retryFailed, startComponent, until,
+  writeComponentConfig,
 } from "./support.js";
 
 let server: EjabberdServer;
@@ -41,64 +39,28 @@ afterAll(async () => {
   rmSync(buildDir, { recursive: true, force: true });
 }, 60_000);
 
-async function createInvites(count: number, uses = 1): Promise<Array<{ id: string; token: string }>> {
-  const { stores, invites } = await openInvites(parseConfig({
-    domain: server.domain,
-    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
-    database: databasePath,
-  }));
-  try {
-    const made: Array<{ id: string; token: string }> = [];
-    for (let i = 0; i < count; i++) {
-      const { invite, token } = await invites.create({ maxUses: uses });
-      made.push({ id: invite.id, token });
-    }
-    return made;
-  } finally {
-    await stores.close();
-  }
-}
-
 /** The accounts ejabberd has, by its HTTP API. */
 async function accounts(): Promise<Set<string>> {
   const response = await fetch(`${server.apiUrl()}/registered_users`, { method: "POST", body: JSON.stringify({ host: server.domain }) });
   return new Set(((await response.json()) as string[]).map((jid) => jid.split("@")[0] ?? jid));
 }
 
-function attempt(attempt: Attempt, client: RawClient | undefined, httpUrl: string): Promise<void> {
-  const { token, username } = attempt;
-  const run = {
-    app: () => registerOverApp(server, token, username, PASSWORD, 15_000),
-    xmpp: () => (client ? registerOverXmpp(client, server.componentDomain, token, username, PASSWORD, 15_000) : Promise.reject(new Error("no client"))),
-    api: () => registerOverApi(httpUrl, token, username, PASSWORD),
-    web: () => registerOverWebForm(httpUrl, token, username, PASSWORD),
-  }[attempt.door];
-  return run().then((outcome) => {
-    attempt.outcome = outcome;
-  });
-}
-
 describe("faults on a real ejabberd with the bridge module", () => {
   it("kill -9 with registrations in flight at the app path and every door, then restart: nothing lost, nothing doubled", async () => {
     const doors: Array<Attempt["door"]> = ["app", "xmpp", "app", "api", "app", "web", "app", "app"];
-    const single = await createInvites(120);
-    const shared = await createInvites(1, 3); // 9 attempts race for 3 uses
+    const single = await createInvites(server, databasePath, 120);
+    const shared = await createInvites(server, databasePath, 1, 3); // 9 attempts race for 3 uses
     const attempts: Attempt[] = [
       ...single.map((invite, i) => ({ token: invite.token, inviteId: invite.id, username: `k${i}`, door: doors[i % doors.length] ?? "app" })),
       ...Array.from({ length: 9 }, (_, k) => ({ token: shared[0]?.token ?? "", inviteId: shared[0]?.id ?? "", username: `ks${k}`, door: doors[k % doors.length] ?? "app" })),
     ];
     component = await startComponent(configPath);
     const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(server)));
-    const httpUrl = component.httpUrl;
     // Every door at once, the app path in most of them, so the kill finds app registrations at every
     // step: claimed but not answered, answered but not yet counted.
-    const started = new Set<Attempt>();
-    const load = Promise.all(attempts.map(async (a, i) => {
-      started.add(a);
-      await attempt(a, clients[i % clients.length], httpUrl);
-    }));
+    const load = fire(attempts, { server, clients, httpUrl: component.httpUrl, password: PASSWORD, replyMs: 15_000 });
     await until(() => attempts.some((a) => a.outcome?.ok), 20_000, "registrations under way");
-    const inFlight = attempts.filter((a) => started.has(a) && a.outcome === undefined);
+    const inFlight = attempts.filter((a) => a.outcome === undefined);
     await component.kill("SIGKILL");
     const openAtKill = openClaims(databasePath);
     await load;
@@ -108,14 +70,8 @@ describe("faults on a real ejabberd with the bridge module", () => {
     // The module retries its reports (5 s, then 10 s…); the component settles what it can ask about.
     await until(() => openClaims(databasePath) === 0, 60_000, "settlement of every open claim");
     const made = await accounts();
-    // Tokens whose attempt made no account work again.
-    const retries: Attempt[] = [];
-    for (const a of attempts) {
-      if (made.has(a.username) || retries.some((r) => r.inviteId === a.inviteId) || a.inviteId === shared[0]?.id) continue;
-      const retry: Attempt = { ...a, username: `${a.username}r`, door: "api", outcome: undefined };
-      retry.outcome = await registerOverApi(component.httpUrl, retry.token, retry.username, PASSWORD);
-      retries.push(retry);
-    }
+    // Tokens whose attempt made no account work again (the shared invite's uses may all be spent).
+    const retries = await retryFailed(made, attempts, component.httpUrl, "kr", PASSWORD, new Set(shared.map((s) => s.id)));
     const figures = audit(await accounts(), databasePath, [...attempts, ...retries]);
     console.log("ejabberd kill -9:", JSON.stringify({
       attempts: attempts.length, inFlightAtKill: inFlight.length, openAtKill, appInFlight: inFlight.filter((a) => a.door === "app").length,

@@ -449,3 +449,98 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
 }
+
+export interface MadeInvite {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** Invites made with the project's own service on the component's database file, as the CLI does. */
+export async function createInvites(server: FaultServer, databasePath: string, count: number, uses = 1): Promise<MadeInvite[]> {
+  const { openInvites } = await import("../../src/app.js");
+  const { parseConfig } = await import("../../src/config/load.js");
+  const { stores, invites } = await openInvites(parseConfig({
+    domain: server.domain,
+    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
+    database: databasePath,
+  }));
+  try {
+    const made: MadeInvite[] = [];
+    for (let i = 0; i < count; i++) {
+      const { invite, token } = await invites.create({ maxUses: uses });
+      made.push({ id: invite.id, token });
+    }
+    return made;
+  } finally {
+    await stores.close();
+  }
+}
+
+/** `perInvite` attempts on each invite, named PREFIX{i}x{k}, their doors taken in turn from `doors`. */
+export function plan(prefix: string, invites: readonly MadeInvite[], doors: ReadonlyArray<Attempt["door"]>, perInvite = 1): Attempt[] {
+  return invites.flatMap((invite, i) => Array.from({ length: perInvite }, (_, k) => ({
+    token: invite.token, inviteId: invite.id, username: `${prefix}${i}x${k}`, door: doors[(i * perInvite + k) % doors.length] ?? "api",
+  })));
+}
+
+export interface Doors {
+  readonly server: FaultServer;
+  /** The XMPP door's clients, used in turn. */
+  readonly clients: readonly RawClient[];
+  readonly httpUrl: string;
+  readonly password: string;
+  /** How long an XMPP answer is waited for. */
+  readonly replyMs: number;
+}
+
+/** Sends every attempt at once through its door; resolves when all have an outcome. */
+export function fire(attempts: readonly Attempt[], doors: Doors): Promise<void> {
+  let xmpp = 0;
+  const { server, httpUrl, password, replyMs } = doors;
+  return Promise.all(attempts.map(async (attempt) => {
+    const { token, username } = attempt;
+    switch (attempt.door) {
+      case "xmpp": {
+        const client = doors.clients[xmpp++ % doors.clients.length];
+        if (!client) throw new Error("no XMPP client");
+        attempt.outcome = await registerOverXmpp(client, server.componentDomain, token, username, password, replyMs);
+        break;
+      }
+      case "api":
+        attempt.outcome = await registerOverApi(httpUrl, token, username, password);
+        break;
+      case "web":
+        attempt.outcome = await registerOverWebForm(httpUrl, token, username, password);
+        break;
+      case "app":
+        attempt.outcome = await registerOverApp(server, token, username, password, replyMs);
+        break;
+    }
+  })).then(() => undefined);
+}
+
+/** How many attempts ended each way: "success" or the error's type/condition. */
+export function tally(attempts: readonly Attempt[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const attempt of attempts) {
+    const key = attempt.outcome?.ok ? "success" : (attempt.outcome?.status ?? "none");
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * The tokens whose attempt left no account must work again: one retry per invite through the API,
+ * named PREFIX{n}. Invites in `skip` (shared ones whose uses may all be spent) are left out.
+ */
+export async function retryFailed(accounts: ReadonlySet<string>, attempts: readonly Attempt[], httpUrl: string, prefix: string, password: string, skip: ReadonlySet<string> = new Set()): Promise<Attempt[]> {
+  const seen = new Set<string>(skip);
+  const retries: Attempt[] = [];
+  for (const attempt of attempts) {
+    if (accounts.has(attempt.username) || seen.has(attempt.inviteId)) continue;
+    seen.add(attempt.inviteId);
+    retries.push({ ...attempt, username: `${prefix}${retries.length}`, door: "api", outcome: undefined });
+  }
+  for (const retry of retries) retry.outcome = await registerOverApi(httpUrl, retry.token, retry.username, password);
+  return retries;
+}

@@ -9,6 +9,7 @@ import { connectClient } from "../../src/client/redeem.js";
 import { xml } from "../../src/protocol/xml.js";
 import { canLogin, redeemAnonymously, rosterOf } from "../helpers/clients.js";
 import { type Live, startLive } from "../helpers/live.js";
+import { appRegisters as appRegistersOn, readError } from "../helpers/app-register.js";
 import { openRawStream, preauthPayload, registerPayload } from "../helpers/raw-stream.js";
 import { rosterStepsDone, until } from "../helpers/wait.js";
 
@@ -27,25 +28,7 @@ beforeAll(async () => {
 
 afterAll(() => live?.stop());
 
-/** What an app does with xmpp:…?register;preauth=T: one unauthenticated stream, preauth then register. */
-async function appRegisters(token: string | undefined, username: string, password: string) {
-  const stream = await openRawStream(server.c2sPort, server.domain);
-  try {
-    const preauth = token === undefined ? undefined : await stream.iq("p1", preauthPayload(token));
-    if (preauth && preauth.type !== "result") return { step: "preauth", ...readError(preauth.xml) };
-    const reply = await stream.iq("r1", registerPayload(username, password));
-    return reply.type === "result" ? { step: "register", ok: true as const } : { step: "register", ...readError(reply.xml) };
-  } finally {
-    stream.close();
-  }
-}
-
-function readError(text: string) {
-  const error = /<error[^>]*type=['"](\w+)['"][^>]*>([\s\S]*?)<\/error>/.exec(text);
-  const condition = /<([a-z-]+)[^>]*xmlns=['"]urn:ietf:params:xml:ns:xmpp-stanzas['"]/.exec(error?.[2] ?? "")?.[1];
-  const body = /<text[^>]*>([^<]*)<\/text>/.exec(error?.[2] ?? "")?.[1];
-  return { ok: false as const, type: error?.[1], condition, text: body?.replace(/&apos;/g, "'") };
-}
+const appRegisters = (token: string | undefined, username: string, password: string) => appRegistersOn(server, token, username, password);
 
 const used = (id: string) => until(async () => (await app.invites.get(id)).uses === 1, 10_000, "the use to be recorded");
 
