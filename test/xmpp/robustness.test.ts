@@ -58,8 +58,8 @@ describe("malformed input", () => {
     const adapter = h.adapter as unknown as FakeAdapter;
     const { token } = await h.app.invites.create();
     // Break the database under the registration: the unexpected path, not a typed refusal.
-    const original = h.app.invites.claim.bind(h.app.invites);
-    h.app.invites.claim = () => {
+    const original = h.app.invites.claimChecked.bind(h.app.invites);
+    h.app.invites.claimChecked = () => {
       throw new TypeError("boom");
     };
     const reply = await h.iq("set", stanza`<query xmlns="jabber:iq:register"><username>a</username><password>0987654321!?</password><preauth xmlns="urn:xmpp:pars:0" token="${token}"/></query>`);
@@ -67,7 +67,7 @@ describe("malformed input", () => {
     expect(error).toMatchObject({ type: "wait", condition: "internal-server-error" });
     const incident = /incident ([0-9a-f]+)/.exec(error.text ?? "")?.[1];
     expect(h.logs.lines().some((line) => line["incident"] === incident && String((line["err"] as { message?: string })?.message).includes("boom"))).toBe(true);
-    h.app.invites.claim = original;
+    h.app.invites.claimChecked = original;
     expect((await h.iq("get", stanza`<ping xmlns="urn:xmpp:ping"/>`)).attrs.type).toBe("result");
     expect(adapter.calls).toBe(0);
   });
