@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
 import type { Notifier } from "../ports/notifier.js";
 import type { Outbox, OutboxMessage } from "../ports/store.js";
+import { PassLoop } from "./pass-loop.js";
 
 export interface OutboxOptions {
   readonly outbox: Outbox;
@@ -29,14 +30,21 @@ const GIVE_UP_MS = 7 * 86_400_000;
 
 export class OutboxSender {
   readonly #o: OutboxOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
+  readonly #loop: PassLoop<number>;
   #purgedAt = 0;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
+    this.#loop = new PassLoop<number>({
+      pass: () => (!options.isOnline() ? Promise.resolve(0) : options.exclusively ? options.exclusively(() => this.runDue()).then((sent) => sent ?? 0) : this.runDue()),
+      failed: (err) => {
+        options.log.warn({ err }, "queued messages could not be sent; will retry");
+        return 0;
+      },
+      next: () => this.#nextWait(),
+      log: options.log,
+      what: "queued messages",
+    });
   }
 
   /** Queues a message in the store as the notifier of the invite events. */
@@ -50,40 +58,16 @@ export class OutboxSender {
   }
 
   start(): void {
-    this.#stopped = false;
-    this.soon();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Send what is due soon (after a message was queued, or when the link is back). */
   soon(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    clearTimeout(this.#timer);
-    const pass = !this.#o.isOnline() ? Promise.resolve(0) : this.#o.exclusively ? this.#o.exclusively(() => this.runDue()) : this.runDue();
-    this.#running = pass
-      .catch((err: unknown) => {
-        this.#o.log.warn({ err }, "queued messages could not be sent; will retry");
-        return 0;
-      })
-      .then(async () => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.soon();
-        } else {
-          await this.#schedule();
-        }
-      })
-      .catch((err: unknown) => this.#o.log.error({ err }, "queued messages could not be scheduled"));
+    this.#loop.soon();
   }
 
   /** Sends every message due now; answers how many were sent. */
@@ -124,15 +108,9 @@ export class OutboxSender {
   }
 
   /** The next due message, or the poll for other instances' messages, whichever comes first. */
-  async #schedule(): Promise<void> {
-    if (this.#stopped) return;
+  async #nextWait(): Promise<number | undefined> {
     const next = this.#o.isOnline() ? await this.#o.outbox.nextAt().catch(() => undefined) : undefined;
-    if (this.#stopped) return;
     const due = next === undefined ? undefined : Math.max(0, next - this.#o.clock.now());
-    const wait = due === undefined ? this.#o.pollMs : this.#o.pollMs === undefined ? due : Math.min(due, this.#o.pollMs);
-    if (wait === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.soon(), Math.min(wait, 2 ** 31 - 1));
-    this.#timer.unref();
+    return due === undefined ? this.#o.pollMs : this.#o.pollMs === undefined ? due : Math.min(due, this.#o.pollMs);
   }
 }

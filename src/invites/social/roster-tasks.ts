@@ -6,6 +6,7 @@ import type { RosterWriter } from "../ports/roster.js";
 import type { Clock } from "../domain/clock.js";
 import type { RosterQueue, RosterTask } from "../ports/store.js";
 import { isAccountJid } from "../../protocol/jid.js";
+import { PassLoop } from "./pass-loop.js";
 
 export interface RosterTaskOptions {
   readonly queue: RosterQueue;
@@ -34,54 +35,40 @@ const BATCH = 50;
 export class RosterTaskRunner {
   readonly #o: RosterTaskOptions;
   readonly #retry: { initialMs: number; maxMs: number };
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
+  /** A pass hands on how soon to look again at the latest (another instance was busy, or the store failed). */
+  readonly #loop: PassLoop<number | undefined>;
 
   constructor(options: RosterTaskOptions) {
     this.#o = options;
     this.#retry = { ...(options.retry ?? { initialMs: 5000, maxMs: 5 * 60_000 }) };
+    this.#loop = new PassLoop<number | undefined>({
+      pass: async () => {
+        const done = options.exclusively ? await options.exclusively(() => this.runDue()) : await this.runDue();
+        return done === undefined ? BUSY_RETRY_MS : undefined;
+      },
+      failed: (err) => {
+        options.log.error({ err }, "roster tasks failed");
+        return options.pollMs ?? 30_000;
+      },
+      next: (retryMs) => this.#nextWait(retryMs),
+      log: options.log,
+      what: "roster tasks",
+    });
     // Steps that waited for the right (e.g. a XEP-0356 grant) run as soon as it comes.
     options.roster.onAvailable?.(() => this.soon());
   }
 
   start(): void {
-    this.#stopped = false;
-    this.soon();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Run due tasks soon (after a registration, or when the server is back). */
   soon(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    clearTimeout(this.#timer);
-    const pass = this.#o.exclusively ? this.#o.exclusively(() => this.runDue()) : this.runDue();
-    this.#running = pass
-      .then((done) => (done === undefined ? BUSY_RETRY_MS : undefined))
-      .catch((err: unknown) => {
-        this.#o.log.error({ err }, "roster tasks failed");
-        return this.#o.pollMs ?? 30_000;
-      })
-      .then(async (retryMs) => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.soon();
-        } else {
-          await this.#schedule(retryMs);
-        }
-      })
-      .catch((err: unknown) => this.#o.log.error({ err }, "roster tasks could not be scheduled"));
+    this.#loop.soon();
   }
 
   /** Runs every task that is due now; returns how many were done. */
@@ -118,23 +105,12 @@ export class RosterTaskRunner {
     return false;
   }
 
-  /** Sets the timer for the next due step; `retryMs` caps the wait (another instance was busy, or the store failed). */
-  async #schedule(retryMs?: number): Promise<void> {
-    if (this.#stopped) return;
+  /** How long until the next due step; `retryMs` caps the wait. */
+  async #nextWait(retryMs: number | undefined): Promise<number | undefined> {
     const next = await this.#o.queue.nextAt().catch(() => this.#o.clock.now() + (this.#o.pollMs ?? 30_000));
-    if (this.#stopped) return;
-    if (next === undefined) {
-      if (this.#o.idlePollMs !== undefined) this.#wake(this.#o.idlePollMs);
-      return;
-    }
+    if (next === undefined) return this.#o.idlePollMs;
     const due = this.#o.roster.isAvailable() ? Math.max(0, next - this.#o.clock.now()) : (this.#o.pollMs ?? 30_000);
     const wait = [due, retryMs, this.#o.idlePollMs].filter((ms): ms is number => ms !== undefined);
-    this.#wake(Math.min(...wait));
-  }
-
-  #wake(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.soon(), Math.min(ms, 2 ** 31 - 1));
-    this.#timer.unref();
+    return Math.min(...wait);
   }
 }
