@@ -72,32 +72,7 @@ const MAX_SESSIONS = 1000;
 export function registerCommands(options: CommandsOptions): CommandsDisco {
   const { xmpp, commands, requesterOf, componentJid, clock, log } = options;
   const byNode = new Map(commands.flatMap((command) => [command.node, ...(command.aliases ?? [])].map((node) => [node, command] as const)));
-  const sessions = new Map<string, { node: string; requester: string; expiresAt: number }>();
-
-  const { sessionKey } = options;
-  // Sessions ended here: their signed id is no longer taken here (another instance cannot know).
-  const ended = new Set<string>();
-  const end = (id: string) => {
-    sessions.delete(id);
-    if (ended.size >= MAX_SESSIONS) ended.clear();
-    ended.add(id);
-  };
-  const takeSession = (id: string, node: string, requester: string) => {
-    const session = sessions.get(id);
-    if (!session) return sessionKey !== undefined && !ended.has(id) && verifySession(sessionKey, id, node, requester, clock.now());
-    if (session.node !== node || session.requester !== requester || session.expiresAt <= clock.now()) return false;
-    return true;
-  };
-  const openSession = (id: string | undefined, node: string, requester: string) => {
-    const sessionid = id ?? (sessionKey ? signSession(sessionKey, node, requester, clock.now() + SESSION_TTL_MS) : randomUUID());
-    sessions.delete(sessionid);
-    if (sessions.size >= MAX_SESSIONS) {
-      const oldest = sessions.keys().next().value;
-      if (oldest !== undefined) sessions.delete(oldest);
-    }
-    sessions.set(sessionid, { node, requester, expiresAt: clock.now() + SESSION_TTL_MS });
-    return sessionid;
-  };
+  const { take: takeSession, open: openSession, end } = commandSessions(options.sessionKey, clock);
 
   xmpp.iqCallee.set(NS.COMMANDS, "command", guarded(log, async (ctx: IqContext) => {
     const node = ctx.element.attrs.node ?? "";
@@ -165,6 +140,37 @@ export function registerCommands(options: CommandsOptions): CommandsDisco {
         xml("feature", { var: NS.COMMANDS }),
         xml("feature", { var: NS.DATA_FORMS }),
       ];
+    },
+  };
+}
+
+/**
+ * The sessions of multi-step commands (§4.3). With a key, ids are signed, so a step may reach another
+ * instance; a session ended here is refused here even while its signature holds.
+ */
+function commandSessions(sessionKey: CommandsOptions["sessionKey"], clock: CommandsOptions["clock"]) {
+  const sessions = new Map<string, { node: string; requester: string; expiresAt: number }>();
+  const ended = new Set<string>();
+  return {
+    take(id: string, node: string, requester: string): boolean {
+      const session = sessions.get(id);
+      if (!session) return sessionKey !== undefined && !ended.has(id) && verifySession(sessionKey, id, node, requester, clock.now());
+      return session.node === node && session.requester === requester && session.expiresAt > clock.now();
+    },
+    open(id: string | undefined, node: string, requester: string): string {
+      const sessionid = id ?? (sessionKey ? signSession(sessionKey, node, requester, clock.now() + SESSION_TTL_MS) : randomUUID());
+      sessions.delete(sessionid);
+      if (sessions.size >= MAX_SESSIONS) {
+        const oldest = sessions.keys().next().value;
+        if (oldest !== undefined) sessions.delete(oldest);
+      }
+      sessions.set(sessionid, { node, requester, expiresAt: clock.now() + SESSION_TTL_MS });
+      return sessionid;
+    },
+    end(id: string): void {
+      sessions.delete(id);
+      if (ended.size >= MAX_SESSIONS) ended.clear();
+      ended.add(id);
     },
   };
 }

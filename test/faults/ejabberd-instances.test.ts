@@ -11,9 +11,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DomainBalancing, type EjabberdServer, domainBalancingYaml, startEjabberd } from "../../tools/demo/ejabberd.js";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
+import { type Timed, drive as driveLoad, liveUrls, resumedAfter, retryFailed } from "./load.js";
 import {
   type Attempt, type AuditFigures, type ComponentProcess, type Outcome, type RawClient,
-  auditRows, rawClient, registerOverApi, registerOverWebForm, registerOverXmpp, startComponent, until,
+  auditRows, plan, rawClient, registerOverApi, registerOverWebForm, registerOverXmpp, startComponent, tally, until,
 } from "./support.js";
 
 const PASSWORD = "instances-pw-1234";
@@ -99,92 +100,21 @@ async function audit(server: EjabberdServer, attempts: readonly Attempt[]): Prom
 const servedOverXmpp = (instance: ComponentProcess) =>
   instance.lines.filter((line) => line["msg"] === "account registered" && line["door"] === "xmpp").length;
 
-interface Timed extends Attempt {
-  doneAt?: number;
-  waits?: number;
+/** The load of a fault run: `perDoor` HTTP clients per web door, the XMPP door from `clients`. */
+function drive(cluster: Cluster, attempts: Timed[], clients: RawClient[], perDoor: number): Promise<void> {
+  return driveLoad(attempts, {
+    clients, perDoor, live: liveUrls(cluster.instances), password: PASSWORD,
+    xmpp: (client, attempt) => registerOverXmpp(client, cluster.server.componentDomain, attempt.token, attempt.username, PASSWORD, 3000),
+  });
 }
 
-/** A refusal that asks to wait, tried again shortly as a client does. */
-const isWait = (outcome: Outcome) => !outcome.ok && (outcome.status === "503" || outcome.status.startsWith("wait/"));
-
-/** The proxy in front of the web doors: the next instance when one refuses the connection. */
-async function overHttp(attempt: Timed, live: () => string[]): Promise<Outcome> {
-  for (let round = 0; round < 50; round++) {
-    for (const base of live()) {
-      const outcome = attempt.door === "web"
-        ? await registerOverWebForm(base, attempt.token, attempt.username, PASSWORD)
-        : await registerOverApi(base, attempt.token, attempt.username, PASSWORD);
-      if (outcome.ok || outcome.status !== "disconnected" || !/ECONNREFUSED|fetch failed/.test(outcome.text)) return outcome;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { ok: false, status: "no-instance", text: "" };
-}
-
-/** Runs every attempt: one XMPP client per queue slot, `perDoor` HTTP clients per web door. */
-async function drive(cluster: Cluster, attempts: Timed[], clients: RawClient[], perDoor: number): Promise<void> {
-  const live = () => {
-    const urls = cluster.instances.filter((instance) => instance.isRunning()).map((instance) => instance.httpUrl);
-    const start = Math.floor(Math.random() * Math.max(1, urls.length));
-    return [...urls.slice(start), ...urls.slice(0, start)];
-  };
-  const queues = new Map<Attempt["door"], Timed[]>();
-  for (const attempt of attempts) queues.set(attempt.door, [...(queues.get(attempt.door) ?? []), attempt]);
-  let next = 0;
-  await Promise.all([...queues].flatMap(([door, queue]) => Array.from({ length: door === "xmpp" ? clients.length : perDoor }, async () => {
-    const client = clients[next++ % clients.length];
-    for (let attempt = queue.shift(); attempt; attempt = queue.shift()) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        attempt.outcome = door === "xmpp" && client
-          ? await registerOverXmpp(client, cluster.server.componentDomain, attempt.token, attempt.username, PASSWORD, 3000)
-          : await overHttp(attempt, live);
-        if (!isWait(attempt.outcome) || Date.now() > deadline) break;
-        attempt.waits = (attempt.waits ?? 0) + 1;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      attempt.doneAt = Date.now();
-    }
-  })));
-}
-
-function plan(prefix: string, invites: Array<{ id: string; token: string }>): Timed[] {
-  const doors: Array<Attempt["door"]> = ["xmpp", "api", "web", "xmpp"];
-  return invites.map((invite, i) => ({ token: invite.token, inviteId: invite.id, username: `${prefix}${i}`, door: doors[i % doors.length] ?? "api" }));
-}
-
-function tally(attempts: readonly Timed[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const attempt of attempts) {
-    const key = attempt.outcome?.ok ? "success" : (attempt.outcome?.status ?? "none");
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Seconds from `since` to the first success after it at each door. */
-function resumedAfter(attempts: readonly Timed[], since: number): Record<string, number | null> {
-  const first = (doors: Array<Attempt["door"]>) => {
-    const times = attempts.filter((a) => doors.includes(a.door) && a.outcome?.ok && (a.doneAt ?? 0) > since).map((a) => a.doneAt ?? 0);
-    return times.length ? Number(((Math.min(...times) - since) / 1000).toFixed(2)) : null;
-  };
-  return { xmpp: first(["xmpp"]), web: first(["web", "api"]) };
-}
-
-/** Tokens whose attempt made no account, tried again through the API once every claim is settled. */
-async function retryFailed(cluster: Cluster, attempts: readonly Timed[], prefix: string): Promise<Timed[]> {
-  const accounts = await accountsOn(cluster.server);
-  const retries: Timed[] = attempts.filter((a) => !accounts.has(a.username)).map((a, i) => ({ ...a, username: `${prefix}${i}`, door: "api" as const, outcome: undefined }));
-  const live = () => cluster.instances.filter((instance) => instance.isRunning()).map((instance) => instance.httpUrl);
-  for (const retry of retries) retry.outcome = await overHttp(retry, live);
-  return retries;
-}
+const DOORS: Array<Attempt["door"]> = ["xmpp", "api", "web", "xmpp"];
 
 /** The figures of a fault run, printed for the record. */
 async function figures(cluster: Cluster, attempts: Timed[], prefix: string) {
   await until(async () => (await openClaims()) === 0, 60_000, "every open claim to be settled");
   const settled = await audit(cluster.server, attempts);
-  const retries = await retryFailed(cluster, attempts, prefix);
+  const retries = await retryFailed(await accountsOn(cluster.server), attempts, prefix, liveUrls(cluster.instances), PASSWORD);
   const after = await audit(cluster.server, [...attempts, ...retries]);
   return { settled, retries, after };
 }
@@ -307,7 +237,7 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
 
   it("PostgreSQL restarted under load: retryable errors while it is down, both instances carry on, nothing lost or doubled", async () => {
     const cluster = ready();
-    const attempts = plan("p", await createInvites(cluster.configPath, 60));
+    const attempts: Timed[] = plan("p", await createInvites(cluster.configPath, 60), DOORS);
     const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(cluster.server)));
     const load = drive(cluster, attempts, clients, 3);
     await until(() => attempts.filter((a) => a.outcome?.ok).length >= 10, 60_000, "10 registrations");
@@ -320,7 +250,7 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     const { settled, retries, after } = await figures(cluster, attempts, "pr");
     const resumed = resumedAfter(attempts, startedAt);
     console.log("PostgreSQL restart, two instances on ejabberd:", JSON.stringify({
-      attempts: attempts.length, outcomes: tally(attempts), waits: attempts.reduce((n, a) => n + (a.waits ?? 0), 0), resumedAfterRestartSeconds: resumed,
+      attempts: attempts.length, outcomes: tally(attempts), waits: attempts.reduce((n, a) => n + (a.waits?.length ?? 0), 0), resumedAfterRestartSeconds: resumed,
       audit: { accounts: settled.accounts, recordedUses: settled.recordedUses, reportedSuccess: settled.reportedSuccess, openClaims: settled.openClaims, violations: settled.violations.length },
       retriedTokens: retries.length, retriesOk: retries.filter((r) => r.outcome?.ok).length, afterRetries: { accounts: after.accounts, openClaims: after.openClaims, violations: after.violations.length },
     }));
@@ -373,7 +303,7 @@ describe("three instances connected to ejabberd at once, adapter ejabberd-api", 
   it("kill -9 of one instance under load, restarted as systemd does: the others carry on at once, the killed one's clients once it is back; nothing lost, doubled or unrecorded", async () => {
     if (!cluster) throw new Error("no cluster");
     const current = cluster;
-    const attempts = plan("k", await createInvites(current.configPath, 90));
+    const attempts: Timed[] = plan("k", await createInvites(current.configPath, 90), DOORS);
     const clients = await Promise.all(Array.from({ length: 6 }, () => rawClient(current.server)));
     const probes = await Promise.all(Array.from({ length: 12 }, () => rawClient(current.server)));
     const load = drive(current, attempts, clients, 3);

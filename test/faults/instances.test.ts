@@ -9,9 +9,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PostgresServer, startPostgres } from "../../tools/demo/postgres.js";
 import { type ProsodyServer, ensureProsodyInstalled, startProsody } from "../../tools/demo/prosody.js";
+import { type Timed, drive as driveLoad, liveUrls, resumedAfter, retryFailed as retryOn } from "./load.js";
 import {
   type Attempt, type AuditFigures, type ComponentProcess, type Outcome, type RawClient,
-  accountsOnServer, auditRows, rawClient, registerOverXmpp, startComponent, until,
+  accountsOnServer, auditRows, plan, rawClient, registerOverXmpp, startComponent, tally, until,
 } from "./support.js";
 
 const PASSWORD = "instances-pw-1234";
@@ -90,51 +91,6 @@ async function openClaims(): Promise<number> {
   }
 }
 
-interface Timed extends Attempt {
-  doneAt?: number;
-  /** Retryable refusals met on the way (a person asked to wait tries again). */
-  waits?: Array<{ status: string; at: number }>;
-}
-
-/** A refusal that asks to wait: tried again shortly, as a person (or a client) does. */
-const isWait = (outcome: Outcome) => !outcome.ok && (outcome.status === "503" || outcome.status === "wait/resource-constraint");
-
-/**
- * What a reverse proxy in front of the instances does: the next instance when one refuses the
- * connection (it is down), never a second try of a request an instance has received.
- */
-async function overHttp(path: "api" | "web", attempt: Timed, pick: () => string[]): Promise<Outcome> {
-  for (let round = 0; round < 50; round++) {
-    for (const base of pick()) {
-      try {
-        if (path === "api") {
-          const response = await fetch(`${base}/api/v1/registrations`, {
-            method: "POST", headers: { "content-type": "application/json" },
-            body: JSON.stringify({ token: attempt.token, username: attempt.username, password: PASSWORD }),
-          });
-          const body = await response.text();
-          return response.status === 201 ? { ok: true } : { ok: false, status: String(response.status), text: body };
-        }
-        const page = await fetch(`${base}/invite/${attempt.token}/register`);
-        const html = await page.text();
-        const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-        if (!csrf) return { ok: false, status: String(page.status), text: "no form" };
-        const response = await fetch(`${base}/invite/${attempt.token}/register`, {
-          method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ csrf, username: attempt.username, password: PASSWORD, confirm: PASSWORD }).toString(),
-        });
-        const body = await response.text();
-        return response.status === 200 && /Your account is ready/.test(body) ? { ok: true } : { ok: false, status: String(response.status), text: body.slice(0, 200) };
-      } catch (err) {
-        const code = (err as { cause?: { code?: string } }).cause?.code;
-        if (code !== "ECONNREFUSED") return { ok: false, status: "disconnected", text: String(code ?? err) };
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { ok: false, status: "no-instance", text: "" };
-}
-
 /**
  * The XMPP door: while no instance holds the component connection Prosody bounces the IQ (wait),
  * and the client asks again; a request lost with the killed instance goes unanswered, and the
@@ -151,62 +107,14 @@ async function overXmpp(client: RawClient, attempt: Timed): Promise<Outcome> {
 }
 
 /** Runs every attempt, `perDoor` at a time at each door, against the instances running at each moment. */
-async function drive(attempts: Timed[], clients: RawClient[], perDoor: number): Promise<void> {
-  const urls = () => {
-    const live = instances.filter((instance) => instance.isRunning()).map((instance) => instance.httpUrl);
-    // Spread over the instances, as a proxy does.
-    const start = Math.floor(Math.random() * Math.max(1, live.length));
-    return [...live.slice(start), ...live.slice(0, start)];
-  };
-  const queues = new Map<Attempt["door"], Timed[]>();
-  for (const attempt of attempts) queues.set(attempt.door, [...(queues.get(attempt.door) ?? []), attempt]);
-  let xmppClient = 0;
-  await Promise.all([...queues].flatMap(([door, queue]) => Array.from({ length: door === "xmpp" ? clients.length : perDoor }, async () => {
-    const client = clients[xmppClient++ % clients.length];
-    for (let attempt = queue.shift(); attempt; attempt = queue.shift()) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        attempt.outcome = door === "xmpp" && client ? await overXmpp(client, attempt) : await overHttp(door === "web" ? "web" : "api", attempt, urls);
-        if (!isWait(attempt.outcome) || Date.now() > deadline) break;
-        (attempt.waits ??= []).push({ status: attempt.outcome.ok ? "" : attempt.outcome.status, at: Date.now() });
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      attempt.doneAt = Date.now();
-    }
-  })));
+function drive(attempts: Timed[], clients: RawClient[], perDoor: number): Promise<void> {
+  return driveLoad(attempts, { clients, perDoor, live: liveUrls(instances), password: PASSWORD, xmpp: overXmpp });
 }
 
-function tally(attempts: readonly Timed[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const attempt of attempts) {
-    const key = attempt.outcome?.ok ? "success" : (attempt.outcome?.status ?? "none");
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function plan(prefix: string, invites: Array<{ id: string; token: string }>): Timed[] {
-  const doors: Array<Attempt["door"]> = ["xmpp", "api", "web", "api", "xmpp", "web"];
-  return invites.map((invite, i) => ({ token: invite.token, inviteId: invite.id, username: `${prefix}${i}`, door: doors[i % doors.length] ?? "api" }));
-}
+const DOORS: Array<Attempt["door"]> = ["xmpp", "api", "web", "api", "xmpp", "web"];
 
 /** Tokens whose attempt made no account work again (through any instance's API). */
-async function retryFailed(attempts: readonly Timed[], prefix: string): Promise<Timed[]> {
-  const accounts = accountsOnServer(server);
-  const retries: Timed[] = attempts.filter((a) => !accounts.has(a.username)).map((a, i) => ({ ...a, username: `${prefix}${i}`, door: "api" as const, outcome: undefined }));
-  const live = () => instances.filter((instance) => instance.isRunning()).map((instance) => instance.httpUrl);
-  for (const retry of retries) retry.outcome = await overHttp("api", retry, live);
-  return retries;
-}
-
-/** Seconds from `since` to the first success completed after it at each door. */
-function resumedAfter(attempts: readonly Timed[], since: number): Record<string, number | null> {
-  const first = (doors: Array<Attempt["door"]>) => {
-    const times = attempts.filter((a) => doors.includes(a.door) && a.outcome?.ok && (a.doneAt ?? 0) > since).map((a) => a.doneAt ?? 0);
-    return times.length ? Number(((Math.min(...times) - since) / 1000).toFixed(2)) : null;
-  };
-  return { xmpp: first(["xmpp"]), web: first(["web", "api"]) };
-}
+const retryFailed = (attempts: readonly Timed[], prefix: string) => retryOn(accountsOnServer(server), attempts, prefix, liveUrls(instances), PASSWORD);
 
 async function settledAudit(attempts: readonly Timed[]): Promise<AuditFigures> {
   await until(async () => (await openClaims()) === 0, 60_000, "every open claim to be settled");
@@ -221,7 +129,7 @@ describe("three instances on one PostgreSQL with a real Prosody", () => {
     // Every instance serves the web door; one holds the component connection.
     expect(health.map((h) => `${h.status}/${h.component}`)).toEqual(["ok/connected", "ok/standby", "ok/standby"]);
 
-    const attempts = plan("k", await createInvites(120));
+    const attempts: Timed[] = plan("k", await createInvites(120), DOORS);
     const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(server)));
     const load = drive(attempts, clients, 4);
     await until(() => attempts.filter((a) => a.outcome?.ok).length >= 20, 60_000, "20 registrations");
@@ -259,7 +167,7 @@ describe("three instances on one PostgreSQL with a real Prosody", () => {
     // Back to three: the killed one comes back as a standby.
     instances.splice(0, instances.length, ...instances.filter((instance) => instance.isRunning()));
     instances.push(await startComponent(configPath));
-    const attempts = plan("p", await createInvites(120));
+    const attempts: Timed[] = plan("p", await createInvites(120), DOORS);
     const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(server)));
     const load = drive(attempts, clients, 4);
     await until(() => attempts.filter((a) => a.outcome?.ok).length >= 20, 60_000, "20 registrations");

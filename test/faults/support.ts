@@ -299,6 +299,9 @@ export async function registerOverApp(server: FaultServer, token: string, userna
   }
 }
 
+/** Why a fetch failed: the socket's code (ECONNREFUSED: nothing listens) where Node gives one. */
+const fetchFailure = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code ?? String((err as Error).message);
+
 /** POST /api/v1/registrations. */
 export async function registerOverApi(baseUrl: string, token: string, username: string, password: string): Promise<Outcome> {
   try {
@@ -311,7 +314,7 @@ export async function registerOverApi(baseUrl: string, token: string, username: 
     if (response.status === 201) return { ok: true };
     return { ok: false, status: String(response.status), text: body };
   } catch (err) {
-    return { ok: false, status: "disconnected", text: String((err as Error).message) };
+    return { ok: false, status: "disconnected", text: fetchFailure(err) };
   }
 }
 
@@ -331,7 +334,7 @@ export async function registerOverWebForm(baseUrl: string, token: string, userna
     if (response.status === 200 && /Your account is ready/.test(body)) return { ok: true };
     return { ok: false, status: String(response.status), text: /<p[^>]*>([^<]*)/.exec(body.slice(body.indexOf("<main")))?.[1] ?? "" };
   } catch (err) {
-    return { ok: false, status: "disconnected", text: String((err as Error).message) };
+    return { ok: false, status: "disconnected", text: fetchFailure(err) };
   }
 }
 
