@@ -340,7 +340,7 @@ export function storeContract(name: string, target: ContractTarget): void {
       }));
     }
 
-    it("rate limits: one counter per key in a fixed window, a new window once it ends, swept after; 40 hits at once from two connections count 40", () => using(target, async (stores) => {
+    it("rate limits: one counter per key in a fixed window, a new window once it ends, swept after; 100 hits at once from two connections count 100", () => using(target, async (stores) => {
       const limits = stores.rateLimits;
       expect(await limits.hit("web:192.0.2.1", NOW, 60_000)).toEqual({ hits: 1, resetAt: NOW + 60_000 });
       expect(await limits.hit("web:192.0.2.1", NOW + 1, 60_000)).toEqual({ hits: 2, resetAt: NOW + 60_000 });
@@ -350,8 +350,8 @@ export function storeContract(name: string, target: ContractTarget): void {
       expect(await limits.sweep(NOW + 60_001)).toBe(1);
       const peer = await target.openPeer(stores);
       try {
-        const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : stores).rateLimits.hit("api:198.51.100.7", NOW, 60_000)));
-        expect(counts.map((count) => count.hits).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+        const counts = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? peer : stores).rateLimits.hit("api:198.51.100.7", NOW, 60_000)));
+        expect(counts.map((count) => count.hits).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       } finally {
         await peer.close();
       }
