@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { type ServerNames, accepts, freePort } from "./ports.js";
+import { type ServerNames, accepts, freePorts } from "./ports.js";
 import { packageVersion } from "./versions.js";
 
 export interface EjabberdOptions extends ServerNames {
@@ -213,7 +213,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     copyFileSync(beam, join(dir, "contrib", name, "ebin", basename(beam)));
     writeFileSync(join(dir, "contrib", name, `${name}.spec`), `{summary, "${name}"}.\n`);
   }
-  const [c2sPort, componentPort, httpPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [c2sPort, componentPort, httpPort, distPort] = (await freePorts(4)) as [number, number, number, number];
   writeFileSync(join(dir, "ejabberd.yml"), renderConfig({ ...options, c2sPort, componentPort, httpPort }));
   const node = `xiej${randomBytes(3).toString("hex")}@localhost`;
   writeFileSync(join(dir, "ejabberdctl.cfg"), [
