@@ -21,6 +21,9 @@ export async function runStart(args: string[]): Promise<number> {
   // @xmpp/connection leaves a promise unobserved when a stream fails while opening; a service must
   // log that and keep running rather than exit.
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
+  // A fault that ends the process still ends it (a service manager restarts it), but in the JSON
+  // log the operator reads, not only on stderr.
+  process.on("uncaughtExceptionMonitor", (err, origin) => log.fatal({ err, origin }, "uncaught exception; the process ends"));
 
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {

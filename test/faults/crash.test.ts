@@ -108,7 +108,7 @@ describe("faults on real processes (component as its own process, real Prosody)"
     expect(inFlight).toBeGreaterThan(0);
     expect(figures.violations).toEqual([]);
     expect(retries.every((retry) => retry.outcome?.ok)).toBe(true);
-    expect(component.isRunning()).toBe(true);
+    expect(component.exitReport()).toBeUndefined();
   }, 90_000);
 
   it("the server frozen (SIGSTOP) past the adapter timeout: wait/503 at every door, the claim kept and settled once it answers", async () => {

@@ -124,7 +124,7 @@ describe("hostile input on real transports", () => {
     expect(missing).toEqual([]);
     expect(twice).toEqual([]);
     expect(unasked).toEqual([]);
-    expect(component.isRunning()).toBe(true);
+    expect(component.exitReport()).toBeUndefined();
     expect(rssAfter).toBeLessThan(rssBefore + 100 * 1024);
     expect(after.ok).toBe(true);
   }, 90_000);
@@ -210,7 +210,7 @@ describe("hostile input on real transports", () => {
     for (const result of results) byStatus[result.status] = (byStatus[result.status] ?? 0) + 1;
     console.log("HTTP fuzz:", JSON.stringify({ inputs: cases.length, byStatus, failures: bad.length }));
     expect(bad).toEqual([]);
-    expect(component.isRunning()).toBe(true);
+    expect(component.exitReport()).toBeUndefined();
     expect((await fetch(`${component.httpUrl}/healthz`)).status).toBe(200);
   }, 90_000);
 });

@@ -129,6 +129,6 @@ describe("a database that refuses writes", () => {
     expect(healed.ok).toBe(true);
     expect(healthAfter).toBe(200);
     expect(after.violations).toEqual([]);
-    expect(component.isRunning()).toBe(true);
+    expect(component.exitReport()).toBeUndefined();
   }, 90_000);
 });

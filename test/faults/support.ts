@@ -26,6 +26,8 @@ export interface ComponentProcess {
   /** Resident memory in kB, from /proc. */
   rssKb(): number;
   isRunning(): boolean;
+  /** Why it exited (code or signal, stderr, its last log lines), or undefined while it runs. */
+  exitReport(): string | undefined;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -64,8 +66,10 @@ export async function startComponent(configPath: string): Promise<ComponentProce
     stderr += chunk;
   });
   let exited = false;
-  const exit = new Promise<void>((done) => child.once("exit", () => {
+  let exitedWith = "";
+  const exit = new Promise<void>((done) => child.once("exit", (code, signal) => {
     exited = true;
+    exitedWith = signal ?? `code ${code}`;
     for (const wake of waiters) wake();
     done();
   }));
@@ -107,6 +111,7 @@ export async function startComponent(configPath: string): Promise<ComponentProce
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     },
     isRunning: () => !exited,
+    exitReport: () => (exited ? `exited with ${exitedWith}; stderr: ${stderr}\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}` : undefined),
     async kill(signal) {
       if (exited) return;
       child.kill(signal);

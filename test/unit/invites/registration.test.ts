@@ -2,7 +2,7 @@ import { StorageUnavailable } from "../../../src/invites/ports/store.js";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../../src/errors.js";
 import { InviteService } from "../../../src/invites/service/invite-service.js";
-import type { RegistrationService, ServerClaimRequest } from "../../../src/invites/registration/registration-service.js";
+import { RegistrationService as RegistrationServiceClass, type RegistrationService, type ServerClaimRequest } from "../../../src/invites/registration/registration-service.js";
 import { DOMAIN, makeCore } from "../../helpers/invites.js";
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {
@@ -121,6 +121,30 @@ describe("RegistrationService", () => {
     const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
     expect(err.code).toBe("storage-unavailable");
     expect(adapter.accounts.has("alice")).toBe(true);
+    expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
+    expect(await invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "api" }]);
+  });
+
+  it("a claim the store cannot give back asks settlement to run soon, so it is settled once the store is back", async () => {
+    const { invites, claims, adapter, logs } = makeCore();
+    let asked = 0;
+    const registration = new RegistrationServiceClass({
+      invites, adapter, policy: { inviteOnly: true, allowRegistration: false }, log: logs.log, minPasswordLength: 10,
+      onClaimLeft: () => {
+        asked += 1;
+      },
+    });
+    const { invite, token } = await invites.create();
+    const down = () => {
+      throw new StorageUnavailable(Object.assign(new Error("Connection terminated"), { code: "ECONNRESET" }));
+    };
+    invites.consume = async () => down();
+    claims.release = async () => down();
+    const err = await refusal(registration.register({ token, username: "alice", password: "0987654321!?", door: "api" }));
+    expect(err.code).toBe("storage-unavailable");
+    // The account was rolled back; only the claim's release failed, and settlement was asked.
+    expect(adapter.accounts.has("alice")).toBe(false);
+    expect(asked).toBe(1);
     expect(await invites.get(invite.id)).toMatchObject({ uses: 0, pending: 1 });
     expect(await invites.unsettledClaims()).toMatchObject([{ username: "alice", door: "api" }]);
   });
