@@ -326,7 +326,7 @@ export class RegistrationService {
       outcome = reset ? await this.#adapter.changePassword(account) : await this.#adapter.createAccount(account);
     } catch (err) {
       const incident = newIncidentId();
-      await safely(leave, log, this.#onClaimLeft);
+      await this.#safely(leave, log);
       log.error({ incident, err }, "adapter failed; whether the server acted is unknown");
       throw new AppError("server-unavailable", incident, err);
     }
@@ -334,21 +334,35 @@ export class RegistrationService {
     const incident = newIncidentId();
     switch (outcome.reason) {
       case "exists":
-        await safely(giveBack, log, this.#onClaimLeft);
+        await this.#safely(giveBack, log);
         log.info("username taken");
         throw new AppError("username-taken");
       case "missing":
-        await safely(giveBack, log, this.#onClaimLeft);
+        await this.#safely(giveBack, log);
         log.info("no account to reset");
         throw new AppError("account-not-found");
       case "unavailable":
-        await safely(leave, log, this.#onClaimLeft);
+        await this.#safely(leave, log);
         log.warn({ incident, detail: outcome.detail }, reset ? "no answer to the password change; use given back" : "no answer to the account creation; claim kept for settlement");
         throw new AppError("server-unavailable", incident);
       case "rejected":
-        await safely(giveBack, log, this.#onClaimLeft);
+        await this.#safely(giveBack, log);
         log.error({ incident, reason: outcome.reason, detail: outcome.detail }, reset ? "password not changed" : "account not created");
         throw new AppError(reset ? "password-change-failed" : "account-creation-failed", incident);
+    }
+  }
+
+  /**
+   * Gives back or leaves a claim without hiding the error being reported. When the store cannot
+   * take that (it is down), settlement is asked to run soon: the claim is settled once the store
+   * is back rather than at the next interval.
+   */
+  async #safely(work: () => Promise<void>, log: Logger): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      log.error({ err }, "could not update the claim; settlement will");
+      this.#onClaimLeft();
     }
   }
 
@@ -363,7 +377,7 @@ export class RegistrationService {
       const code = isStorageFailure(err) ? "storage-unavailable" : "internal";
       if (reset) {
         // A password change cannot be undone; it stands, and the claim is given back if it can be.
-        await safely(giveBack, log, this.#onClaimLeft);
+        await this.#safely(giveBack, log);
         log.error({ incident, err }, "password reset but the invite use was not recorded");
         throw new AppError(code, incident, err);
       }
@@ -371,7 +385,7 @@ export class RegistrationService {
       // even that fails the claim stays, and settlement records the use once the database writes.
       const rollback = await this.#adapter.deleteAccount(username).catch((e: unknown) => ({ ok: false as const, reason: "unavailable" as const, detail: String(e) }));
       const gone = rollback.ok || rollback.reason === "missing";
-      await safely(gone ? giveBack : leave, log, this.#onClaimLeft);
+      await this.#safely(gone ? giveBack : leave, log);
       log.error({ incident, err, rolledBack: gone }, gone ? "the invite use could not be recorded; account rolled back" : "the invite use could not be recorded and the account could not be rolled back; claim kept for settlement");
       throw new AppError(code, incident, err);
     }
@@ -400,20 +414,6 @@ function storageError(err: unknown, log: Logger): unknown {
   const incident = newIncidentId();
   log.error({ incident, err }, "the database refused the claim");
   return new AppError("storage-unavailable", incident, err);
-}
-
-/** Runs a store call whose failure must not hide the error being reported (the claim then stays for settlement). */
-/**
- * Gives back or leaves a claim; when the store cannot take that (it is down), settlement is asked
- * to run soon, so the claim is settled once the store is back rather than at the next interval.
- */
-async function safely(work: () => Promise<void>, log: Logger, settleSoon: () => void): Promise<void> {
-  try {
-    await work();
-  } catch (err) {
-    log.error({ err }, "could not update the claim; settlement will");
-    settleSoon();
-  }
 }
 
 function checkPassword(password: string, username: string, minLength: number): void {
