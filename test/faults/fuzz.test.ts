@@ -6,7 +6,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ProsodyServer, startProsody } from "../../tools/demo/prosody.js";
-import { type ComponentProcess, escapeXml, rawClient, registerOverApi, startComponent, until, writeComponentConfig } from "./support.js";
+import { type ComponentProcess, createInvites, escapeXml, rawClient, registerOverApi, startComponent, until, writeComponentConfig } from "./support.js";
 
 let server: ProsodyServer;
 let component: ComponentProcess;
@@ -17,15 +17,8 @@ beforeAll(async () => {
   const configPath = join(server.dir, "config.json");
   const databasePath = join(server.dir, "state", "invites.sqlite");
   writeComponentConfig(server, configPath, databasePath, { adapter: { type: "xep0133", timeout: 3 } });
-  const { openInvites } = await import("../../src/app.js");
-  const { parseConfig } = await import("../../src/config/load.js");
-  const { stores, invites } = await openInvites(parseConfig({
-    domain: server.domain,
-    component: { service: server.componentService(), domain: server.componentDomain, secret: server.componentSecret },
-    database: databasePath,
-  }));
-  token = (await invites.create({ maxUses: 10 })).token;
-  await stores.close();
+  const [invite] = await createInvites(server, databasePath, 1, 10);
+  token = invite?.token ?? "";
   component = await startComponent(configPath);
 });
 
