@@ -100,6 +100,13 @@ async function audit(server: EjabberdServer, attempts: readonly Attempt[]): Prom
 const servedOverXmpp = (instance: ComponentProcess) =>
   instance.lines.filter((line) => line["msg"] === "account registered" && line["door"] === "xmpp").length;
 
+/** Registrations each instance served over XMPP, once all `registered` are in the logs: a log line
+ *  is written before the reply, but read from the pipe it may arrive after it. */
+async function servedOnceLogged(instances: ComponentProcess[], registered: number): Promise<number[]> {
+  await until(() => instances.reduce((n, instance) => n + servedOverXmpp(instance), 0) >= registered, 10_000, "every registration's log line");
+  return instances.map(servedOverXmpp);
+}
+
 /** The load of a fault run: `perDoor` HTTP clients per web door, the XMPP door from `clients`. */
 function drive(cluster: Cluster, attempts: Timed[], clients: RawClient[], perDoor: number): Promise<void> {
   return driveLoad(attempts, {
@@ -162,7 +169,8 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     }
     // The XMPP door: clients whose JIDs ejabberd spreads over both connections, four at a time
     // until each instance has served some (the hash of a few random JIDs may favour one slot).
-    for (let batch = 0; batch < 6 && (batch < 2 || instances.some((instance) => servedOverXmpp(instance) === 0)); batch++) {
+    const xmppServed = async () => servedOnceLogged(instances, attempts.filter((a) => a.door === "xmpp" && a.outcome?.ok).length);
+    for (let batch = 0; batch < 6 && (batch < 2 || (await xmppServed()).some((n) => n === 0)); batch++) {
       attempts.push(...await Promise.all([0, 1, 2, 3].map(async (i) => {
         const client = await rawClient(server);
         const invite = invites.pop();
@@ -181,7 +189,7 @@ describe("two instances connected to ejabberd at once (domain_balancing by sourc
     // not yet taken: it asks again a second after the first went unanswered.
     const warned = (instance: ComponentProcess) => instance.lines.some((line) => line["feature"] === "server" && line["level"] === 40 && /domain_balancing for .* needs component_number equal to the number of instances/.test(String(line["msg"])));
     await until(() => instances.every(warned), 15_000, "each instance's start log to say what domain_balancing needs");
-    const served = instances.map(servedOverXmpp);
+    const served = await xmppServed();
     console.log("two instances, every door:", JSON.stringify({ outcomes: tally(attempts), xmppServedPerInstance: served }));
     expect(attempts.filter((a) => !a.outcome?.ok).map((a) => `${a.username} ${JSON.stringify(a.outcome)}`)).toEqual([]);
     expect(served.every((n) => n > 0)).toBe(true);
@@ -280,24 +288,31 @@ describe("two instances behind ejabberd's random balancing: a preauth and its re
   it("XEP-0401 §5.5 then XEP-0077 in two IQs from 10 clients: each register finds the token its preauth left, whichever instance got it", async () => {
     if (!cluster) throw new Error("no cluster");
     const { server, configPath } = cluster;
-    const invites = await createInvites(configPath, 10);
-    const clients = await Promise.all(invites.map(() => rawClient(server)));
-    const outcomes = await Promise.all(clients.map(async (client, i) => {
-      const invite = invites[i];
-      if (!invite) throw new Error("no invite");
-      const preauth = client.reply(`pre${i}`, 10_000);
-      client.send(`<iq type='set' id='pre${i}' to='${server.componentDomain}'><preauth xmlns='urn:xmpp:pars:0' token='${invite.token}'/></iq>`);
-      if ((await preauth)?.attrs.type !== "result") return "preauth refused";
-      const register = client.reply(`reg${i}`, 10_000);
-      client.send(`<iq type='set' id='reg${i}' to='${server.componentDomain}'><query xmlns='jabber:iq:register'><username>two${i}</username><password>${PASSWORD}</password></query></iq>`);
-      return (await register)?.attrs.type ?? "no answer";
-    }));
-    for (const client of clients) client.close();
-    const served = cluster.instances.map(servedOverXmpp);
+    const instances = cluster.instances;
+    const outcomes: string[] = [];
+    // Random balancing may, rarely, send a whole batch to one instance (2 in 1024 for 10): further
+    // batches make "both instances served a register" certain without weakening it.
+    for (let batch = 0; batch < 4 && (batch === 0 || (await servedOnceLogged(instances, outcomes.filter((o) => o === "result").length)).some((n) => n === 0)); batch++) {
+      const invites = await createInvites(configPath, 10);
+      const clients = await Promise.all(invites.map(() => rawClient(server)));
+      outcomes.push(...await Promise.all(clients.map(async (client, i) => {
+        const invite = invites[i];
+        if (!invite) throw new Error("no invite");
+        const preauth = client.reply(`pre${i}`, 10_000);
+        client.send(`<iq type='set' id='pre${i}' to='${server.componentDomain}'><preauth xmlns='urn:xmpp:pars:0' token='${invite.token}'/></iq>`);
+        if ((await preauth)?.attrs.type !== "result") return "preauth refused";
+        const register = client.reply(`reg${i}`, 10_000);
+        client.send(`<iq type='set' id='reg${i}' to='${server.componentDomain}'><query xmlns='jabber:iq:register'><username>two${batch}x${i}</username><password>${PASSWORD}</password></query></iq>`);
+        return (await register)?.attrs.type ?? "no answer";
+      })));
+      for (const client of clients) client.close();
+    }
+    const served = await servedOnceLogged(instances, outcomes.filter((o) => o === "result").length);
     console.log("two-step registrations behind random balancing:", JSON.stringify({ outcomes, registersServedPerInstance: served }));
-    expect(outcomes).toEqual(invites.map(() => "result"));
+    expect(outcomes).toEqual(outcomes.map(() => "result"));
+    expect(outcomes.length).toBeGreaterThanOrEqual(10);
     expect(served.every((n) => n > 0)).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("three instances connected to ejabberd at once, adapter ejabberd-api", () => {
