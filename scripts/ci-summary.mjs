@@ -31,6 +31,13 @@ export function parseAllowedSkips(text) {
   });
 }
 
+/** The first lines of a test's failure messages, ANSI colours removed, on one line. */
+function firstLines(messages, lines = 4) {
+  const text = (Array.isArray(messages) ? messages : []).join("\n").replace(/\u001b\[[0-9;]*m/g, "");
+  const kept = text.split("\n").map((line) => line.trim()).filter((line) => line !== "").slice(0, lines);
+  return kept.length > 0 ? kept.join(" | ").slice(0, 600) : "(no message)";
+}
+
 export function parseFloor(text) {
   const floor = Number(text.trim());
   if (!Number.isInteger(floor) || floor < 1) throw new Error(`floor: "${text.trim()}" is not a positive whole number`);
@@ -60,6 +67,8 @@ export function summarizeRun(report, status, { allowed = [], floor = 1, root = p
       else if (test.status === "failed") {
         failed += 1;
         failedHere += 1;
+        // Named with its message, so the tail of a red run's log says what broke.
+        problems.push(`${file}: "${test.fullName}" failed: ${firstLines(test.failureMessages)}`);
       } else if (NOT_RUN.has(test.status) && !setupFailed && isAllowed(file, test.fullName)) skipped += 1;
       else {
         failed += 1;

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { closingLine, parseAllowedSkips, parseFloor, summarizeRun } from "../../scripts/ci-summary.mjs";
 
 const ROOT = "/repo";
-type Test = { fullName: string; status: string };
+type Test = { fullName: string; status: string; failureMessages?: string[] };
 const file = (name: string, tests: Test[], status = "passed", message = "") =>
   ({ name: `${ROOT}/${name}`, status, message, assertionResults: tests });
 const report = (files: ReturnType<typeof file>[], success = true) => ({ success, testResults: files });
@@ -22,9 +22,11 @@ describe("ci-summary", () => {
     expect(closingLine(run)).toBe("5 passed, 0 failed");
   });
 
-  it("a failed test counts as failed", () => {
-    const run = count(report([file("test/a.test.ts", [...passing(2), { fullName: "broken", status: "failed" }], "failed")], false), 1);
+  it("a failed test counts as failed, and is named with the first lines of its message", () => {
+    const broken = { fullName: "broken", status: "failed", failureMessages: ["\u001b[31mAssertionError: expected 1 to be 2\u001b[39m\n\n    at test/a.test.ts:3:5\n    at x\n    at y\n    at z"] };
+    const run = count(report([file("test/a.test.ts", [...passing(2), broken], "failed")], false), 1);
     expect(run).toMatchObject({ passed: 2, failed: 1 });
+    expect(run.problems).toEqual(['test/a.test.ts: "broken" failed: AssertionError: expected 1 to be 2 | at test/a.test.ts:3:5 | at x | at y']);
   });
 
   it("skipped, todo, pending and disabled tests count as failed when not allowed", () => {
