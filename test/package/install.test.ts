@@ -88,7 +88,7 @@ describe("the packed tarball", () => {
     for (const dev of ["typescript", "vitest", "playwright-core"]) expect(existsSync(join(app, "node_modules", dev))).toBe(false);
     const result = spawnSync(join(app, "node_modules", ".bin", "xmpp-invites"), ["--version"], { env, encoding: "utf8" });
     expect(result.stdout).toBe(`xmpp-invites ${pkg.version}\n`);
-  });
+  }, 240_000); // npm's install takes 10 s here; a slower machine must not turn that into a timeout
 
   it("the installed command compiles the shipped ejabberd module for the ejabberd installed here", () => {
     const out = join(dir, "ejabberd-ebin");
